@@ -1,0 +1,1 @@
+"""Analyst outputs: sweeps, comparisons, sensitivity, projections."""

@@ -1,0 +1,207 @@
+"""Command line: thin typer commands over the library. Only this module prints.
+
+Every error a user can cause (bad file, bad flag, unknown name, existing --out) is
+printed as one line per problem and exits with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="probmodel: the DeepSeek V3/R1 serving economics as a probabilistic model.",
+)
+out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal:  # piped or captured: wide enough that tables never wrap
+    out = Console(highlight=False, soft_wrap=True, width=160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="Fix a parameter: NAME=VALUE (repeatable).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same answer).")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Write the run folder here (must not exist) instead of under runs/.",
+    show_default=False)]
+
+
+def _load(path: Path, sets: list[str] | None):
+    from probmodel import api
+    from probmodel.spec import parse_overrides
+
+    overrides = parse_overrides(sets or [])
+    return api.load_scenario(path, overrides)
+
+
+@app.command()
+def check(scenario: ScenarioArg) -> None:
+    """Validate a scenario and show what the engine will sample for each parameter."""
+    from probmodel import distributions as dists
+    from probmodel import fmt
+
+    sc = _load(scenario, None)
+    out.print(f"[bold]{sc.title}[/bold]  ({' <- '.join(str(p) for p in sc.files)})")
+    t = Table(title="Uncertain parameters", title_justify="left")
+    for col in ("name", "family", "native parameters", "p05", "p50", "p95", "point", "unit"):
+        t.add_column(col, justify="right" if col in ("p05", "p50", "p95", "point") else "left")
+    for name, p in sc.uncertain.items():
+        q = dists.quantile(p.dist, p.params, [0.05, 0.5, 0.95])
+        native = ", ".join(f"{k}={fmt.number(v, 4)}" for k, v in p.params.items())
+        t.add_row(name, p.dist, native, *(fmt.number(float(v), 4) for v in q),
+                  fmt.number(p.point, 4), p.unit)
+    out.print(t)
+    f = Table(title="Fixed parameters", title_justify="left")
+    for col in ("name", "value", "unit", "source"):
+        f.add_column(col)
+    for name, p in sc.fixed.items():
+        f.add_row(name, fmt.number(p.point, 6), p.unit, p.source)
+    out.print(f)
+    if sc.prices is not None:
+        out.print(f"prices: table of {sc.prices.size} entries ({sc.prices_meta.get('unit', '')})")
+    out.print(f"OK: {len(sc.uncertain)} uncertain, {len(sc.fixed)} fixed parameters")
+
+
+@app.command()
+def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) -> None:
+    """Evaluate every equation with each parameter at its point value (the report's)."""
+    from probmodel import api, fmt
+    from probmodel.model import unit_of
+
+    sc = _load(scenario, set_)
+    values = api.point(sc)
+    if json_:
+        out.print_json(json.dumps(values))
+        return
+    t = Table(title=f"{sc.title}: point values", title_justify="left")
+    for col in ("name", "value", "unit", "shown as"):
+        t.add_column(col, justify="right" if col in ("value", "shown as") else "left")
+    for name, v in values.items():
+        t.add_row(name, f"{v:.6g}", unit_of(name) or sc.parameters[name].unit,
+                  f"{fmt.show(name, v, 4)} {fmt.scale_for(name)[1]}")
+    out.print(t)
+
+
+@app.command()
+def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
+        set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
+    """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
+    from probmodel import api, io, sampling
+
+    sc = _load(scenario, set_)
+    sampling.check_draws_seed(draws, seed)
+    io.check_out_dir(out_dir)
+    t0 = time.perf_counter()
+    with _progress(draws, enabled=not json_) as progress:
+        res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress)
+    wall = time.perf_counter() - t0
+    if json_:
+        from probmodel.results import json_summary
+
+        out.print_json(json.dumps({
+            "scenario": sc.name, "draws": draws, "seed": seed, "run_dir": str(res.run_dir),
+            "summary": json_summary(res.summary),
+            "p_profitable": res.summary.get("p_profitable"),
+            "p_profitable_mcse": res.summary.get("p_profitable_mcse"),
+        }))
+        return
+    _print_summary(sc, res.summary, draws, seed)
+    out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")
+
+
+def _print_summary(sc, summary, draws, seed) -> None:
+    from probmodel import fmt
+    from probmodel.results import KEY_OUTPUTS
+
+    t = Table(title=f"{sc.title}: {draws:,} draws, seed {seed}", title_justify="left")
+    for col in ("quantity", "mean", "median", "90% interval", "unit"):
+        t.add_column(col, justify="left" if col in ("quantity", "unit") else "right")
+    names = [k for k in KEY_OUTPUTS if k in summary["summary"]] or list(summary["summary"])
+    for name in names:
+        s = summary["summary"][name]
+        t.add_row(name, fmt.show(name, s["mean"]), fmt.show(name, s["q50"]),
+                  f"[{fmt.show(name, s['q05'])}, {fmt.show(name, s['q95'])}]",
+                  fmt.scale_for(name)[1])
+    out.print(t)
+    if "p_profitable" in summary:
+        out.print(f"P(profit > 0) = {summary['p_profitable']:.4f} "
+                  f"± {summary['p_profitable_mcse']:.4f} (MCSE)")
+
+
+class _progress:
+    """A rich progress bar on stderr for runs that take more than a moment."""
+
+    def __init__(self, total: int, enabled: bool = True, threshold: int = 2_000_000):
+        self.total = total
+        self.enabled = enabled and total >= threshold and err.is_terminal
+        self._p = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._p = Progress(TextColumn("sampling"), BarColumn(), TextColumn("{task.completed:,}"
+                           "/{task.total:,} draws"), TimeRemainingColumn(), console=err,
+                           transient=True)
+        self._p.start()
+        task = self._p.add_task("draws", total=self.total)
+        return lambda done: self._p.update(task, completed=done)
+
+    def __exit__(self, *exc):
+        if self._p is not None:
+            self._p.stop()
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app; turn user errors into one-line messages, exit 2."""
+    from probmodel.errors import ProbmodelError, ScenarioError
+
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="probmodel")
+        if rv == 130:  # typer turns Ctrl-C into exit status 130
+            err.print("error: interrupted; no run folder was written", markup=False)
+        return rv if isinstance(rv, int) else 0
+    except ScenarioError as e:
+        for line in e.lines():
+            err.print(f"error: {line}", markup=False)
+        return e.exit_code
+    except ProbmodelError as e:
+        err.print(f"error: {e}", markup=False)
+        return e.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("error: interrupted; no run folder was written", markup=False)
+        return 130
+    except typer.Exit as e:
+        return e.exit_code
+    except typer.TyperException as e:
+        # Usage errors (bad flag, missing argument, unknown command): one line, exit 2.
+        ctx = getattr(e, "ctx", None)
+        if type(e).__name__ == "NoArgsIsHelpError":
+            err.print(e.format_message(), markup=False)
+            return 2
+        cmd = ctx.command_path if ctx is not None else "probmodel"
+        msg = " ".join(e.format_message().split())
+        err.print(f"error: {cmd}: {msg}", markup=False)
+        return 2
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,47 @@
+"""The report's equations as pure jax.numpy functions (spec §2-4).
+
+Every function broadcasts over arrays, is branch-free (so it jits and vmaps), and
+takes and returns plain arrays in the units of spec §7.
+"""
+
+from probmodel.equations.compute import (
+    SECONDS_PER_DAY,
+    chips_required,
+    flops_required,
+    implied_utilization,
+    requests_per_dau,
+    tokens_per_day_from_usage,
+    tokens_per_second,
+)
+from probmodel.equations.cost import gpu_cost, gpus, total_cost
+from probmodel.equations.revenue import (
+    CLASSES,
+    MODELS,
+    WINDOWS,
+    cost_profit_ratio,
+    margin,
+    profit,
+    revenue,
+    revenue_before_pay_rate,
+)
+
+__all__ = [
+    "CLASSES",
+    "MODELS",
+    "SECONDS_PER_DAY",
+    "WINDOWS",
+    "chips_required",
+    "cost_profit_ratio",
+    "flops_required",
+    "gpu_cost",
+    "gpus",
+    "implied_utilization",
+    "margin",
+    "profit",
+    "requests_per_dau",
+    "revenue",
+    "revenue_before_pay_rate",
+    "tokens_per_day_from_usage",
+    "tokens_per_second",
+    "total_cost",
+]

@@ -1,0 +1,90 @@
+"""Token revenue, profit and margin (report §2 tables 7-8, §3 tables 11-15)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+#: Price table axes, in the order of the `prices` array: window x model x class.
+WINDOWS = ("standard", "offpeak")
+MODELS = ("v3", "r1")
+CLASSES = ("cache_hit", "cache_miss", "output")
+
+TOKENS_PER_PRICE_UNIT = 1e6  # prices are USD per 1M tokens
+
+
+def revenue_before_pay_rate(
+    input_tokens_per_day, output_tokens_per_day, cache_hit_rate, offpeak_share, v3_share, prices
+):
+    """Revenue per day if every token were billed, under a model mix and an off-peak window.
+
+    Parameters
+    ----------
+    input_tokens_per_day, output_tokens_per_day : array_like
+        Tokens per day [token/day].
+    cache_hit_rate : array_like
+        Share of input tokens that hit the KV cache [1].
+    offpeak_share : array_like
+        Share of every token class served in the off-peak window [1].
+    v3_share : array_like
+        Share of tokens served by V3; R1 takes the rest [1].
+    prices : array_like, shape (..., 2, 2, 3)
+        USD per 1M tokens, window (standard, offpeak) x model (v3, r1) x class
+        (cache_hit, cache_miss, output).
+
+    Notes
+    -----
+    revenue_before_pay_rate = sum_{w,m,c} tokens_c x share_w x share_m x price[w,m,c] / 1e6
+    with tokens_hit = input x cache_hit_rate, tokens_miss = input x (1 - cache_hit_rate),
+    share_standard = 1 - offpeak_share, share_v3 = v3_share.  [USD/day]
+
+    References
+    ----------
+    Report table 7 (all tokens at R1's USD list price: $562,100/day) and table 14
+    (35/65 V3/R1 mix, 8/24 off-peak: about $370k/day).
+    """
+    hit, miss, out = jnp.broadcast_arrays(
+        input_tokens_per_day * cache_hit_rate,
+        input_tokens_per_day * (1.0 - cache_hit_rate),
+        output_tokens_per_day,
+    )
+    tokens = jnp.stack([hit, miss, out], axis=-1)  # (..., class)
+    window = jnp.stack(jnp.broadcast_arrays(1.0 - offpeak_share, offpeak_share), axis=-1)
+    model = jnp.stack(jnp.broadcast_arrays(v3_share, 1.0 - v3_share), axis=-1)
+    # Blended price per class: sum over window and model of share x price (table 12 when
+    # the window shares are left out).
+    blended = jnp.einsum("...w,...m,...wmc->...c", window, model, jnp.asarray(prices))
+    return jnp.sum(tokens * blended, axis=-1) / TOKENS_PER_PRICE_UNIT
+
+
+def revenue(revenue_before_pay_rate, pay_rate):
+    """Revenue actually paid.
+
+    Notes
+    -----
+    revenue = pay_rate x revenue_before_pay_rate  [USD/day]
+
+    References
+    ----------
+    Report §3 C: 0.35 x $370k = about $130k/day.
+    """
+    return pay_rate * revenue_before_pay_rate
+
+
+def profit(revenue, total_cost):
+    """Profit per day: revenue - total_cost [USD/day] (report §2: $475,028)."""
+    return revenue - total_cost
+
+
+def margin(profit, revenue):
+    """Margin on revenue: profit / revenue [1].
+
+    References
+    ----------
+    Report table 8 (84.5%), table 14 (66%), table 15 (grid over pay rate and GPU share).
+    """
+    return profit / revenue
+
+
+def cost_profit_ratio(profit, total_cost):
+    """DeepSeek's headline ratio: profit / total_cost [1] (545% when gpu_cost_share = 1)."""
+    return profit / total_cost

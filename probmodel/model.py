@@ -1,0 +1,180 @@
+"""The model: the names it knows, their units and domains, and the graph of equations.
+
+A scenario supplies some inputs (fixed or uncertain); :func:`evaluate` computes every
+output whose inputs are available, in dependency order. The graph is resolved in Python
+at trace time, so the array code stays branch-free and jits once per scenario shape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from probmodel import equations as eq
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A named quantity: its unit (CF ``units`` attribute) and allowed range."""
+
+    name: str
+    unit: str
+    low: float = 0.0
+    high: float = INF
+    low_open: bool = True  # the lower bound itself is excluded
+    description: str = ""
+
+    def contains(self, x: float) -> bool:
+        """Whether ``x`` lies in the quantity's domain."""
+        if not (self.low <= x <= self.high):
+            return False
+        return not (self.low_open and x == self.low)
+
+    def domain_text(self) -> str:
+        """The domain written as an interval, e.g. ``(0, 1]``."""
+        lo = "(" if self.low_open else "["
+        hi = ")" if self.high == INF else "]"
+        fmt = lambda v: "inf" if v == INF else f"{v:g}"  # noqa: E731
+        return f"{lo}{fmt(self.low)}, {fmt(self.high)}{hi}"
+
+
+def _q(name, unit, low=0.0, high=INF, low_open=True, description=""):
+    return Quantity(name, unit, low, high, low_open, description)
+
+
+#: Inputs a scenario may define (spec §7), with their domains.
+INPUTS: dict[str, Quantity] = {
+    q.name: q
+    for q in [
+        _q("nodes_avg", "node", description="average nodes in use over 24 h"),
+        _q("nodes_peak", "node", description="peak nodes in use"),
+        _q("gpus_per_node", "GPU/node"),
+        _q("gpu_price_per_hour", "USD/(GPU h)"),
+        _q("gpu_cost_share", "1", 0.0, 1.0, description="GPU rental / total serving cost"),
+        _q("input_tokens_per_day", "token/day"),
+        _q("output_tokens_per_day", "token/day"),
+        _q("cache_hit_rate", "1", 0.0, 1.0, low_open=False),
+        _q("offpeak_share", "1", 0.0, 1.0, low_open=False),
+        _q("v3_share", "1", 0.0, 1.0, low_open=False),
+        _q("pay_rate", "1", 0.0, 1.0, description="share of tokens that are paid for"),
+        _q("price_index", "1", description="multiplier on every price of the table"),
+        _q("active_params", "parameter"),
+        _q("chip_peak_flops", "FLOP/s"),
+        _q("utilization", "1"),
+        _q("peak_factor", "1", description="peak demand / mean demand"),
+        _q("dau", "user"),
+        _q("users", "user"),
+        _q("requests_per_user_per_day", "request/(user day)"),
+        _q("tokens_per_request", "token/request"),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One equation: ``name = fn(*inputs)``, computed when every input is available.
+
+    ``optional`` inputs take their default when the scenario does not define them.
+    Several nodes may define the same name; the first whose inputs are all available
+    wins, and a name the scenario defines as a parameter is never recomputed.
+    """
+
+    name: str
+    inputs: tuple[str, ...]
+    fn: Callable
+    unit: str
+    description: str = ""
+    optional: Mapping[str, float] = field(default_factory=dict)
+
+
+def _revenue_before_pay_rate(inp, out, hit, off, v3, prices, price_index):
+    return eq.revenue_before_pay_rate(inp, out, hit, off, v3, prices) * price_index
+
+
+NODES: tuple[Node, ...] = (
+    Node("gpus", ("nodes_avg", "gpus_per_node"), eq.gpus, "GPU", "GPUs in use on average"),
+    Node("gpu_cost", ("gpus", "gpu_price_per_hour"), eq.gpu_cost, "USD/day", "GPU rental cost"),
+    Node("total_cost", ("gpu_cost", "gpu_cost_share"), eq.total_cost, "USD/day",
+         "total serving cost"),
+    Node("peak_factor", ("nodes_peak", "nodes_avg"), lambda p, a: p / a, "1",
+         "peak nodes / average nodes"),
+    Node("tokens_per_day", ("input_tokens_per_day", "output_tokens_per_day"),
+         lambda i, o: i + o, "token/day", "input + output tokens"),
+    Node("tokens_per_day", ("users", "requests_per_user_per_day", "tokens_per_request"),
+         eq.tokens_per_day_from_usage, "token/day", "users x requests x tokens per request"),
+    Node("revenue_before_pay_rate",
+         ("input_tokens_per_day", "output_tokens_per_day", "cache_hit_rate", "offpeak_share",
+          "v3_share", "prices", "price_index"),
+         _revenue_before_pay_rate, "USD/day", "revenue if every token were paid for",
+         optional={"price_index": 1.0}),
+    Node("revenue", ("revenue_before_pay_rate", "pay_rate"), eq.revenue, "USD/day",
+         "revenue actually paid"),
+    Node("profit", ("revenue", "total_cost"), eq.profit, "USD/day", "revenue - total cost"),
+    Node("margin", ("profit", "revenue"), eq.margin, "1", "profit / revenue"),
+    Node("cost_profit_ratio", ("profit", "total_cost"), eq.cost_profit_ratio, "1",
+         "profit / total cost"),
+    Node("tokens_per_second", ("tokens_per_day",), eq.tokens_per_second, "token/s"),
+    Node("flops_required", ("active_params", "tokens_per_second", "peak_factor"),
+         eq.flops_required, "FLOP/s", "compute needed at the peak"),
+    Node("chips_required", ("flops_required", "chip_peak_flops", "utilization"),
+         eq.chips_required, "chip", "chips needed at the peak"),
+    Node("implied_utilization", ("flops_required", "chip_peak_flops", "gpus"),
+         eq.implied_utilization, "1", "utilization the fleet in use would need"),
+    Node("requests_per_dau", ("tokens_per_day", "dau", "tokens_per_request"),
+         eq.requests_per_dau, "request/(user day)", "requests per daily active user"),
+)
+
+#: Every output name with its unit (first definition wins).
+OUTPUTS: dict[str, Quantity] = {}
+for _n in NODES:
+    OUTPUTS.setdefault(_n.name, Quantity(_n.name, _n.unit, -INF, INF, False, _n.description))
+
+
+def unit_of(name: str) -> str:
+    """The unit of a known input or output name ('' when unknown)."""
+    if name in INPUTS:
+        return INPUTS[name].unit
+    if name in OUTPUTS:
+        return OUTPUTS[name].unit
+    return ""
+
+
+def plan(available: set[str]) -> list[Node]:
+    """The nodes to evaluate, in order, given the names a scenario defines."""
+    have = set(available)
+    chosen: list[Node] = []
+    for node in NODES:
+        if node.name in have:
+            continue
+        if all(i in have or i in node.optional for i in node.inputs):
+            chosen.append(node)
+            have.add(node.name)
+    return chosen
+
+
+def evaluate(values: Mapping[str, object]) -> dict[str, object]:
+    """Compute every output the given inputs allow.
+
+    Parameters
+    ----------
+    values : mapping of name to array
+        Inputs (any broadcastable shapes; ``prices`` has trailing shape (2, 2, 3)).
+
+    Returns
+    -------
+    dict
+        The inputs and every computable output.
+    """
+    out = dict(values)
+    for node in plan(set(out)):
+        args = [out[i] if i in out else node.optional[i] for i in node.inputs]
+        out[node.name] = node.fn(*args)
+    return out
+
+
+def output_names(available: set[str]) -> list[str]:
+    """Names of the outputs computed from ``available`` inputs, in evaluation order."""
+    return [n.name for n in plan(available)]
