@@ -29,15 +29,19 @@ def load_scenario(path: str | Path, overrides: Mapping[str, float] | None = None
 
 
 def simulate(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
-             progress: Callable[[int], None] | None = None) -> xr.Dataset:
+             progress: Callable[[int], None] | None = None,
+             posterior: Mapping | None = None) -> xr.Dataset:
     """Sample every uncertain input jointly and compute every output for every draw.
+
+    ``posterior`` (name -> array of posterior draws, all of one length) replaces the
+    priors of those inputs by joint resampling of the table.
 
     Returns
     -------
     xarray.Dataset
         One variable per name, dims (chain=1, draw), ``units`` attributes.
     """
-    arrays = sampling.sample_arrays(scenario, draws, seed, progress)
+    arrays = sampling.sample_arrays(scenario, draws, seed, progress, posterior)
     return results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
 
 
@@ -58,12 +62,17 @@ class RunResult:
 
 def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
         out: str | Path | None = None, progress: Callable[[int], None] | None = None,
-        runs_dir: Path = io.RUNS_DIR) -> RunResult:
-    """Monte Carlo run written to a new run folder (write-once)."""
+        runs_dir: Path = io.RUNS_DIR, posterior: Mapping | None = None,
+        posterior_source: str | None = None) -> RunResult:
+    """Monte Carlo run written to a new run folder (write-once).
+
+    ``posterior`` as in :func:`simulate`; ``posterior_source`` (the calibration run it
+    came from) is recorded in the manifest.
+    """
     sampling.check_draws_seed(draws, seed)
     io.check_out_dir(out)
     t0 = time.perf_counter()
-    ds = simulate(scenario, draws, seed, progress)
+    ds = simulate(scenario, draws, seed, progress, posterior)
     summary = results.summarize(ds)
     seconds = time.perf_counter() - t0
     name = io.run_id(scenario.name, f"{seed}{draws}")

@@ -53,39 +53,54 @@ class ForwardModel:
     fixed: tuple[str, ...]
     has_prices: bool
     outputs: tuple[str, ...]
+    posterior: tuple[str, ...] = ()  # inputs drawn jointly from a table of posterior draws
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario) -> ForwardModel:
-        """Structure of ``scenario``."""
-        unc = tuple((k, p.dist) for k, p in scenario.uncertain.items())
-        fixed = tuple(scenario.fixed)
-        available = set(scenario.parameters) | ({"prices"} if scenario.prices is not None
-                                                 else set())
+    def from_scenario(cls, scenario: Scenario,
+                      posterior_names: tuple[str, ...] = ()) -> ForwardModel:
+        """Structure of ``scenario``; ``posterior_names`` come from a posterior table."""
+        post = tuple(posterior_names)
+        unc = tuple((k, p.dist) for k, p in scenario.uncertain.items() if k not in post)
+        fixed = tuple(k for k in scenario.fixed if k not in post)
+        available = set(scenario.parameters) | set(post) | (
+            {"prices"} if scenario.prices is not None else set())
         outs = tuple(n.name for n in plan(available))
-        return cls(unc, fixed, scenario.prices is not None, outs)
+        return cls(unc, fixed, scenario.prices is not None, outs, post)
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Variables each draw carries: uncertain inputs, then outputs."""
-        return tuple(n for n, _ in self.uncertain) + self.outputs
+        """Variables each draw carries: uncertain inputs, posterior inputs, then outputs."""
+        return tuple(n for n, _ in self.uncertain) + self.posterior + self.outputs
 
-    def args(self, scenario: Scenario) -> dict:
-        """The numbers of ``scenario`` as a pytree of float32 arrays."""
+    def args(self, scenario: Scenario, posterior: Mapping[str, np.ndarray] | None = None) -> dict:
+        """The numbers of ``scenario`` (and a posterior table) as a pytree of float32 arrays."""
         f32 = lambda v: jnp.asarray(v, DTYPE)  # noqa: E731
         return {
             "dist": {k: {pk: f32(pv) for pk, pv in scenario.parameters[k].params.items()}
                      for k, _ in self.uncertain},
             "fixed": {k: f32(scenario.parameters[k].point) for k in self.fixed},
             "prices": f32(scenario.prices) if self.has_prices else None,
+            "posterior": {k: f32(np.asarray(posterior[k]).ravel()) for k in self.posterior},
         }
 
     def draw_inputs(self, key, args: Mapping, n: int) -> dict[str, jax.Array]:
-        """Draw ``n`` values of every uncertain input."""
-        return {
+        """Draw ``n`` values of every uncertain input.
+
+        Posterior inputs are drawn jointly: one random row of the posterior table per
+        draw, so their correlations survive.
+        """
+        out = {
             name: dists.sample(jax.random.fold_in(key, name_id(name)), fam,
                                args["dist"][name], (n,), DTYPE)
             for name, fam in self.uncertain
         }
+        if self.posterior:
+            table = args["posterior"]
+            m = table[self.posterior[0]].shape[0]
+            idx = jax.random.randint(jax.random.fold_in(key, name_id("<posterior row>")),
+                                     (n,), 0, m)
+            out.update({name: table[name][idx] for name in self.posterior})
+        return out
 
     def evaluate(self, inputs: Mapping, args: Mapping, n: int) -> dict[str, jax.Array]:
         """Evaluate every output from drawn ``inputs`` and the fixed values."""
@@ -150,14 +165,36 @@ def _host(res: Mapping, remaining: int) -> dict[str, np.ndarray]:
     return {k: np.asarray(v)[:take] for k, v in res.items()}
 
 
+def check_posterior(posterior: Mapping[str, np.ndarray]) -> None:
+    """Refuse a posterior table with unknown names or columns of different lengths."""
+    from probmodel.model import INPUTS
+
+    lengths = {k: np.asarray(v).size for k, v in posterior.items()}
+    for k in posterior:
+        if k not in INPUTS:
+            raise UsageError(f"--posterior: '{k}' is not a model input")
+    if len(set(lengths.values())) > 1 or 0 in lengths.values():
+        raise UsageError(f"--posterior: columns must have one common, non-zero length "
+                         f"({lengths})")
+
+
 def sample_arrays(
     scenario: Scenario, draws: int, seed: int,
     progress: Callable[[int], None] | None = None,
+    posterior: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every uncertain input and output for ``draws`` draws, as float32 host arrays."""
+    """Every uncertain input and output for ``draws`` draws, as float32 host arrays.
+
+    ``posterior`` maps input names to equally long arrays of posterior draws (e.g. from
+    a calibration run); those inputs are resampled jointly instead of drawn from the
+    scenario's priors.
+    """
     check_draws_seed(draws, seed)
-    model = ForwardModel.from_scenario(scenario)
-    args = model.args(scenario)
+    posterior = dict(posterior or {})
+    if posterior:
+        check_posterior(posterior)
+    model = ForwardModel.from_scenario(scenario, tuple(posterior))
+    args = model.args(scenario, posterior)
     out = {k: np.empty(draws, np.float32) for k in model.names}
     for offset, chunk in iter_chunks(model, args, draws, seed):
         n = len(next(iter(chunk.values()))) if chunk else 0
