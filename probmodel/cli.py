@@ -165,6 +165,10 @@ class _progress:
         return False
 
 
+# Commands that live in probmodel/commands/ register themselves on `app` on import.
+import probmodel.commands  # noqa: E402, F401
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app; turn user errors into one-line messages, exit 2."""
     from probmodel.errors import ProbmodelError, ScenarioError
