@@ -10,6 +10,12 @@ from probmodel.model import unit_of
 def scale_for(name: str) -> tuple[float, str]:
     """(divisor, display unit) used to show ``name`` in tables and figures."""
     unit = unit_of(name)
+    if name in ("peak_factor", "price_index"):
+        return 1.0, "x"
+    if name == "chip_peak_flops":
+        return 1e12, "TFLOP/s"
+    if unit == "parameter":
+        return 1e9, "billion parameters"
     if unit == "USD/day":
         return 1e3, "$k/day"
     if unit == "chip":
