@@ -6,10 +6,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # figures are files; never need a display
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from probmodel import fmt  # noqa: E402
+from probmodel import fmt
 
 BAND_90 = "#9ecae1"
 BAND_50 = "#4292c6"
