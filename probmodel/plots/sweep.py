@@ -107,7 +107,8 @@ def plot_output_heatmap(summary: xr.Dataset, name: str) -> Figure:
     return fig
 
 
-def plot_fan(summary: xr.Dataset, name: str, crossing: Mapping | None = None) -> Figure:
+def plot_fan(summary: xr.Dataset, name: str, crossing: Mapping | None = None,
+             break_even: Mapping | None = None) -> Figure:
     """Fan chart over one swept parameter, with P(profit > 0) on a second panel.
 
     Parameters
@@ -164,6 +165,11 @@ def plot_fan(summary: xr.Dataset, name: str, crossing: Mapping | None = None) ->
         se_x = style.scaled(x_name, crossing.get("mcse", 0.0))
         ax2.plot([cx], [0.5], "o", color=style.LOSS,
                  label=f"50% at {x_name} = {fmt.number(cx, 3)} ± {fmt.number(se_x, 1)}")
+    if break_even is not None and x_name == "pay_rate":
+        lo, mid, hi = (style.scaled(x_name, break_even[k]) for k in ("q05", "q50", "q95"))
+        ax2.errorbar([mid], [0.42], xerr=[[mid - lo], [hi - mid]], fmt="s", color="k",
+                     capsize=4, ms=4, label=f"break-even pay rate: median {fmt.number(mid, 3)}"
+                     f", 90% [{fmt.number(lo, 3)}, {fmt.number(hi, 3)}]")
     ax2.set_ylim(0, 1)
     ax2.set_ylabel("P(profit > 0)")
     ax2.set_xlabel(style.axis_label(x_name))

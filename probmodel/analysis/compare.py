@@ -1,0 +1,264 @@
+"""Paired comparison of scenarios on common random numbers.
+
+Every scenario is sampled with the same seed. :mod:`probmodel.sampling` keys each
+parameter's draws by its name, so a parameter that two scenarios share (same name) gets
+the same random numbers in both, and draw ``j`` of one scenario is paired with draw ``j``
+of the other: differences between scenarios are the scenarios, not Monte Carlo noise.
+Paired statistics (P(A > B), the distribution of A - B) use those pairs; their MCSEs are
+iid formulas over the pairs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from probmodel import results, sampling
+from probmodel.analysis.sweep import available_names, check_output
+from probmodel.errors import UsageError
+from probmodel.model import unit_of
+from probmodel.spec import Scenario
+
+STATS = ("mean", "q05", "q25", "q50", "q75", "q95")
+#: Quantile levels of the ECDF curves handed to the figure.
+ECDF_LEVELS = np.linspace(0.0025, 0.9975, 399)
+KEEP_DRAWS = 100_000
+
+
+@dataclass
+class CompareResult:
+    """A finished comparison."""
+
+    scenarios: list[Scenario]
+    output: str
+    draws: int
+    seed: int
+    summary: xr.Dataset  # per scenario, pairwise P(A > B), paired differences
+    ecdf: xr.Dataset  # output quantiles at ECDF_LEVELS, per scenario
+    kept: xr.Dataset  # (chain, draw, scenario) draws of the output (and profit)
+    shared: dict  # "A|B" -> shared uncertain parameter names (paired random numbers)
+    seconds: float = 0.0
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names, in the order given."""
+        return [s.name for s in self.scenarios]
+
+
+def check_scenarios(scenarios: Sequence[Scenario], output: str) -> dict:
+    """Refuse bad scenario sets before any sampling.
+
+    Fewer than two scenarios, duplicate names, a missing output, or a pair of
+    scenarios that share no parameter.
+
+    Returns
+    -------
+    dict
+        ``"A|B"`` -> the uncertain parameters A and B share (paired random numbers).
+    """
+    if len(scenarios) < 2:
+        raise UsageError("compare: give at least two scenario files")
+    names = [s.name for s in scenarios]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UsageError(f"compare: scenario '{dup[0]}' is given twice (scenarios are named "
+                         f"by file name)")
+    for sc in scenarios:
+        check_output(sc, output)
+    shared = {}
+    for a, b in itertools.combinations(scenarios, 2):
+        common = set(a.parameters) & set(b.parameters)
+        if not common:
+            raise UsageError(f"compare: {a.name} and {b.name} share no parameters, so they "
+                             f"have no random numbers in common to pair")
+        shared[f"{a.name}|{b.name}"] = sorted(set(a.uncertain) & set(b.uncertain))
+    return shared
+
+
+def _sample(sc: Scenario, names: Sequence[str], draws: int, seed: int,
+            progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
+    """Draws of ``names`` only (the rest of each chunk is dropped)."""
+    model = sampling.ForwardModel.from_scenario(sc)
+    args = model.args(sc)
+    out = {k: np.empty(draws, np.float32) for k in names}
+    for offset, chunk in sampling.iter_chunks(model, args, draws, seed):
+        n = len(chunk[names[0]])
+        for k in names:
+            out[k][offset:offset + n] = chunk[k]
+        if progress is not None:
+            progress(offset + n)
+    return out
+
+
+def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 200_000,
+            seed: int = 0, keep: int = KEEP_DRAWS,
+            progress: Callable[[int], None] | None = None) -> CompareResult:
+    """Sample every scenario on common random numbers and compare ``output``.
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        Two or more scenarios; every pair must share at least one parameter.
+    output : str
+        The quantity compared (each scenario must compute it).
+    draws, seed : int
+        Draws per scenario and the seed (the same for all: common random numbers).
+    keep : int
+        Draws per scenario kept in :attr:`CompareResult.kept`.
+    progress : callable, optional
+        Called with the number of draws done over all scenarios.
+
+    Returns
+    -------
+    CompareResult
+    """
+    import time
+
+    t0 = time.perf_counter()
+    sampling.check_draws_seed(draws, seed)
+    shared = check_scenarios(scenarios, output)
+    names = [s.name for s in scenarios]
+    data: dict[str, dict[str, np.ndarray]] = {}
+    for i, sc in enumerate(scenarios):
+        want = [output] + (["profit"] if "profit" in available_names(sc)
+                           and output != "profit" else [])
+        cb = (lambda done, i=i: progress(i * draws + done)) if progress else None
+        data[sc.name] = _sample(sc, want, draws, seed, cb)
+    summary = _summarize(data, names, output, draws)
+    summary.attrs.update({"draws": draws, "seed": seed, "output": output})
+    ecdf = xr.Dataset(
+        {output: (("scenario", "level"),
+                  np.stack([np.quantile(data[n][output], ECDF_LEVELS) for n in names]),
+                  {"units": unit_of(output)})},
+        coords={"scenario": names, "level": ECDF_LEVELS})
+    ecdf.attrs.update({"draws": draws, "output": output})
+    keep = min(keep, draws)
+    kept = xr.Dataset(
+        {k: (("chain", "draw", "scenario"),
+             np.stack([data[n][k][:keep] if k in data[n] else np.full(keep, np.nan, np.float32)
+                       for n in names], -1)[None], {"units": unit_of(k)})
+         for k in dict.fromkeys(k for n in names for k in data[n])},
+        coords={"chain": [0], "draw": np.arange(keep), "scenario": names})
+    kept.attrs.update({"seed": seed, "draws": draws, "draws_kept": keep,
+                       "common_random_numbers": "every scenario uses the same seed; shared "
+                       "parameters get the same random numbers (keyed by name)"})
+    res = CompareResult(list(scenarios), output, draws, seed, summary, ecdf, kept, shared)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _summarize(data: dict, names: list[str], output: str, draws: int) -> xr.Dataset:
+    k = len(names)
+    val = np.full((k, len(STATS)), np.nan)
+    se = np.full((k, len(STATS)), np.nan)
+    sd = np.full(k, np.nan)
+    p_prof = np.full(k, np.nan)
+    p_prof_se = np.full(k, np.nan)
+    for i, n in enumerate(names):
+        s = results.summarize_array(data[n][output])
+        sd[i] = s["sd"]
+        for j, st in enumerate(STATS):
+            key = "q50" if st == "q50" else st
+            val[i, j] = s[key]
+            se[i, j] = s["mcse_mean"] if st == "mean" else s[f"mcse_{st}"]
+        if "profit" in data[n] or output == "profit":
+            x = data[n]["profit" if "profit" in data[n] else output]
+            p_prof[i], p_prof_se[i] = results.probability(x > 0)
+    pg = np.full((k, k), np.nan)
+    pg_se = np.full((k, k), np.nan)
+    dval = np.full((k, k, len(STATS)), np.nan)
+    dse = np.full((k, k, len(STATS)), np.nan)
+    dsd = np.full((k, k), np.nan)
+    for i, j in itertools.permutations(range(k), 2):
+        a = data[names[i]][output].astype(np.float64)
+        b = data[names[j]][output].astype(np.float64)
+        pg[i, j], pg_se[i, j] = results.probability(a > b)
+        d = a - b
+        q, qse = results.quantiles_with_mcse(d, (0.05, 0.25, 0.5, 0.75, 0.95))
+        dsd[i, j] = d.std(ddof=1)
+        dval[i, j] = [d.mean(), *q]
+        dse[i, j] = [dsd[i, j] / math.sqrt(draws), *qse]
+    # What the same comparison would cost without pairing: sd of A - B if independent.
+    indep = np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2)
+    unit = {"units": unit_of(output)}
+    ds = xr.Dataset(
+        {
+            output: (("scenario", "stat"), val, unit),
+            f"{output}_mcse": (("scenario", "stat"), se, unit),
+            "p_profitable": ("scenario", p_prof, {"long_name": "P(profit > 0)", "units": "1"}),
+            "p_profitable_mcse": ("scenario", p_prof_se, {"units": "1"}),
+            "p_greater": (("scenario", "versus"), pg,
+                          {"long_name": f"P({output}[scenario] > {output}[versus]) over "
+                                        f"paired draws", "units": "1"}),
+            "p_greater_mcse": (("scenario", "versus"), pg_se, {"units": "1"}),
+            "difference": (("scenario", "versus", "stat"), dval,
+                           {**unit, "long_name": f"{output}[scenario] - {output}[versus], "
+                                                 f"paired draws"}),
+            "difference_mcse": (("scenario", "versus", "stat"), dse, unit),
+            "difference_sd": (("scenario", "versus"), dsd, unit),
+            "difference_sd_if_independent": (("scenario", "versus"), indep, unit),
+        },
+        coords={"scenario": names, "versus": names, "stat": list(STATS)},
+    )
+    return ds
+
+
+def summary_table(res: CompareResult) -> pd.DataFrame:
+    """Tidy per-scenario table: scenario, variable, statistic, value, mcse, units."""
+    s, out = res.summary, res.output
+    rows = []
+    for n in res.names:
+        for st in STATS:
+            rows.append({"scenario": n, "variable": out, "statistic": st,
+                         "value": float(s[out].sel(scenario=n, stat=st)),
+                         "mcse": float(s[f"{out}_mcse"].sel(scenario=n, stat=st)),
+                         "units": unit_of(out)})
+        p = float(s["p_profitable"].sel(scenario=n))
+        if np.isfinite(p):
+            rows.append({"scenario": n, "variable": "profit", "statistic": "p_gt_0",
+                         "value": p, "mcse": float(s["p_profitable_mcse"].sel(scenario=n)),
+                         "units": "1"})
+    return pd.DataFrame(rows, columns=["scenario", "variable", "statistic", "value", "mcse",
+                                       "units"])
+
+
+def pairs_table(res: CompareResult) -> pd.DataFrame:
+    """One row per ordered pair: P(A > B) and the paired difference A - B, with MCSEs."""
+    s = res.summary
+    rows = []
+    for a, b in itertools.permutations(res.names, 2):
+        row = {"scenario": a, "versus": b,
+               "p_greater": float(s["p_greater"].sel(scenario=a, versus=b)),
+               "p_greater_mcse": float(s["p_greater_mcse"].sel(scenario=a, versus=b))}
+        for st in STATS:
+            row[f"difference_{st}"] = float(s["difference"].sel(scenario=a, versus=b, stat=st))
+            row[f"difference_{st}_mcse"] = float(
+                s["difference_mcse"].sel(scenario=a, versus=b, stat=st))
+        row["difference_sd"] = float(s["difference_sd"].sel(scenario=a, versus=b))
+        row["difference_sd_if_independent"] = float(
+            s["difference_sd_if_independent"].sel(scenario=a, versus=b))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def json_summary(res: CompareResult) -> dict:
+    """The public JSON form of a comparison."""
+    s, out = res.summary, res.output
+    per = {}
+    for n in res.names:
+        d = {st: float(s[out].sel(scenario=n, stat=st)) for st in STATS}
+        d.update({f"mcse_{st}": float(s[f"{out}_mcse"].sel(scenario=n, stat=st))
+                  for st in STATS})
+        p = float(s["p_profitable"].sel(scenario=n))
+        per[n] = {out: d, "p_profitable": p if np.isfinite(p) else None,
+                  "p_profitable_mcse": (float(s["p_profitable_mcse"].sel(scenario=n))
+                                        if np.isfinite(p) else None)}
+    return {"output": out, "draws": res.draws, "seed": res.seed, "scenarios": per,
+            "pairs": pairs_table(res).to_dict(orient="records"),
+            "shared_uncertain_parameters": res.shared}

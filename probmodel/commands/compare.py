@@ -1,0 +1,140 @@
+"""``probmodel compare``: scenarios side by side on common random numbers."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from probmodel.cli import DrawsOpt, JsonOpt, OutOpt, SeedOpt, _progress, app, out
+
+FilesArg = Annotated[list[Path], typer.Argument(
+    help="Two or more scenario files (TOML).", show_default=False)]
+OutputOpt = Annotated[str, typer.Option("--output", help="Quantity to compare.")]
+KeepOpt = Annotated[int, typer.Option(
+    "--keep-draws", help="Draws per scenario stored in draws.nc (statistics use all).")]
+
+
+def run_compare(scenarios, output: str = "margin", draws: int = 200_000, seed: int = 0,
+                keep: int | None = None, out_dir: Path | None = None, progress=None,
+                runs_dir: Path | None = None):
+    """Compare scenarios and write the run folder (data, tables, figures).
+
+    Returns
+    -------
+    (CompareResult, Path)
+    """
+    import xarray as xr
+
+    from probmodel import io, sampling
+    from probmodel.analysis import compare as cmp
+    from probmodel.plots import compare as plots
+
+    res = cmp.compare(scenarios, output, draws, seed,
+                      cmp.KEEP_DRAWS if keep is None else keep, progress)
+    figs = {"forest": plots.plot_forest(res.summary, output),
+            "ecdf": plots.plot_ecdf(res.ecdf, output),
+            "p_greater": plots.plot_p_greater(res.summary, output)}
+    name = io.run_id("compare_" + "_vs_".join(res.names)[:80], f"{seed}{draws}")
+    with io.run_folder(name, out_dir, runs_dir or io.RUNS_DIR) as rf:
+        for sc in scenarios:
+            rf.copy_scenario(sc)
+        rf.write_netcdf("draws.nc", xr.DataTree.from_dict(
+            {"/prior": res.kept, "/summary": res.summary, "/ecdf": res.ecdf}))
+        rf.write_csv("summary.csv", cmp.summary_table(res))
+        rf.write_csv("pairs.csv", cmp.pairs_table(res))
+        rf.write_json("summary.json", cmp.json_summary(res))
+        for fig_name, fig in figs.items():
+            rf.save_figure(fig_name, fig)
+        manifest = io.base_manifest(
+            "compare", None, method="forward Monte Carlo (iid), common random numbers: the "
+            "same seed for every scenario, shared parameters keyed by name", seed=seed,
+            draws=draws, draws_kept=int(res.kept.sizes["draw"]), output=output,
+            chunk_size=sampling.CHUNK, seconds=round(res.seconds, 3),
+            scenarios={sc.name: {"title": sc.title, "files": io.scenario_hashes(sc),
+                                 **({"overrides": dict(sc.overrides)} if sc.overrides
+                                    else {})} for sc in scenarios},
+            files=[*rf.files, "manifest.json"])
+        rf.write_json("manifest.json", manifest)
+    return res, rf.final
+
+
+@app.command()
+def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200_000,
+            seed: SeedOpt = 0, keep: KeepOpt = 100_000, out_dir: OutOpt = None,
+            json_: JsonOpt = False) -> None:
+    """Compare scenarios on common random numbers: P(profit > 0), P(A > B), differences."""
+    from probmodel import api, io, sampling
+    from probmodel.analysis import compare as cmp
+    from probmodel.errors import UsageError
+
+    scenarios = [api.load_scenario(f) for f in files]
+    sampling.check_draws_seed(draws, seed)
+    if keep < 1:
+        raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
+    cmp.check_scenarios(scenarios, output)
+    io.check_out_dir(out_dir)
+    t0 = time.perf_counter()
+    with _progress(draws * len(scenarios), enabled=not json_) as progress:
+        res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, progress)
+    wall = time.perf_counter() - t0
+    if json_:
+        from probmodel.io import _clean
+
+        out.print_json(json.dumps({**_clean(cmp.json_summary(res)), "run_dir": str(run_dir)}))
+        return
+    _print(res)
+    out.print(f"run folder: {run_dir}   ({len(scenarios)} scenarios x {draws:,} draws in "
+              f"{wall:.2f} s)")
+
+
+def _print(res) -> None:
+    import itertools
+
+    import numpy as np
+
+    from probmodel import fmt
+
+    s, name = res.summary, res.output
+    unit = fmt.scale_for(name)[1]
+    t = Table(title=f"{name} ({unit}) per scenario: {res.draws:,} draws each, seed {res.seed},"
+                    f" common random numbers", title_justify="left")
+    for col in ("scenario", "P(profit > 0) ± MCSE", "median", "90% interval", "mean"):
+        t.add_column(col, justify="left" if col == "scenario" else "right")
+    for n in res.names:
+        p = float(s["p_profitable"].sel(scenario=n))
+        q = {st: float(s[name].sel(scenario=n, stat=st)) for st in ("mean", "q05", "q50",
+                                                                    "q95")}
+        t.add_row(n, f"{p:.4f} ± {float(s['p_profitable_mcse'].sel(scenario=n)):.4f}"
+                  if np.isfinite(p) else "-",
+                  fmt.show(name, q["q50"]), f"[{fmt.show(name, q['q05'])}, "
+                  f"{fmt.show(name, q['q95'])}]", fmt.show(name, q["mean"]))
+    out.print(t)
+    m = Table(title=f"P({name} of row > {name} of column) over paired draws, ± MCSE",
+              title_justify="left")
+    m.add_column("A \\ B")
+    for n in res.names:
+        m.add_column(n, justify="right")
+    for a in res.names:
+        m.add_row(a, *("-" if a == b else
+                       f"{float(s['p_greater'].sel(scenario=a, versus=b)):.3f} ± "
+                       f"{float(s['p_greater_mcse'].sel(scenario=a, versus=b)):.3f}"
+                       for b in res.names))
+    out.print(m)
+    d = Table(title=f"paired difference A - B of {name} ({unit})", title_justify="left")
+    for col in ("A", "B", "median", "90% interval", "sd paired / if independent"):
+        d.add_column(col, justify="left" if col in ("A", "B") else "right")
+    for a, b in itertools.combinations(res.names, 2):
+        q = {st: float(s["difference"].sel(scenario=a, versus=b, stat=st))
+             for st in ("q05", "q50", "q95")}
+        mc = float(s["difference_mcse"].sel(scenario=a, versus=b, stat="q50"))
+        sd = float(s["difference_sd"].sel(scenario=a, versus=b))
+        ind = float(s["difference_sd_if_independent"].sel(scenario=a, versus=b))
+        d.add_row(a, b, f"{fmt.show(name, q['q50'])} ± {fmt.show(name, mc, 1)}",
+                  f"[{fmt.show(name, q['q05'])}, {fmt.show(name, q['q95'])}]",
+                  f"{fmt.show(name, sd)} / {fmt.show(name, ind)}")
+    out.print(d)

@@ -1,0 +1,285 @@
+"""``probmodel sweep``: the report's grids with uncertainty (or at the point values)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SeedOpt, SetOpt, _load, _progress, app, out
+
+GridOpt = Annotated[list[str] | None, typer.Option(
+    "--grid", help="A swept parameter: NAME=V1,V2,... or NAME=START:STOP:STEP (STOP "
+    "included). Repeat for a two-way grid.", show_default=False)]
+OutputOpt = Annotated[str | None, typer.Option(
+    "--output", help="Quantity to summarise and draw (default: margin, else "
+    "chips_required).", show_default=False)]
+SweepDrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo draws per cell.")]
+PointOpt = Annotated[bool, typer.Option(
+    "--point", help="Evaluate every cell at the point values (the report's grids).")]
+KeepOpt = Annotated[int, typer.Option(
+    "--keep-draws", help="Draws per cell stored in sweep.nc (summaries use all draws).")]
+ScaleOpt = Annotated[float | None, typer.Option(
+    "--scale", help="Print values divided by this number (e.g. 1e4 for the report's "
+    "万 = 10,000 chips); the files keep raw values.", show_default=False)]
+
+
+def run_sweep(scenario, grid, output: str | None = None, draws: int = 50_000, seed: int = 0,
+              keep: int | None = None, out_dir: Path | None = None, progress=None,
+              runs_dir: Path | None = None):
+    """Run a Monte Carlo sweep and write its run folder (data, summaries, figures).
+
+    Returns
+    -------
+    (SweepResult, Path)
+        The result and the run folder written.
+    """
+    from probmodel import io, sampling
+    from probmodel.analysis import sweep as sw
+    from probmodel.plots import sweep as plots
+
+    res = sw.sweep(scenario, grid, output, draws, seed,
+                   sw.KEEP_DRAWS if keep is None else keep, progress)
+    figures = sweep_figures(res, plots)
+    name = io.run_id(f"{scenario.name}_sweep", f"{seed}{draws}{grid}")
+    with io.run_folder(name, out_dir, runs_dir or io.RUNS_DIR) as rf:
+        rf.copy_scenario(scenario)
+        import xarray as xr
+
+        rf.write_netcdf("sweep.nc", xr.DataTree.from_dict(
+            {"/draws": res.kept, "/summary": res.summary}))
+        rf.write_csv("summary.csv", sw.summary_table(res))
+        rf.write_json("summary.json", sw.json_summary(res))
+        for fig_name, fig in figures.items():
+            rf.save_figure(fig_name, fig)
+        rf.write_json("manifest.json", io.base_manifest(
+            "sweep", scenario, method="forward Monte Carlo (iid), common random numbers "
+            "in every cell", seed=seed, draws=draws, draws_kept=int(res.kept.sizes["draw"]),
+            output=res.output, grid={n: [float(v) for v in vs]
+                                     for n, vs in zip(grid.names, grid.values, strict=True)},
+            cells=grid.n_cells, chunk_size=sampling.CHUNK, seconds=round(res.seconds, 3),
+            files=[*rf.files, "manifest.json"]))
+    return res, rf.final
+
+
+def sweep_figures(res, plots) -> dict:
+    """The figures of a sweep, by file name (none for three or more swept parameters)."""
+    s = res.summary
+    figs = {}
+    ndim = len(res.grid.names)
+    has_p = "p_profitable" in s
+    if ndim == 1:
+        x = res.grid.names[0]
+        cross = next((c for c in res.crossings if c["parameter"] == x), None)
+        be = (res.break_even["cells"][0] if res.break_even and x == "pay_rate"
+              and len(res.break_even["cells"]) == 1 else None)
+        figs[f"fan_{res.output}"] = plots.plot_fan(s, res.output, cross, be)
+        if res.output != "margin" and "margin" in s:
+            figs["fan_margin"] = plots.plot_fan(s, "margin", cross, be)
+    elif ndim == 2:
+        if has_p:
+            text = "margin" if "margin" in s else res.output
+            figs["heatmap_p_profit"] = plots.plot_profit_heatmap(s, text)
+        if res.output != "margin" or not has_p:
+            figs[f"heatmap_{res.output}"] = plots.plot_output_heatmap(s, res.output)
+    return figs
+
+
+def run_point(scenario, grid, output: str, out_dir: Path | None = None,
+              runs_dir: Path | None = None):
+    """Evaluate the grid at the point values and write its run folder.
+
+    Returns
+    -------
+    (xarray.Dataset, Path)
+    """
+    from probmodel import io
+    from probmodel.analysis import sweep as sw
+    from probmodel.plots import sweep as plots
+
+    ds = sw.sweep_point(scenario, grid)
+    fig = plots.plot_point_grid(ds, output) if len(grid.names) <= 2 else None
+    name = io.run_id(f"{scenario.name}_sweep-point", f"{grid}")
+    with io.run_folder(name, out_dir, runs_dir or io.RUNS_DIR) as rf:
+        rf.copy_scenario(scenario)
+        rf.write_netcdf("grid.nc", ds)
+        rf.write_csv("point.csv", sw.point_table(ds, grid))
+        rf.write_json("summary.json", point_json(ds, grid, output, scenario.name))
+        if fig is not None:
+            rf.save_figure(f"point_{output}", fig)
+        rf.write_json("manifest.json", io.base_manifest(
+            "sweep-point", scenario, method="point values (float64)", output=output,
+            grid={n: [float(v) for v in vs] for n, vs in zip(grid.names, grid.values,
+                                                             strict=True)},
+            cells=grid.n_cells, files=[*rf.files, "manifest.json"]))
+    return ds, rf.final
+
+
+def point_json(ds, grid, output: str, scenario: str) -> dict:
+    """The point grid of ``output`` as nested lists (first swept parameter outermost)."""
+    return {"scenario": scenario, "mode": "point", "output": output,
+            "units": ds[output].attrs.get("units", ""),
+            "grid": {n: [float(v) for v in vs]
+                     for n, vs in zip(grid.names, grid.values, strict=True)},
+            "values": ds[output].transpose(*grid.names).values.tolist()}
+
+
+@app.command()
+def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
+          draws: SweepDrawsOpt = 50_000, seed: SeedOpt = 0, set_: SetOpt = None,
+          point: PointOpt = False, keep: KeepOpt = 10_000, scale: ScaleOpt = None,
+          out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
+    """Sweep one or two parameters over a grid: P(profit > 0) and intervals per cell."""
+    from probmodel import io, sampling
+    from probmodel.analysis import sweep as sw
+    from probmodel.errors import UsageError
+
+    sc = _load(scenario, set_)
+    g = sw.parse_grid(grid or [])
+    output = output or sw.default_output(sc)
+    sw.check_grid(sc, g, output)
+    if scale is not None and not scale > 0:
+        raise UsageError(f"--scale: must be a positive number, not {scale:g}")
+    io.check_out_dir(out_dir)
+    t0 = time.perf_counter()
+    if point:
+        ds, run_dir = run_point(sc, g, output, out_dir)
+        if json_:
+            out.print_json(json.dumps({**point_json(ds, g, output, sc.name),
+                                       "run_dir": str(run_dir)}))
+            return
+        _print_point(sc, ds, g, output, scale)
+        out.print(f"run folder: {run_dir}")
+        return
+    sampling.check_draws_seed(draws, seed)
+    if keep < 1:
+        raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
+    with _progress(draws * g.n_cells, enabled=not json_) as progress:
+        cb = (lambda done: progress(done * g.n_cells)) if progress else None
+        res, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir, cb)
+    wall = time.perf_counter() - t0
+    if json_:
+        out.print_json(json.dumps({**_clean(sw.json_summary(res)), "run_dir": str(run_dir)}))
+        return
+    _print_sweep(res, scale)
+    out.print(f"run folder: {run_dir}   ({g.n_cells} cells x {draws:,} draws in {wall:.2f} s)")
+
+
+def _clean(x):
+    from probmodel.io import _clean as clean
+
+    return clean(x)
+
+
+def _show(name: str, v: float, scale: float | None, digits: int = 3) -> str:
+    from probmodel import fmt
+
+    if scale is not None:
+        return fmt.number(v / scale, digits)
+    return fmt.show(name, v, digits)
+
+
+def _fixed(name: str, v: float, scale: float | None) -> str:
+    """Point-grid cells with fixed decimals, as the report prints them (2 for %)."""
+    from probmodel import fmt
+
+    if scale is None and fmt.scale_for(name)[1] == "%":
+        return f"{100 * v:.2f}"
+    return _show(name, v, scale, 4)
+
+
+def _unit(name: str, scale: float | None) -> str:
+    from probmodel import fmt
+    from probmodel.model import unit_of
+
+    if scale is not None:
+        return f"{unit_of(name)} / {scale:g}"
+    return fmt.scale_for(name)[1]
+
+
+def _matrix(title: str, g, values, cell) -> Table:
+    r, c = g.names
+    t = Table(title=title, title_justify="left")
+    t.add_column(f"{r} \\ {c}")
+    for v in g.values[1]:
+        t.add_column(_show(c, v, None, 3), justify="right")
+    for i, rv in enumerate(g.values[0]):
+        t.add_row(_show(r, rv, None, 3), *(cell(values[i, j]) for j in range(len(g.values[1]))))
+    return t
+
+
+def _print_point(sc, ds, g, output, scale) -> None:
+    title = f"{sc.title}: {output} ({_unit(output, scale)}) at the point values"
+    vals = ds[output].transpose(*g.names).values
+    if len(g.names) == 2:
+        out.print(_matrix(title, g, vals, lambda v: _fixed(output, v, scale)))
+        return
+    t = Table(title=title, title_justify="left")
+    for n in g.names:
+        t.add_column(n, justify="right")
+    t.add_column(output, justify="right")
+    cells = g.cells()
+    for i, v in enumerate(vals.ravel()):
+        t.add_row(*(_show(n, cells[n][i], None, 4) for n in g.names),
+                  _fixed(output, v, scale))
+    out.print(t)
+
+
+def _print_sweep(res, scale) -> None:
+    import numpy as np
+
+    s, g, name = res.summary, res.grid, res.output
+    has_p = "p_profitable" in s
+    head = f"{res.scenario.title}: {res.draws:,} draws per cell, seed {res.seed}"
+    if len(g.names) == 2:
+        if has_p:
+            p = s["p_profitable"].transpose(*g.names).values
+            se = s["p_profitable_mcse"].transpose(*g.names).values
+            both = p + 1j * se
+            out.print(_matrix(f"{head}\nP(profit > 0) ± MCSE", g, both,
+                              lambda z: f"{z.real:.3f} ± {z.imag:.3f}"))
+        med = s[name].sel(stat="q50").transpose(*g.names).values
+        out.print(_matrix(f"median {name} ({_unit(name, scale)})", g, med,
+                          lambda v: _show(name, v, scale)))
+    else:
+        t = Table(title=head, title_justify="left")
+        for n in g.names:
+            t.add_column(n, justify="right")
+        unit = _unit(name, scale)
+        for col in (f"median {name}", "50% interval", "90% interval"):
+            t.add_column(f"{col} ({unit})" if col.startswith("median") else col,
+                         justify="right")
+        if has_p:
+            t.add_column("P(profit > 0) ± MCSE", justify="right")
+        cells = g.cells()
+        for i in range(g.n_cells):
+            pos = dict(zip(g.names, np.unravel_index(i, g.shape), strict=True))
+            q = {st: float(s[name].isel(pos).sel(stat=st)) for st in
+                 ("q05", "q25", "q50", "q75", "q95")}
+            row = [*(_show(n, cells[n][i], None, 4) for n in g.names),
+                   _show(name, q["q50"], scale),
+                   f"[{_show(name, q['q25'], scale)}, {_show(name, q['q75'], scale)}]",
+                   f"[{_show(name, q['q05'], scale)}, {_show(name, q['q95'], scale)}]"]
+            if has_p:
+                row.append(f"{float(s['p_profitable'].isel(pos)):.3f} ± "
+                           f"{float(s['p_profitable_mcse'].isel(pos)):.3f}")
+            t.add_row(*row)
+        out.print(t)
+    for c in res.crossings:
+        at = ", ".join(f"{k}={_show(k, v, None, 4)}" for k, v in c["at"].items())
+        x = c["parameter"]
+        out.print(f"P(profit > 0) = 50% at {x} = {_show(x, c['value'], None, 4)} ± "
+                  f"{_show(x, c['mcse'], None, 1)} {_unit(x, None)} ({c['direction']}; "
+                  f"interpolated between {_show(x, c['between'][0], None)} and "
+                  f"{_show(x, c['between'][1], None)}){' at ' + at if at else ''}")
+    if res.break_even:
+        for row in res.break_even["cells"]:
+            at = ", ".join(f"{k}={_show(k, v, None, 4)}" for k, v in row["at"].items())
+            out.print(f"break-even pay rate (per draw total_cost / revenue_before_pay_rate)"
+                      f"{' at ' + at if at else ''}: median {100 * row['q50']:.1f}% "
+                      f"± {100 * row['mcse_q50']:.2f}, 90% interval [{100 * row['q05']:.1f}%, "
+                      f"{100 * row['q95']:.1f}%]")

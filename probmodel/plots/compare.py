@@ -1,0 +1,138 @@
+"""Figures of a scenario comparison: forest of intervals, overlaid ECDFs, P(A > B).
+
+Inputs are the datasets of :mod:`probmodel.analysis.compare` (already summarised); the
+functions draw them and compute nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+from probmodel.plots import style
+
+_COLOURS = ("#08519c", "#cb181d", "#238b45", "#6a51a3", "#d94801", "#525252", "#0570b0",
+            "#ae017e")
+
+
+def _colour(i: int) -> str:
+    return _COLOURS[i % len(_COLOURS)]
+
+
+def plot_forest(summary: xr.Dataset, output: str) -> Figure:
+    """Intervals per scenario (left) and paired differences to the first (right).
+
+    Median, 50% and 90% intervals of ``output``, with P(profit > 0) and P(A > first)
+    written beside the rows.
+    """
+    names = [str(n) for n in summary["scenario"].values]
+    k = len(names)
+    fig, (ax, ax2) = style.new_figure(1, 2, figsize=(13, 1.0 + 0.75 * k), sharey=True)
+    y = np.arange(k)[::-1]
+    s = summary[output]
+    for i, n in enumerate(names):
+        q = {st: style.scaled(output, float(s.sel(scenario=n, stat=st)))
+             for st in ("q05", "q25", "q50", "q75", "q95")}
+        c = _colour(i)
+        ax.plot([q["q05"], q["q95"]], [y[i]] * 2, color=c, lw=1.5,
+                label="90% interval" if i == 0 else None)
+        ax.plot([q["q25"], q["q75"]], [y[i]] * 2, color=c, lw=6, solid_capstyle="butt",
+                label="50% interval" if i == 0 else None)
+        ax.plot([q["q50"]], [y[i]], "o", color="white", mec=c, ms=7, mew=2,
+                label="median" if i == 0 else None)
+    if output in ("margin", "profit"):
+        ax.axvline(0, color="k", lw=0.8)
+    labels = []
+    for n in names:
+        p = float(summary["p_profitable"].sel(scenario=n))
+        se = float(summary["p_profitable_mcse"].sel(scenario=n))
+        labels.append(f"{n}\nP(profit > 0) = {p:.3f} ± {se:.3f}" if np.isfinite(p) else n)
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(style.axis_label(output))
+    ax.set_title(f"{style.axis_label(output)} per scenario", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.margins(x=0.05)
+    ref = names[0]
+    d = summary["difference"]
+    for i, n in enumerate(names):
+        if n == ref:
+            ax2.plot([0], [y[i]], "|", color="k", ms=12)
+            ax2.annotate("reference", (0, y[i]), xytext=(8, 0), textcoords="offset points",
+                         va="center", fontsize=8)
+            continue
+        q = {st: style.scaled(output, float(d.sel(scenario=n, versus=ref, stat=st)))
+             for st in ("q05", "q25", "q50", "q75", "q95")}
+        c = _colour(i)
+        ax2.plot([q["q05"], q["q95"]], [y[i]] * 2, color=c, lw=1.5)
+        ax2.plot([q["q25"], q["q75"]], [y[i]] * 2, color=c, lw=6, solid_capstyle="butt")
+        ax2.plot([q["q50"]], [y[i]], "o", color="white", mec=c, ms=7, mew=2)
+        pg = float(summary["p_greater"].sel(scenario=n, versus=ref))
+        pse = float(summary["p_greater_mcse"].sel(scenario=n, versus=ref))
+        ax2.annotate(f"P(> {ref}) = {pg:.3f} ± {pse:.3f}", (q["q50"], y[i]), xytext=(0, 7),
+                     textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    ax2.axvline(0, color="k", lw=0.8)
+    ax2.set_xlabel(f"paired difference to {ref}: {style.axis_label(output)}")
+    ax2.set_title(f"{output}[scenario] - {output}[{ref}], paired draws (median, 50%, 90%)",
+                  fontsize=10)
+    ax2.grid(axis="x", alpha=0.3)
+    ax2.margins(x=0.1, y=0.15)
+    draws = summary.attrs.get("draws")
+    fig.suptitle(f"Scenario comparison on common random numbers"
+                 f"{f', {draws:,} paired draws' if draws else ''}", fontsize=11)
+    return fig
+
+
+def plot_ecdf(ecdf: xr.Dataset, output: str) -> Figure:
+    """Overlaid empirical CDFs of ``output``, one line per scenario."""
+    fig, ax = style.new_figure()
+    levels = ecdf["level"].values
+    lo, hi = np.inf, -np.inf
+    for i, n in enumerate(ecdf["scenario"].values):
+        x = style.scaled(output, ecdf[output].sel(scenario=n).values)
+        ax.plot(x, levels, color=_colour(i), lw=2, label=str(n))
+        lo, hi = min(lo, x[np.searchsorted(levels, 0.025)]), max(hi, x[-1])
+    if output in ("margin", "profit"):
+        ax.axvline(0, color="k", lw=0.8)
+        ax.annotate("P(loss) = height of each curve here", (0, 0.02), xytext=(4, 0),
+                    textcoords="offset points", fontsize=8)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(style.axis_label(output))
+    ax.set_ylabel(f"P({output} ≤ x)")
+    draws = ecdf.attrs.get("draws")
+    ax.set_title(f"Cumulative distribution of {style.axis_label(output)} per scenario"
+                 f"{f' ({draws:,} draws each, common random numbers)' if draws else ''}",
+                 fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left")
+    return fig
+
+
+def plot_p_greater(summary: xr.Dataset, output: str) -> Figure:
+    """The matrix P(output of row scenario > output of column scenario), paired draws."""
+    names = [str(n) for n in summary["scenario"].values]
+    m = summary["p_greater"].values
+    se = summary["p_greater_mcse"].values
+    k = len(names)
+    fig, ax = style.new_figure(figsize=(2.0 + 1.6 * k, 1.5 + 0.8 * k))
+    norm = Normalize(0, 1)
+    im = ax.imshow(m, cmap="RdBu", norm=norm, aspect="auto")
+    for i in range(k):
+        for j in range(k):
+            if i == j:
+                continue
+            r, g, b, _ = im.cmap(norm(m[i, j]))
+            ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+            ax.text(j, i, f"{m[i, j]:.3f}\n± {se[i, j]:.3f}", ha="center", va="center",
+                    fontsize=8, color=ink)
+    ax.set_xticks(range(k), names, rotation=30, ha="right")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("B")
+    ax.set_ylabel("A")
+    fig.colorbar(im, ax=ax, shrink=0.9).set_label(f"P({output}[A] > {output}[B])")
+    ax.set_title(f"P({output} of A > {output} of B) over paired draws, ± MCSE", fontsize=10)
+    return fig
+
