@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from probmodel import distributions as dists
+from probmodel.analysis.projection_schema import validate_table as validate_projection
 from probmodel.equations import CLASSES, MODELS, WINDOWS
 from probmodel.errors import ParameterError, ScenarioError, UsageError
 from probmodel.model import INPUTS
+from probmodel.observations import validate as validate_observations
 
 SCHEMA_VERSION = 1
 TOP_LEVEL_KEYS = (
@@ -32,6 +34,8 @@ META_KEYS = ("dist", "value", "point", "unit", "source", "description")
 #: Validators for optional top-level tables owned by other modules (observations,
 #: projection). Each takes (table, file_label) and returns a list of (path, message).
 SECTION_VALIDATORS: dict[str, Callable[[Any, str], list[tuple[str, str]]]] = {}
+SECTION_VALIDATORS["projection"] = validate_projection
+SECTION_VALIDATORS["observations"] = validate_observations
 
 
 @dataclass(frozen=True)

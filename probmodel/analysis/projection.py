@@ -1,0 +1,506 @@
+"""Projections over years: coherent Monte Carlo paths and their summaries per year.
+
+A scenario's ``[projection]`` table (format in :mod:`probmodel.analysis.projection_schema`)
+moves chosen parameters along growth laws whose rates, targets and adoption curves are
+uncertain. Each draw is one path: its base-year inputs are drawn exactly as in a plain
+run (same keys, so the base year reproduces ``probmodel run`` draw for draw), its law
+parameters are drawn once, and its optional yearly shocks accumulate as a random walk
+in log space. Every equation is then evaluated on the (draw, year) grid in one jitted
+JAX function, in chunks of :data:`probmodel.sampling.CHUNK` paths.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from probmodel import distributions as dists
+from probmodel import io, results, sampling
+from probmodel.analysis.projection_schema import Projection, Value, parse_table
+from probmodel.errors import ScenarioError, UsageError
+from probmodel.model import evaluate, unit_of
+from probmodel.sampling import DTYPE, ForwardModel, name_id
+from probmodel.spec import Scenario
+
+DEFAULT_DRAWS = 50_000
+#: Variables summarised per year and shown first (when the scenario defines them).
+KEY_OUTPUTS = ("chips_required", "revenue", "margin", "profit", "total_cost",
+               "tokens_per_day", "paid_chips")
+FAN_OUTPUTS = ("chips_required", "revenue", "margin")
+FAN_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass(frozen=True)
+class ProjectionModel:
+    """Static structure of a projection (hashable: jit keys on it).
+
+    ``curves`` holds (name, midpoint family, steepness family), a family being None for
+    a fixed number; ``laws`` holds (parameter, kind, family of its rate or target,
+    curve name, has yearly noise).
+    """
+
+    base: ForwardModel
+    years: tuple[int, ...]
+    curves: tuple[tuple[str, str | None, str | None], ...]
+    laws: tuple[tuple[str, str, str | None, str, bool], ...]
+
+    @property
+    def projected(self) -> tuple[str, ...]:
+        """Parameters that move over the years."""
+        return tuple(law[0] for law in self.laws)
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        """Names of the uncertain numbers drawn once per path (rates, targets, curves)."""
+        out = []
+        for name, mid, steep in self.curves:
+            if mid is not None:
+                out.append(f"{name}_midpoint")
+            if steep is not None:
+                out.append(f"{name}_steepness")
+        for name, kind, fam, _, _ in self.laws:
+            if fam is not None:
+                out.append(f"{name}_{'growth_rate' if kind == 'exponential' else 'target'}")
+        return tuple(out)
+
+    @property
+    def static_inputs(self) -> tuple[str, ...]:
+        """Uncertain base inputs that do not move over the years (one value per path)."""
+        return tuple(n for n, _ in self.base.uncertain if n not in self.projected)
+
+    @property
+    def yearly(self) -> tuple[str, ...]:
+        """Variables with a year dimension: projected inputs, then every output."""
+        return self.projected + tuple(o for o in self.base.outputs if o not in self.projected)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every variable a chunk returns."""
+        return self.static_inputs + self.path_params + self.yearly
+
+    def evaluate(self, key, inputs: Mapping, draws: Mapping, args: Mapping,
+                 n: int) -> dict[str, jax.Array]:
+        """Paths of ``n`` draws from their base inputs and per-path numbers.
+
+        Parameters
+        ----------
+        key : jax.Array
+            The chunk's key (yearly shocks fold in their own ids).
+        inputs : mapping
+            Drawn base inputs, shape (n,).
+        draws : mapping
+            Rates, targets and curve parameters drawn once per path, shape (n,).
+        args : mapping
+            The argument pytree of :func:`build`.
+        n : int
+            Number of paths.
+
+        Returns
+        -------
+        dict
+            Projected inputs and every output, shape (n, years).
+        """
+        ny = len(self.years)
+        dt = np.diff(np.asarray(self.years, np.float64))
+        eps = {}
+        for name, kind, _, _, noisy in self.laws:
+            if kind == "exponential" and noisy and ny > 1:
+                z = jax.random.normal(jax.random.fold_in(key, name_id(f"projection.{name}.noise")),
+                                      (n, ny - 1), DTYPE)
+                eps[name] = z * args["laws"][name]["noise"] * jnp.sqrt(jnp.asarray(dt, DTYPE))
+        values = dict(args["base"]["fixed"])
+        values.update({k: v[:, None] for k, v in inputs.items()})
+        if self.base.has_prices:
+            values["prices"] = args["base"]["prices"]
+        values.update(_paths(self, values, {k: v[:, None] for k, v in draws.items()}, eps,
+                             args, jnp))
+        out = evaluate(values)
+        return {k: jnp.broadcast_to(jnp.asarray(out[k], DTYPE), (n, ny)) for k in self.yearly}
+
+
+@partial(jax.jit, static_argnums=(0, 3))
+def _draw_inputs_jit(base: ForwardModel, key, args, n):
+    return base.draw_inputs(key, args, n)
+
+
+@partial(jax.jit, static_argnums=(0, 5))
+def _evaluate_jit(model: ProjectionModel, key, inputs, draws, args, n):
+    return model.evaluate(key, inputs, draws, args, n)
+
+
+def draw_path_params(proj: Projection, key, n: int) -> dict[str, np.ndarray]:
+    """The uncertain rates, targets and curve parameters, one per path (host arrays).
+
+    Drawn by inverse CDF (scipy) of uniforms from the chunk key, each with its own id:
+    there are only as many as paths, and this keeps the jitted path function free of
+    rejection samplers, whose compilation costs seconds each.
+    """
+    hi = 1.0 - np.finfo(np.float64).epsneg
+
+    def draw(label: str, v: Value) -> np.ndarray:
+        u = np.asarray(jax.random.uniform(jax.random.fold_in(key, name_id(label)), (n,),
+                                          jnp.float64))
+        u = np.clip(u, np.finfo(np.float64).tiny, hi)
+        return dists.quantile(v.dist, v.param_dict, u).astype(np.float32)
+
+    out = {}
+    for c in proj.curves:
+        for part, v in (("midpoint", c.midpoint), ("steepness", c.steepness)):
+            if v.dist is not None:
+                out[f"{c.name}_{part}"] = draw(f"projection.curves.{c.name}.{part}", v)
+    for law in proj.laws:
+        part, v = (("growth_rate", law.rate) if law.kind == "exponential"
+                   else ("target", law.target))
+        if v.dist is not None:
+            out[f"{law.name}_{part}"] = draw(f"projection.{law.name}.{part}", v)
+    return out
+
+
+def adoption(years, midpoint, steepness, xp=np):
+    """Adoption share a(t) in [0, 1): 0 in the base year (``years[0]``), rising to 1.
+
+    Notes
+    -----
+    a(t) = (L(t) - L(t0)) / (1 - L(t0)), L(t) = 1 / (1 + exp(-steepness (t - midpoint))),
+    computed as 1 - exp(log L(-z) - log L(-z0)) with z = steepness (t - midpoint), so it
+    stays exact when the midpoint lies long before or after the base year.
+    """
+    t = xp.asarray(years)
+    z = steepness * (t - midpoint)
+    z0 = steepness * (t[0] - midpoint)
+    log_sig = jax.nn.log_sigmoid if xp is jnp else (lambda v: -np.logaddexp(0.0, -v))
+    return 1.0 - xp.exp(log_sig(-z) - log_sig(-z0))
+
+
+def _paths(model: ProjectionModel, values, draws, eps, args, xp) -> dict:
+    """Each projected parameter over the years, shape (paths, years)."""
+    years = xp.asarray(model.years, dtype=xp.float64 if xp is np else DTYPE)
+    dt = years - years[0]
+
+    def get(prefix, part, fixed):
+        name = f"{prefix}_{part}"
+        return draws[name] if name in draws else fixed
+
+    share = {}
+    for name, _, _ in model.curves:
+        c = args["curves"][name]
+        share[name] = adoption(years, get(name, "midpoint", c["midpoint"]),
+                               get(name, "steepness", c["steepness"]), xp)
+    out = {}
+    for name, kind, _, curve, _ in model.laws:
+        x0 = values[name]
+        law = args["laws"][name]
+        if kind == "exponential":
+            logx = xp.log(x0) + dt * xp.log1p(get(name, "growth_rate", law["value"]))
+            if name in eps:
+                walk = xp.cumsum(eps[name], axis=-1)
+                logx = logx + xp.concatenate([xp.zeros_like(walk[..., :1]), walk], axis=-1)
+            out[name] = xp.exp(logx)
+        else:
+            target = get(name, "target", law["value"])
+            out[name] = x0 + (target - x0) * share[curve]
+    return out
+
+
+def _value_args(v: Value, dtype):
+    if v.dist is None:
+        return jnp.asarray(v.point, dtype)
+    return {k: jnp.asarray(x, dtype) for k, x in v.params}
+
+
+def load_projection(scenario: Scenario) -> Projection:
+    """The scenario's validated projection, checked against its parameters.
+
+    Raises
+    ------
+    UsageError
+        When the scenario has no ``[projection]`` table.
+    ScenarioError
+        When a law moves a parameter the scenario does not define.
+    """
+    label = str(scenario.path)
+    if not scenario.projection:
+        raise UsageError(f"{label}: no [projection] table (see docs/project.md for the "
+                         "format)")
+    proj, problems = parse_table(dict(scenario.projection), label)
+    if proj is None:
+        raise ScenarioError([(label, p, m) for p, m in problems])
+    missing = [(label, f"projection.growth.{law.name}",
+                f"'{law.name}' is not a parameter of the scenario; add "
+                f"[parameters.{law.name}] (its value is the base-year value)")
+               for law in proj.laws if law.name not in scenario.parameters]
+    if missing:
+        raise ScenarioError(missing)
+    for law in proj.laws:
+        if law.kind == "exponential" and scenario.parameters[law.name].point <= 0:
+            raise ScenarioError([(label, f"projection.growth.{law.name}",
+                                  "exponential growth needs a positive base value")])
+    return proj
+
+
+def build(scenario: Scenario) -> tuple[Projection, ProjectionModel, dict]:
+    """The projection, its static structure and its argument pytree."""
+    proj = load_projection(scenario)
+    base = ForwardModel.from_scenario(scenario)
+    curves = tuple((c.name, c.midpoint.dist, c.steepness.dist) for c in proj.curves)
+    laws = tuple((law.name, law.kind,
+                  (law.rate if law.kind == "exponential" else law.target).dist,
+                  law.curve, law.noise > 0) for law in proj.laws)
+    model = ProjectionModel(base, proj.years, curves, laws)
+    args = {
+        "base": base.args(scenario),
+        "curves": {c.name: {"midpoint": _value_args(c.midpoint, DTYPE),
+                            "steepness": _value_args(c.steepness, DTYPE)}
+                   for c in proj.curves},
+        "laws": {law.name: {
+            "value": _value_args(law.rate if law.kind == "exponential" else law.target, DTYPE),
+            "noise": jnp.asarray(law.noise, DTYPE)} for law in proj.laws},
+    }
+    return proj, model, args
+
+
+def iter_paths(scenario: Scenario, draws: int, seed: int):
+    """Yield (model, offset, host arrays) chunk by chunk, covering draws [0, draws).
+
+    Chunk ``i`` uses the key of chunk ``i`` of a plain run, so the base-year inputs of
+    each path equal that run's draws (common random numbers).
+    """
+    proj, model, args = build(scenario)
+    n = sampling.CHUNK
+    n_chunks = math.ceil(draws / n)
+    for i, key in zip(range(n_chunks), sampling.chunk_keys(seed, 0, n_chunks), strict=True):
+        take = min(n, draws - i * n)
+        inputs = _draw_inputs_jit(model.base, key, args["base"], n)
+        per_path = draw_path_params(proj, key, n)
+        paths = _evaluate_jit(model, key, inputs,
+                              {k: jnp.asarray(v) for k, v in per_path.items()}, args, n)
+        host = {k: np.asarray(inputs[k])[:take] for k in model.static_inputs}
+        host.update({k: v[:take] for k, v in per_path.items()})
+        host.update({k: np.asarray(v)[:take] for k, v in paths.items()})
+        yield model, i * n, host
+
+
+def sample_paths(scenario: Scenario, draws: int, seed: int,
+                 progress: Callable[[int], None] | None = None) -> tuple[ProjectionModel,
+                                                                         dict[str, np.ndarray]]:
+    """Host arrays for ``draws`` paths: (draws,) or (draws, years) per variable."""
+    sampling.check_draws_seed(draws, seed)
+    out: dict[str, np.ndarray] = {}
+    model = None
+    for model, offset, chunk in iter_paths(scenario, draws, seed):
+        if not out:
+            ny = len(model.years)
+            out = {k: np.empty((draws, ny) if k in model.yearly else (draws,), np.float32)
+                   for k in model.names}
+        m = len(next(iter(chunk.values())))
+        for k, v in chunk.items():
+            out[k][offset:offset + m] = v
+        if progress is not None:
+            progress(offset + m)
+    return model, out
+
+
+def to_dataset(model: ProjectionModel, arrays: Mapping[str, np.ndarray], scenario: Scenario,
+               attrs: Mapping | None = None) -> xr.Dataset:
+    """Paths as a Dataset with dims (chain=1, draw[, year]) and ``units`` attributes."""
+    proj = load_projection(scenario)
+    law_src = {law.name: law.source for law in proj.laws}
+    data = {}
+    for k, v in arrays.items():
+        p = scenario.parameters.get(k)
+        va = {"units": p.unit if p else unit_of(k)}
+        if k in law_src:
+            va["projection"] = law_src[k]
+        if k in model.path_params:
+            va["units"] = "1/year" if k.endswith("_growth_rate") else (
+                "1/year" if k.endswith("_steepness") else (
+                    "year" if k.endswith("_midpoint") else unit_of(k.removesuffix("_target"))))
+        dims = ("chain", "draw", "year") if np.ndim(v) == 2 else ("chain", "draw")
+        data[k] = (dims, np.asarray(v)[None], va)
+    n = len(next(iter(arrays.values())))
+    ds = xr.Dataset(data, coords={"chain": [0], "draw": np.arange(n),
+                                  "year": np.asarray(model.years)})
+    ds.attrs.update({"scenario": scenario.name, "title": scenario.title,
+                     "base_year": int(model.years[0])})
+    if attrs:
+        ds.attrs.update(attrs)
+    return ds
+
+
+def simulate(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,
+             progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """Monte Carlo paths of every input and output over the projection's years.
+
+    Returns
+    -------
+    xarray.Dataset
+        Projected inputs and outputs with dims (chain, draw, year); uncertain inputs
+        that do not move and the numbers drawn once per path with dims (chain, draw).
+    """
+    model, arrays = sample_paths(scenario, draws, seed, progress)
+    return to_dataset(model, arrays, scenario, {"seed": seed, "draws": draws})
+
+
+def point_path(scenario: Scenario) -> dict[str, list[float]]:
+    """Every projected input and output per year at point values, in float64.
+
+    Base inputs at their point, each rate, target and curve parameter at its point (the
+    median unless the table gives ``point``), no yearly noise.
+    """
+    proj, model, _ = build(scenario)
+    pts = {k: np.float64(v) if k != "prices" else np.asarray(v, np.float64)
+           for k, v in scenario.point_values().items()}
+    args = {"curves": {c.name: {"midpoint": c.midpoint.point, "steepness": c.steepness.point}
+                       for c in proj.curves},
+            "laws": {law.name: {"value": (law.rate if law.kind == "exponential"
+                                          else law.target).point} for law in proj.laws}}
+    fixed_model = ProjectionModel(model.base, model.years,
+                                  tuple((c[0], None, None) for c in model.curves),
+                                  tuple((lw[0], lw[1], None, lw[3], False) for lw in model.laws))
+    values = dict(pts)
+    values.update(_paths(fixed_model, pts, {}, {}, args, np))
+    out = evaluate({k: jnp.asarray(v, jnp.float64) for k, v in values.items()})
+    ny = len(model.years)
+    return {k: [float(x) for x in np.broadcast_to(np.asarray(out[k]), (ny,))]
+            for k in model.yearly}
+
+
+def summarize(ds: xr.Dataset, names: list[str] | None = None) -> dict:
+    """Per-year summaries (mean, sd, quantiles with MCSE) and P(profit > 0) per year."""
+    years = [int(y) for y in ds["year"].values]
+    yearly = [k for k in ds.data_vars if "year" in ds[k].dims]
+    names = names or results.ordered_names([k for k in KEY_OUTPUTS if k in yearly]
+                                           + [k for k in yearly if k not in KEY_OUTPUTS])
+    out: dict = {"years": years, "draws": int(ds.sizes["draw"]), "summary": {}}
+    for k in names:
+        v = ds[k].values.reshape(-1, len(years))
+        out["summary"][k] = [results.summarize_array(v[:, i]) for i in range(len(years))]
+    if "profit" in ds:
+        pr = ds["profit"].values.reshape(-1, len(years))
+        ps = [results.probability(pr[:, i] > 0) for i in range(len(years))]
+        out["p_profitable"] = [p for p, _ in ps]
+        out["p_profitable_mcse"] = [se for _, se in ps]
+    return out
+
+
+def summary_table(summary: Mapping):
+    """Tidy per-year table: variable, year, statistic, value, mcse, units."""
+    import pandas as pd
+
+    rows = []
+    for var, per_year in summary["summary"].items():
+        for year, st in zip(summary["years"], per_year, strict=True):
+            for stat in results.STAT_NAMES:
+                mc = st.get(f"mcse_{stat}", st["mcse_mean"] if stat == "mean" else math.nan)
+                rows.append({"variable": var, "year": year, "statistic": stat,
+                             "value": st[stat], "mcse": mc, "units": unit_of(var)})
+    for i, year in enumerate(summary["years"]):
+        if "p_profitable" in summary:
+            rows.append({"variable": "profit", "year": year, "statistic": "p_gt_0",
+                         "value": summary["p_profitable"][i],
+                         "mcse": summary["p_profitable_mcse"][i], "units": "1"})
+    return pd.DataFrame(rows, columns=["variable", "year", "statistic", "value", "mcse",
+                                       "units"])
+
+
+def json_summary(summary: Mapping) -> dict:
+    """The public JSON form: per variable, per year: mean, sd, q05..q95, mcse_mean."""
+    keep = (*results.STAT_NAMES, "mcse_mean")
+    out = {"years": summary["years"], "summary": {
+        var: {str(y): {k: st[k] for k in keep} for y, st in zip(summary["years"], per, strict=True)}
+        for var, per in summary["summary"].items()}}
+    if "p_profitable" in summary:
+        out["p_profitable"] = dict(zip(map(str, summary["years"]), summary["p_profitable"],
+                                       strict=True))
+        out["p_profitable_mcse"] = dict(zip(map(str, summary["years"]),
+                                            summary["p_profitable_mcse"], strict=True))
+    return out
+
+
+@dataclass(frozen=True)
+class Fan:
+    """What a fan chart draws for one variable: quantile bands and a few sample paths."""
+
+    name: str
+    years: np.ndarray
+    probs: tuple[float, ...]
+    quantiles: np.ndarray  # (len(probs), years)
+    paths: np.ndarray  # (n_paths, years)
+    point: np.ndarray | None = None  # the point path, when known
+    title: str = ""
+
+
+def fan(ds: xr.Dataset, name: str, n_paths: int = 8, point: list[float] | None = None,
+        title: str = "") -> Fan:
+    """Bands (5-25-50-75-95%) and the first ``n_paths`` draws of ``name`` per year."""
+    v = ds[name].values.reshape(-1, ds.sizes["year"]).astype(np.float64)
+    q = np.quantile(v, FAN_PROBS, axis=0)
+    return Fan(name, np.asarray(ds["year"].values), FAN_PROBS, q, v[:n_paths],
+               None if point is None else np.asarray(point), title)
+
+
+@dataclass
+class ProjectionResult:
+    """What a finished projection run produced."""
+
+    run_dir: Path
+    summary: dict
+    point: dict
+    dataset: xr.Dataset
+    seconds: float
+
+
+def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,
+        out: str | Path | None = None, runs_dir: Path = io.RUNS_DIR,
+        progress: Callable[[int], None] | None = None) -> ProjectionResult:
+    """Sample the projection and write a run folder with per-year summaries and fan charts.
+
+    The folder holds draws.nc (ArviZ ``prior`` group, dims chain, draw, year),
+    summary.csv (tidy, one row per variable, year and statistic), summary.json,
+    point_path.json, manifest.json, the scenario files and figures/ (a fan chart per
+    key output and P(profit > 0) per year).
+    """
+    from probmodel.plots import projection as plots
+
+    sampling.check_draws_seed(draws, seed)
+    io.check_out_dir(out)
+    load_projection(scenario)
+    t0 = time.perf_counter()
+    ds = simulate(scenario, draws, seed, progress)
+    summary = summarize(ds)
+    pt = point_path(scenario)
+    seconds = time.perf_counter() - t0
+    name = io.run_id(scenario.name, f"project{seed}{draws}")
+    with io.run_folder(name, out, runs_dir) as rf:
+        rf.copy_scenario(scenario)
+        rf.write_netcdf("draws.nc", xr.DataTree.from_dict({"prior": ds}))
+        rf.write_csv("summary.csv", summary_table(summary))
+        rf.write_json("summary.json", {"scenario": scenario.name, "draws": draws,
+                                       "seed": seed, **json_summary(summary)})
+        rf.write_json("point_path.json", {"years": list(ds["year"].values), **pt})
+        fans = [fan(ds, k, point=pt.get(k), title=scenario.title)
+                for k in FAN_OUTPUTS if k in ds]
+        for f in fans:
+            rf.save_figure(f"fan_{f.name}", plots.plot_fan(f))
+        if fans:
+            rf.save_figure("fans", plots.plot_fans(
+                fans, summary.get("p_profitable"), summary.get("p_profitable_mcse")))
+        if "p_profitable" in summary:
+            rf.save_figure("p_profitable", plots.plot_probability_by_year(
+                summary["years"], summary["p_profitable"], summary["p_profitable_mcse"],
+                title=scenario.title))
+        rf.write_json("manifest.json", io.base_manifest(
+            "project", scenario, method="forward Monte Carlo over years (iid coherent paths)",
+            seed=seed, draws=draws, years=list(map(int, ds["year"].values)),
+            chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
+            seconds=round(seconds, 3), files=[*rf.files, "manifest.json"]))
+    return ProjectionResult(rf.final, summary, pt, ds, seconds)

@@ -1,0 +1,128 @@
+"""Fan charts over years and P(profit > 0) per year (data from analysis.projection)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from probmodel.plots import style
+
+PATH_COLOUR = "#525252"
+POINT_COLOUR = "#ff7f00"
+
+
+def _draw_fan(ax, fan, legend: bool = True) -> None:
+    """Bands, median, sample paths and the point path of one variable on ``ax``."""
+    q = style.scaled(fan.name, np.asarray(fan.quantiles))
+    years = np.asarray(fan.years)
+    ax.fill_between(years, q[0], q[-1], color=style.BAND_90, label="90% band",
+                    linewidth=0)
+    ax.fill_between(years, q[1], q[-2], color=style.BAND_50, alpha=0.8, label="50% band",
+                    linewidth=0)
+    for i, path in enumerate(style.scaled(fan.name, np.asarray(fan.paths))):
+        ax.plot(years, path, color=PATH_COLOUR, linewidth=0.6, alpha=0.6,
+                label="sample paths" if i == 0 else None)
+    ax.plot(years, q[len(q) // 2], color=style.MEDIAN, linewidth=2.2, label="median")
+    if fan.point is not None:
+        ax.plot(years, style.scaled(fan.name, np.asarray(fan.point)), color=POINT_COLOUR,
+                linestyle="--", linewidth=1.4, label="point path")
+    # Sample paths may leave the 90% band by far (margin's long lower tail): keep the
+    # axis on the bands so they stay readable.
+    lo, hi = float(np.min(q[0])), float(np.max(q[-1]))
+    pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+    if fan.name == "margin":
+        ax.axhline(0.0, color=style.LOSS, linewidth=0.8, linestyle=":")
+    ax.set_xticks(years)
+    ax.set_xlabel("year")
+    ax.set_ylabel(style.axis_label(fan.name))
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(loc="best", fontsize=8)
+
+
+def plot_fan(fan) -> Figure:
+    """Fan chart of one variable over the years.
+
+    Parameters
+    ----------
+    fan : probmodel.analysis.projection.Fan
+        Quantile bands (5, 25, 50, 75, 95%), sample paths and the point path.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: 90% and 50% bands, the median, thin sample paths, the point path.
+    """
+    fig, ax = style.new_figure()
+    _draw_fan(ax, fan)
+    what = f"{fan.title}: " if fan.title else ""
+    ax.set_title(f"{what}{style.axis_label(fan.name)} by year, median with 50% and 90% bands")
+    return fig
+
+
+def plot_probability_by_year(years: Sequence[int], p: Sequence[float],
+                             mcse: Sequence[float], title: str = "", ax=None) -> Figure:
+    """P(profit > 0) per year with +-2 MCSE error bars.
+
+    Parameters
+    ----------
+    years, p, mcse : sequences
+        The years, the probability of profit and its Monte Carlo standard error.
+    title : str
+        The scenario's title, put in front of the figure title.
+    ax : matplotlib Axes, optional
+        Draw there instead of on a new figure.
+    """
+    if ax is None:
+        fig, ax = style.new_figure()
+        own = True
+    else:
+        fig, own = ax.figure, False
+    y = np.asarray(p) * 100
+    ax.errorbar(years, y, yerr=2 * np.asarray(mcse) * 100, color=style.PROFIT, marker="o",
+                capsize=3, label="P(profit > 0) ± 2 MCSE")
+    ax.axhline(50, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_ylim(-2, 102)
+    ax.set_xticks(list(years))
+    ax.set_xlabel("year")
+    ax.set_ylabel("P(profit > 0) (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    if own:
+        what = f"{title}: " if title else ""
+        ax.set_title(f"{what}probability of profit by year (%)")
+    else:
+        ax.set_title("P(profit > 0) by year (%)")
+    return fig
+
+
+def plot_fans(fans: Sequence, p: Sequence[float] | None = None,
+              mcse: Sequence[float] | None = None) -> Figure:
+    """Fan charts side by side (one panel per variable), plus P(profit > 0) when given.
+
+    Parameters
+    ----------
+    fans : sequence of Fan
+        One per variable.
+    p, mcse : sequences, optional
+        P(profit > 0) per year and its MCSE: drawn in a last panel.
+    """
+    n = len(fans) + (p is not None)
+    ncols = 2 if n > 1 else 1
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = style.new_figure(nrows, ncols, squeeze=False,
+                                 figsize=(6.5 * ncols, 3.8 * nrows))
+    flat = axes.ravel()
+    for i, (ax, f) in enumerate(zip(flat, fans, strict=False)):
+        _draw_fan(ax, f, legend=i == 0)
+        ax.set_title(f"{style.axis_label(f.name)}")
+    if p is not None:
+        plot_probability_by_year(fans[0].years, p, mcse, ax=flat[len(fans)])
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    title = fans[0].title if fans and fans[0].title else "projection"
+    fig.suptitle(f"{title}: median, 50% and 90% bands, sample paths by year")
+    return fig
