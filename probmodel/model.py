@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from probmodel import equations as eq
+from probmodel.equations import throughput as tp
 
 INF = math.inf
 
@@ -65,10 +66,23 @@ INPUTS: dict[str, Quantity] = {
         _q("chip_peak_flops", "FLOP/s"),
         _q("utilization", "1"),
         _q("peak_factor", "1", description="peak demand / mean demand"),
+        _q("prefill_tokens_per_node_s", "token/(node s)",
+           description="input tokens (cache hits included) a node prefills per second, "
+                       "averaged over its busy hours"),
+        _q("decode_tokens_per_node_s", "token/(node s)",
+           description="output tokens a node decodes per second, averaged over its busy hours"),
+        _q("h800_h20_ratio", "H20/H800",
+           description="H20 chips doing the serving work of one H800 (per-GPU throughput "
+                       "ratio, measured, not the spec-sheet FLOP ratio)"),
         _q("dau", "user"),
         _q("users", "user"),
         _q("requests_per_user_per_day", "request/(user day)"),
         _q("tokens_per_request", "token/request"),
+        _q("output_token_share", "1", 0.0, 1.0, low_open=False,
+           description="output tokens / all tokens (splits tokens_per_day into input/output)"),
+        _q("idle_capacity_paid", "1", 0.0, 1.0, low_open=False,
+           description="share of the peak headroom paid for while idle: 0 pays for the "
+                       "average fleet (off-peak capacity reused), 1 for the provisioned peak"),
     ]
 }
 
@@ -95,7 +109,17 @@ def _revenue_before_pay_rate(inp, out, hit, off, v3, prices, price_index):
 
 
 NODES: tuple[Node, ...] = (
+    # The fleet from per-phase throughput (DeepSeek's disclosure; used when nodes_avg is
+    # not given): node-hours = input / prefill rate + output / decode rate.
+    Node("prefill_nodes", ("input_tokens_per_day", "prefill_tokens_per_node_s"),
+         tp.phase_nodes, "node", "average nodes busy with prefill"),
+    Node("decode_nodes", ("output_tokens_per_day", "decode_tokens_per_node_s"),
+         tp.phase_nodes, "node", "average nodes busy with decode"),
+    Node("nodes_avg", ("prefill_nodes", "decode_nodes"), lambda p, d: p + d, "node",
+         "average nodes needed: prefill_nodes + decode_nodes"),
     Node("gpus", ("nodes_avg", "gpus_per_node"), eq.gpus, "GPU", "GPUs in use on average"),
+    Node("nodes_peak", ("nodes_avg", "peak_factor"), lambda a, pf: a * pf, "node",
+         "nodes needed in the peak hour at the average per-node throughput"),
     Node("gpu_cost", ("gpus", "gpu_price_per_hour"), eq.gpu_cost, "USD/day", "GPU rental cost"),
     Node("total_cost", ("gpu_cost", "gpu_cost_share"), eq.total_cost, "USD/day",
          "total serving cost"),
@@ -105,6 +129,10 @@ NODES: tuple[Node, ...] = (
          lambda i, o: i + o, "token/day", "input + output tokens"),
     Node("tokens_per_day", ("users", "requests_per_user_per_day", "tokens_per_request"),
          eq.tokens_per_day_from_usage, "token/day", "users x requests x tokens per request"),
+    Node("input_tokens_per_day", ("tokens_per_day", "output_token_share"),
+         lambda t, s: t * (1.0 - s), "token/day", "tokens_per_day x (1 - output_token_share)"),
+    Node("output_tokens_per_day", ("tokens_per_day", "output_token_share"),
+         lambda t, s: t * s, "token/day", "tokens_per_day x output_token_share"),
     Node("revenue_before_pay_rate",
          ("input_tokens_per_day", "output_tokens_per_day", "cache_hit_rate", "offpeak_share",
           "v3_share", "prices", "price_index"),
@@ -116,13 +144,45 @@ NODES: tuple[Node, ...] = (
     Node("margin", ("profit", "revenue"), eq.margin, "1", "profit / revenue"),
     Node("cost_profit_ratio", ("profit", "total_cost"), eq.cost_profit_ratio, "1",
          "profit / total cost"),
+    # Revenue is linear in pay_rate, so margin = 0 exactly at this pay rate (per draw).
+    Node("break_even_pay_rate", ("total_cost", "revenue_before_pay_rate"),
+         lambda c, r: c / r, "1", "pay rate at which profit is 0: total_cost / "
+         "revenue_before_pay_rate"),
+    Node("tokens_per_user_per_day", ("requests_per_user_per_day", "tokens_per_request"),
+         lambda r, t: r * t, "token/(user day)",
+         "requests_per_user_per_day x tokens_per_request (what token counts identify)"),
+    # DAU use the free web and app; paid (API) tokens come on top of theirs.
+    Node("usage_tokens_per_day",
+         ("dau", "requests_per_user_per_day", "tokens_per_request", "pay_rate"),
+         tp.usage_tokens_per_day, "token/day",
+         "dau x requests x tokens per request / (1 - pay_rate)"),
     Node("tokens_per_second", ("tokens_per_day",), eq.tokens_per_second, "token/s"),
+    Node("h800_gpus_required",
+         ("tokens_per_second", "output_token_share", "prefill_tokens_per_node_s",
+          "decode_tokens_per_node_s", "peak_factor", "gpus_per_node"),
+         tp.h800_gpus_required, "GPU", "H800 GPUs at the per-phase throughputs, peak hour"),
+    Node("chips_required", ("h800_gpus_required", "h800_h20_ratio"), lambda g, r: g * r,
+         "chip", "H20 chips needed at the peak: h800_gpus_required x h800_h20_ratio"),
     Node("flops_required", ("active_params", "tokens_per_second", "peak_factor"),
          eq.flops_required, "FLOP/s", "compute needed at the peak"),
     Node("chips_required", ("flops_required", "chip_peak_flops", "utilization"),
          eq.chips_required, "chip", "chips needed at the peak"),
+    # A fleet sized from demand (H20 scenarios): pay for the average fleet, chips / peak
+    # factor, plus the paid share of the headroom kept for the peak.
+    Node("paid_chips", ("chips_required", "peak_factor", "idle_capacity_paid"),
+         lambda c, pf, idle: c * (1.0 / pf + idle * (1.0 - 1.0 / pf)), "chip",
+         "chips paid for around the clock"),
+    Node("gpu_cost", ("paid_chips", "gpu_price_per_hour"), eq.gpu_cost, "USD/day",
+         "GPU rental cost of the paid fleet"),
     Node("implied_utilization", ("flops_required", "chip_peak_flops", "gpus"),
          eq.implied_utilization, "1", "utilization the fleet in use would need"),
+    Node("mean_utilization", ("active_params", "tokens_per_second", "chip_peak_flops", "gpus"),
+         lambda a, t, c, g: eq.implied_utilization(eq.flops_required(a, t, 1.0), c, g), "1",
+         "average demand on the average fleet, report's FLOP basis (peak_factor = 1)"),
+    Node("theoretical_revenue",
+         ("input_tokens_per_day", "output_tokens_per_day", "cache_hit_rate", "prices"),
+         tp.theoretical_revenue, "USD/day",
+         "every token billed at R1's standard price (DeepSeek's headline revenue)"),
     Node("requests_per_dau", ("tokens_per_day", "dau", "tokens_per_request"),
          eq.requests_per_dau, "request/(user day)", "requests per daily active user"),
 )
@@ -146,12 +206,18 @@ def plan(available: set[str]) -> list[Node]:
     """The nodes to evaluate, in order, given the names a scenario defines."""
     have = set(available)
     chosen: list[Node] = []
-    for node in NODES:
-        if node.name in have:
-            continue
-        if all(i in have or i in node.optional for i in node.inputs):
-            chosen.append(node)
-            have.add(node.name)
+    # Passes in list order until nothing new is computable: a fleet derived from demand
+    # (paid_chips, late in the list) feeds the cost nodes listed before it.
+    changed = True
+    while changed:
+        changed = False
+        for node in NODES:
+            if node.name in have:
+                continue
+            if all(i in have or i in node.optional for i in node.inputs):
+                chosen.append(node)
+                have.add(node.name)
+                changed = True
     return chosen
 
 
