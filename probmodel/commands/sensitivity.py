@@ -1,0 +1,82 @@
+"""``probmodel sensitivity``: tornado, Sobol indices and drivers of loss."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SeedOpt, SetOpt, _load, _progress, app, out
+
+OutputOpt = Annotated[str | None, typer.Option(
+    "--output", help="Quantity to analyse (default: margin, else chips_required).",
+    show_default=False)]
+DrawsOpt = Annotated[int, typer.Option(
+    "--draws", "-n", help="Monte Carlo draws for the drivers of loss.")]
+SobolOpt = Annotated[int, typer.Option(
+    "--sobol-n", help="Sobol base sample N (a power of two); N x (inputs + 2) model "
+    "evaluations.")]
+
+
+@app.command()
+def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt = 200_000,
+                seed: SeedOpt = 0, sobol_n: SobolOpt = 2**13, set_: SetOpt = None,
+                out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
+    """What drives the answer (tornado, Sobol indices) and what drives losses."""
+    from probmodel import fmt, io, sampling
+    from probmodel.analysis import sensitivity as se
+
+    sc = _load(scenario, set_)
+    se.choose_output(sc, output)
+    sampling.check_draws_seed(draws, seed)
+    io.check_out_dir(out_dir)
+    t0 = time.perf_counter()
+    with _progress(draws, enabled=not json_) as progress:
+        res = se.run(sc, output, draws, seed, sobol_n, out_dir, progress=progress)
+    wall = time.perf_counter() - t0
+    t, s, d = res.tornado, res.sobol, res.drivers
+    if json_:
+        out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
+                                   "run_dir": str(res.run_dir), **se.json_summary(t, s, d)}))
+        return
+    name = t.output
+    unit = fmt.scale_for(name)[1]
+    tt = Table(title=f"{sc.title}: tornado of {name} ({unit}); point value "
+                     f"{fmt.show(name, t.point)}; each input at its p05 / p95, others at "
+                     "point", title_justify="left")
+    for col in ("input", "p05", "p95", f"{name} at p05", f"{name} at p95", "swing"):
+        tt.add_column(col, justify="left" if col == "input" else "right")
+    for i, n in enumerate(t.names):
+        tt.add_row(n, fmt.number(float(t.low_input[i]), 3), fmt.number(float(t.high_input[i]), 3),
+                   fmt.show(name, t.at_low[i]), fmt.show(name, t.at_high[i]),
+                   fmt.show(name, t.swing[i]))
+    out.print(tt)
+    st = Table(title=f"Sobol indices of {name} ({s.n_evals:,} evaluations, "
+                     f"{s.conf_level:.0%} bootstrap intervals)", title_justify="left")
+    for col in ("input", "S1", "S1 interval", "ST", "ST interval"):
+        st.add_column(col, justify="left" if col == "input" else "right")
+    for i, n in enumerate(s.names):
+        st.add_row(n, f"{s.s1[i]:.3f}", f"[{s.s1[i] - s.s1_conf[i]:.3f}, "
+                   f"{s.s1[i] + s.s1_conf[i]:.3f}]", f"{s.st[i]:.3f}",
+                   f"[{s.st[i] - s.st_conf[i]:.3f}, {s.st[i] + s.st_conf[i]:.3f}]")
+    out.print(st)
+    for note in s.notes:
+        out.print(f"note: {note}")
+    if d.tail_note:
+        out.print(f"note: {d.tail_note}")
+    dt = Table(title=f"Drivers of {d.event}: P = {d.p_event:.4f} ± {d.p_event_mcse:.4f} "
+                     f"(MCSE), {d.n_event:,} of {d.n_draws:,} draws; ranked by KS distance",
+               title_justify="left")
+    for col in ("rank", "input", "median (all)", "median (event)", "shift",
+                "shift / 90% width", "KS", "rank corr."):
+        dt.add_column(col, justify="left" if col == "input" else "right")
+    for i, n in enumerate(d.names):
+        dt.add_row(str(i + 1), n, fmt.number(float(d.median_all[i]), 3),
+                   fmt.number(float(d.median_event[i]), 3),
+                   f"{d.shift[i]:+.3g}", f"{d.shift_fraction[i] * 100:+.1f}%",
+                   f"{d.ks[i]:.3f}", f"{d.rank_corr[i]:+.2f}")
+    out.print(dt)
+    out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")
