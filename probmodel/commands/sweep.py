@@ -201,14 +201,15 @@ def _unit(name: str, scale: float | None) -> str:
     return fmt.scale_for(name)[1]
 
 
-def _matrix(title: str, g, values, cell) -> Table:
+def _matrix(title: str, g, cell) -> Table:
+    """Rows: the first swept parameter's values; columns: the second's; ``cell(i, j)``."""
     r, c = g.names
     t = Table(title=title, title_justify="left")
     t.add_column(f"{r} \\ {c}")
     for v in g.values[1]:
         t.add_column(_show(c, v, None, 3), justify="right")
     for i, rv in enumerate(g.values[0]):
-        t.add_row(_show(r, rv, None, 3), *(cell(values[i, j]) for j in range(len(g.values[1]))))
+        t.add_row(_show(r, rv, None, 3), *(cell(i, j) for j in range(len(g.values[1]))))
     return t
 
 
@@ -216,7 +217,7 @@ def _print_point(sc, ds, g, output, scale) -> None:
     title = f"{sc.title}: {output} ({_unit(output, scale)}) at the point values"
     vals = ds[output].transpose(*g.names).values
     if len(g.names) == 2:
-        out.print(_matrix(title, g, vals, lambda v: _fixed(output, v, scale)))
+        out.print(_matrix(title, g, lambda i, j: _fixed(output, vals[i, j], scale)))
         return
     t = Table(title=title, title_justify="left")
     for n in g.names:
@@ -239,12 +240,17 @@ def _print_sweep(res, scale) -> None:
         if has_p:
             p = s["p_profitable"].transpose(*g.names).values
             se = s["p_profitable_mcse"].transpose(*g.names).values
-            both = p + 1j * se
-            out.print(_matrix(f"{head}\nP(profit > 0) ± MCSE", g, both,
-                              lambda z: f"{z.real:.3f} ± {z.imag:.3f}"))
+            out.print(_matrix(f"{head}\nP(profit > 0) ± MCSE", g,
+                              lambda i, j: f"{p[i, j]:.3f} ± {se[i, j]:.3f}"))
         med = s[name].sel(stat="q50").transpose(*g.names).values
-        out.print(_matrix(f"median {name} ({_unit(name, scale)})", g, med,
-                          lambda v: _show(name, v, scale)))
+        title = f"median {name} ({_unit(name, scale)})"
+        out.print(_matrix(title if has_p else f"{head}\n{title}", g,
+                          lambda i, j: _show(name, med[i, j], scale)))
+        lo = s[name].sel(stat="q05").transpose(*g.names).values
+        hi = s[name].sel(stat="q95").transpose(*g.names).values
+        out.print(_matrix(f"90% interval of {name} ({_unit(name, scale)})", g,
+                          lambda i, j: f"[{_show(name, lo[i, j], scale)}, "
+                                       f"{_show(name, hi[i, j], scale)}]"))
     else:
         t = Table(title=head, title_justify="left")
         for n in g.names:
@@ -260,7 +266,7 @@ def _print_sweep(res, scale) -> None:
             pos = dict(zip(g.names, np.unravel_index(i, g.shape), strict=True))
             q = {st: float(s[name].isel(pos).sel(stat=st)) for st in
                  ("q05", "q25", "q50", "q75", "q95")}
-            row = [*(_show(n, cells[n][i], None, 4) for n in g.names),
+            row = [*(_show(n, cells[n][i], None) for n in g.names),
                    _show(name, q["q50"], scale),
                    f"[{_show(name, q['q25'], scale)}, {_show(name, q['q75'], scale)}]",
                    f"[{_show(name, q['q05'], scale)}, {_show(name, q['q95'], scale)}]"]
@@ -270,7 +276,8 @@ def _print_sweep(res, scale) -> None:
             t.add_row(*row)
         out.print(t)
     for c in res.crossings:
-        at = ", ".join(f"{k}={_show(k, v, None, 4)}" for k, v in c["at"].items())
+        at = ", ".join(f"{k} = {_show(k, v, None)} {_unit(k, None)}"
+                       for k, v in c["at"].items())
         x = c["parameter"]
         out.print(f"P(profit > 0) = 50% at {x} = {_show(x, c['value'], None, 4)} ± "
                   f"{_show(x, c['mcse'], None, 1)} {_unit(x, None)} ({c['direction']}; "
@@ -278,8 +285,9 @@ def _print_sweep(res, scale) -> None:
                   f"{_show(x, c['between'][1], None)}){' at ' + at if at else ''}")
     if res.break_even:
         for row in res.break_even["cells"]:
-            at = ", ".join(f"{k}={_show(k, v, None, 4)}" for k, v in row["at"].items())
+            at = ", ".join(f"{k} = {_show(k, v, None)} {_unit(k, None)}"
+                           for k, v in row["at"].items())
             out.print(f"break-even pay rate (per draw total_cost / revenue_before_pay_rate)"
                       f"{' at ' + at if at else ''}: median {100 * row['q50']:.1f}% "
-                      f"± {100 * row['mcse_q50']:.2f}, 90% interval [{100 * row['q05']:.1f}%, "
-                      f"{100 * row['q95']:.1f}%]")
+                      f"(MCSE {100 * row['mcse_q50']:.2f}%), 90% interval "
+                      f"[{100 * row['q05']:.1f}%, {100 * row['q95']:.1f}%]")
