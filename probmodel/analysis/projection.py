@@ -137,20 +137,26 @@ def _evaluate_jit(model: ProjectionModel, key, inputs, draws, args, n):
     return model.evaluate(key, inputs, draws, args, n)
 
 
-def draw_path_params(proj: Projection, key, n: int) -> dict[str, np.ndarray]:
+def draw_path_params(proj: Projection, key, n: int,
+                     take: int | None = None) -> dict[str, np.ndarray]:
     """The uncertain rates, targets and curve parameters, one per path (host arrays).
 
     Drawn by inverse CDF (scipy) of uniforms from the chunk key, each with its own id:
     there are only as many as paths, and this keeps the jitted path function free of
-    rejection samplers, whose compilation costs seconds each.
+    rejection samplers, whose compilation costs seconds each. Only the first ``take``
+    uniforms are transformed (the inverse CDF is the costly part); the rest of the chunk
+    holds the median. Draw j is the same whatever ``take``.
     """
+    take = n if take is None else take
     hi = 1.0 - np.finfo(np.float64).epsneg
 
     def draw(label: str, v: Value) -> np.ndarray:
         u = np.asarray(jax.random.uniform(jax.random.fold_in(key, name_id(label)), (n,),
                                           jnp.float64))
-        u = np.clip(u, np.finfo(np.float64).tiny, hi)
-        return dists.quantile(v.dist, v.param_dict, u).astype(np.float32)
+        u = np.clip(u[:take], np.finfo(np.float64).tiny, hi)
+        x = np.full(n, v.point, np.float32)
+        x[:take] = dists.quantile(v.dist, v.param_dict, u)
+        return x
 
     out = {}
     for c in proj.curves:
@@ -280,7 +286,7 @@ def iter_paths(scenario: Scenario, draws: int, seed: int):
     for i, key in zip(range(n_chunks), sampling.chunk_keys(seed, 0, n_chunks), strict=True):
         take = min(n, draws - i * n)
         inputs = _draw_inputs_jit(model.base, key, args["base"], n)
-        per_path = draw_path_params(proj, key, n)
+        per_path = draw_path_params(proj, key, n, take)
         paths = _evaluate_jit(model, key, inputs,
                               {k: jnp.asarray(v) for k, v in per_path.items()}, args, n)
         host = {k: np.asarray(inputs[k])[:take] for k in model.static_inputs}

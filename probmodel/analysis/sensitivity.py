@@ -215,6 +215,12 @@ class Sobol:
                    "num_resamples": self.num_resamples})
 
 
+def check_sobol_n(n_base: int) -> None:
+    """Refuse a Sobol base sample size that is not a power of two (>= 2)."""
+    if not isinstance(n_base, int) or n_base < 2 or n_base & (n_base - 1):
+        raise UsageError(f"--sobol-n: must be a power of two (>= 2), not {n_base}")
+
+
 def sobol_indices(f: Callable[[np.ndarray], np.ndarray], names: Sequence[str],
                   n_base: int = DEFAULT_SOBOL_N, seed: int = 0, num_resamples: int = 200,
                   conf_level: float = 0.95) -> dict[str, np.ndarray]:
@@ -241,8 +247,7 @@ def sobol_indices(f: Callable[[np.ndarray], np.ndarray], names: Sequence[str],
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    if n_base < 2 or n_base & (n_base - 1):
-        raise UsageError(f"--sobol-n: must be a power of two (>= 2), not {n_base}")
+    check_sobol_n(n_base)
     problem = {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
     x = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
     y = np.asarray(f(x), np.float64)

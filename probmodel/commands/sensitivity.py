@@ -31,6 +31,7 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
 
     sc = _load(scenario, set_)
     se.choose_output(sc, output)
+    se.check_sobol_n(sobol_n)
     sampling.check_draws_seed(draws, seed)
     io.check_out_dir(out_dir)
     t0 = time.perf_counter()

@@ -11,6 +11,8 @@ from probmodel.plots import style
 
 PATH_COLOUR = "#525252"
 POINT_COLOUR = "#ff7f00"
+LOG_RATIO = 30.0  # bands spanning more than this factor are drawn on a log axis
+MARGIN_FLOOR = -300.0  # margin axes stop at -300% (margin = profit / revenue, unbounded below)
 
 
 def _draw_fan(ax, fan, legend: bool = True) -> None:
@@ -28,11 +30,20 @@ def _draw_fan(ax, fan, legend: bool = True) -> None:
     if fan.point is not None:
         ax.plot(years, style.scaled(fan.name, np.asarray(fan.point)), color=POINT_COLOUR,
                 linestyle="--", linewidth=1.4, label="point path")
-    # Sample paths may leave the 90% band by far (margin's long lower tail): keep the
-    # axis on the bands so they stay readable.
+    # Sample paths may leave the 90% band by far: keep the axis on the bands. Counts
+    # and money spread over orders of magnitude across years: a log axis then.
     lo, hi = float(np.min(q[0])), float(np.max(q[-1]))
-    pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
-    ax.set_ylim(lo - pad, hi + pad)
+    if lo > 0 and hi / lo > LOG_RATIO:
+        ax.set_yscale("log")
+        ax.set_ylim(lo / 1.3, hi * 1.3)
+    else:
+        cut = fan.name == "margin" and lo < MARGIN_FLOOR
+        lo = max(lo, MARGIN_FLOOR) if fan.name == "margin" else lo
+        pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+        if cut:
+            ax.annotate(f"axis cut at {MARGIN_FLOOR:.0f}%; the 5% band goes lower",
+                        (0.01, 0.01), xycoords="axes fraction", fontsize=7, color="grey")
     if fan.name == "margin":
         ax.axhline(0.0, color=style.LOSS, linewidth=0.8, linestyle=":")
     ax.set_xticks(years)
