@@ -128,7 +128,7 @@ def _value(raw: Any, path: str, problems: list, *, low: float = -math.inf,
     def inside(x: float) -> bool:
         return (low < x if low_open else low <= x) and x <= high
 
-    bounds = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+    bounds = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high == math.inf else ']'}"
     if _number(raw):
         if not inside(float(raw)):
             problems.append((path, f"({raw:g}) is outside {bounds}{what}"))

@@ -12,7 +12,7 @@ from probmodel.plots import style
 PATH_COLOUR = "#525252"
 POINT_COLOUR = "#ff7f00"
 LOG_RATIO = 30.0  # bands spanning more than this factor are drawn on a log axis
-MARGIN_FLOOR = -300.0  # margin axes stop at -300% (margin = profit / revenue, unbounded below)
+MARGIN_FLOOR = -300.0  # margin bands reaching below -300% get a symlog axis
 
 
 def _draw_fan(ax, fan, legend: bool = True) -> None:
@@ -36,14 +36,13 @@ def _draw_fan(ax, fan, legend: bool = True) -> None:
     if lo > 0 and hi / lo > LOG_RATIO:
         ax.set_yscale("log")
         ax.set_ylim(lo / 1.3, hi * 1.3)
+    elif fan.name == "margin" and lo < MARGIN_FLOOR:
+        # margin = profit / revenue is unbounded below: linear within +-100%, log beyond
+        ax.set_yscale("symlog", linthresh=100.0)
+        ax.set_ylim(lo * 1.3, max(hi, 0.0) + 20.0)
     else:
-        cut = fan.name == "margin" and lo < MARGIN_FLOOR
-        lo = max(lo, MARGIN_FLOOR) if fan.name == "margin" else lo
         pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
         ax.set_ylim(lo - pad, hi + pad)
-        if cut:
-            ax.annotate(f"axis cut at {MARGIN_FLOOR:.0f}%; the 5% band goes lower",
-                        (0.01, 0.01), xycoords="axes fraction", fontsize=7, color="grey")
     if fan.name == "margin":
         ax.axhline(0.0, color=style.LOSS, linewidth=0.8, linestyle=":")
     ax.set_xticks(years)
