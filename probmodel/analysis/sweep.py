@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import jax
@@ -239,8 +239,6 @@ def _fixed_scenario(scenario: Scenario, grid: Grid) -> Scenario:
     first = {n: float(v[0]) for n, v in zip(grid.names, grid.values, strict=True)}
     sc = scenario.with_overrides(first, origin="--grid")
     # --grid values are not --set overrides: keep only the user's --set in the record.
-    from dataclasses import replace
-
     return replace(sc, overrides=dict(scenario.overrides))
 
 

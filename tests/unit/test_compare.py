@@ -38,8 +38,10 @@ def test_shared_parameters_have_identical_draws(sc):
                  "gpu_price_per_hour", "dau"):
         assert np.array_equal(a[name], b[name]), name
     assert not np.array_equal(a["offpeak_share"], b["offpeak_share"])  # the one change
+    # Another structure (the theoretical view draws one LogNormal, the adjusted view two,
+    # batched): the same random numbers, equal up to float32 rounding of the transform.
     t = sampling.sample_arrays(sc[THEO], 4000, seed=9)
-    assert np.array_equal(t["gpu_price_per_hour"], a["gpu_price_per_hour"])
+    np.testing.assert_allclose(t["gpu_price_per_hour"], a["gpu_price_per_hour"], rtol=1e-6)
 
 
 def test_per_scenario_summary_matches_a_run(sc, res):
