@@ -7,7 +7,7 @@ Public API: :func:`load_scenario`, :func:`simulate`, :func:`point`, :func:`run`.
 # numpyro.infer half-initialised; see docs/model.md).
 import numpyro  # noqa: F401
 
-from probmodel.api import load_scenario, point, run, simulate
+from probmodel.api import load_posterior, load_scenario, point, run, simulate
 from probmodel.errors import ProbmodelError, RunError, ScenarioError, UsageError
 
 __version__ = "0.1.0"
@@ -17,6 +17,7 @@ __all__ = [
     "ScenarioError",
     "UsageError",
     "__version__",
+    "load_posterior",
     "load_scenario",
     "point",
     "run",

@@ -41,8 +41,42 @@ def simulate(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT
     xarray.Dataset
         One variable per name, dims (chain=1, draw), ``units`` attributes.
     """
+    posterior = posterior_for(scenario, posterior) if posterior else None
     arrays = sampling.sample_arrays(scenario, draws, seed, progress, posterior)
-    return results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
+    ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
+    if posterior:
+        ds.attrs["posterior_parameters"] = ", ".join(posterior)
+        for k in posterior:
+            ds[k].attrs.update({"distribution": "posterior (joint resampling)",
+                                "source": "calibration posterior"})
+    return ds
+
+
+def load_posterior(run_dir: str | Path, allow_failed: bool = False) -> dict:
+    """Posterior draws of a ``probmodel calibrate`` run: name -> 1-D array (joint rows).
+
+    Pass the result to :func:`simulate` or :func:`run` as ``posterior=``. A run that
+    failed its diagnostics is refused unless ``allow_failed``.
+    """
+    return io.read_posterior(run_dir, allow_failed=allow_failed)
+
+
+def posterior_for(scenario: Scenario, posterior: Mapping) -> dict:
+    """The columns of a posterior table that ``scenario`` uses.
+
+    A scenario takes from a calibration the parameters it defines itself (its priors are
+    what the posterior replaces), except those fixed by an override (--set wins).
+    Other columns are ignored, so one calibration can feed scenarios that share only
+    some parameters with it; an empty selection is refused.
+    """
+    from probmodel.errors import UsageError
+
+    used = {k: v for k, v in posterior.items()
+            if k in scenario.parameters and k not in scenario.overrides}
+    if not used:
+        raise UsageError(f"--posterior: none of its parameters ({', '.join(posterior)}) is "
+                         f"a parameter of {scenario.name}; nothing to draw from it")
+    return used
 
 
 def point(scenario: Scenario) -> dict[str, float]:
@@ -90,5 +124,8 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
             "run", scenario, method="forward Monte Carlo (iid)", seed=seed, draws=draws,
             chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
             draws_kept=draws, seconds=round(seconds, 3), files=[*rf.files, "manifest.json"],
+            **({"posterior_source": posterior_source,
+                "posterior_parameters": list(posterior_for(scenario, posterior))}
+               if posterior else {}),
         ))
     return RunResult(rf.final, summary, ds, seconds)

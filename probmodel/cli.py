@@ -52,6 +52,11 @@ def check(scenario: ScenarioArg) -> None:
     from probmodel import fmt
 
     sc = _load(scenario, None)
+    obs = ()
+    if sc.observations:
+        from probmodel.calibration import build
+
+        obs = build(sc).observations  # located errors: observations the model cannot use
     out.print(f"[bold]{sc.title}[/bold]  ({' <- '.join(str(p) for p in sc.files)})")
     t = Table(title="Uncertain parameters", title_justify="left")
     for col in ("name", "family", "native parameters", "p05", "p50", "p95", "point", "unit"):
@@ -70,6 +75,9 @@ def check(scenario: ScenarioArg) -> None:
     out.print(f)
     if sc.prices is not None:
         out.print(f"prices: table of {sc.prices.size} entries ({sc.prices_meta.get('unit', '')})")
+    if obs:
+        out.print(f"observations ({len(obs)}): " + ", ".join(
+            f"{o.name} = {o.value:g} ({o.kind}, {o.noise_text()})" for o in obs))
     out.print(f"OK: {len(sc.uncertain)} uncertain, {len(sc.fixed)} fixed parameters")
 
 
@@ -93,18 +101,26 @@ def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) ->
     out.print(t)
 
 
+PosteriorOpt = Annotated[Path | None, typer.Option(
+    "--posterior", help="Draw the parameters a `probmodel calibrate` run inferred from its "
+    "posterior (jointly); the rest from the file's priors.", show_default=False)]
+
+
 @app.command()
 def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
-        set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
+        set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
+        posterior: PosteriorOpt = None) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
     from probmodel import api, io, sampling
 
     sc = _load(scenario, set_)
     sampling.check_draws_seed(draws, seed)
     io.check_out_dir(out_dir)
+    post = api.posterior_for(sc, api.load_posterior(posterior)) if posterior else None
     t0 = time.perf_counter()
     with _progress(draws, enabled=not json_) as progress:
-        res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress)
+        res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress,
+                      posterior=post, posterior_source=str(posterior) if posterior else None)
     wall = time.perf_counter() - t0
     if json_:
         from probmodel.results import json_summary
@@ -117,6 +133,9 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         }))
         return
     _print_summary(sc, res.summary, draws, seed)
+    if post:
+        out.print(f"from the posterior of {posterior}: {', '.join(post)} (jointly); the "
+                  "rest from the priors")
     out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")
 
 

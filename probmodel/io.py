@@ -214,3 +214,64 @@ def base_manifest(kind: str, scenario: Scenario | None, **extra: Any) -> dict[st
             m["overrides"] = dict(scenario.overrides)
     m.update(extra)
     return m
+
+
+def read_posterior(run_dir: str | Path, allow_failed: bool = False) -> dict[str, Any]:
+    """Posterior draws of the parameters a calibration run inferred.
+
+    Parameters
+    ----------
+    run_dir : path
+        A folder written by ``probmodel calibrate``.
+    allow_failed : bool
+        Accept a run whose diagnostics failed (r-hat, ESS or divergences).
+
+    Returns
+    -------
+    dict
+        Parameter name -> 1-D float64 array of posterior draws (chains concatenated; one
+        common length, so rows are joint draws).
+
+    Raises
+    ------
+    RunError
+        Naming the folder and what is wrong: missing, not a calibration run, failed
+        diagnostics, or no posterior draws.
+    """
+    import numpy as np
+
+    d = Path(run_dir)
+    where = f"--posterior: {d}"
+    if not d.exists():
+        raise RunError(f"{where}: no such folder")
+    if not d.is_dir():
+        raise RunError(f"{where}: is a file, not a run folder")
+    man_path = d / "manifest.json"
+    if not man_path.is_file():
+        raise RunError(f"{where}: not a run folder (no manifest.json)")
+    try:
+        manifest = json.loads(man_path.read_text())
+    except (OSError, ValueError) as e:
+        raise RunError(f"{where}: manifest.json is unreadable ({e})") from None
+    if manifest.get("kind") != "calibrate":
+        raise RunError(f"{where}: not a calibration run (manifest kind is "
+                       f"'{manifest.get('kind')}'); run `probmodel calibrate` first")
+    if not allow_failed and manifest.get("diagnostics_ok") is False:
+        raise RunError(f"{where}: that calibration failed its diagnostics (see its "
+                       "diagnostics.csv); rerun calibrate with more --warmup/--samples")
+    names = manifest.get("calibrated_parameters") or []
+    nc = d / "draws.nc"
+    if not nc.is_file() or not names:
+        raise RunError(f"{where}: no posterior draws (draws.nc or calibrated_parameters "
+                       "missing)")
+    try:
+        tree = xr.open_datatree(nc, engine="h5netcdf")
+        post = tree["posterior"].to_dataset()
+    except (OSError, KeyError, ValueError) as e:
+        raise RunError(f"{where}: draws.nc has no readable posterior group ({e})") from None
+    missing = [n for n in names if n not in post]
+    if missing:
+        raise RunError(f"{where}: draws.nc lacks posterior draws of {', '.join(missing)}")
+    out = {n: np.asarray(post[n].values, np.float64).reshape(-1) for n in names}
+    tree.close()
+    return out

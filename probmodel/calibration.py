@@ -1,0 +1,636 @@
+"""Bayesian calibration: condition a scenario's priors on its observations with NUTS.
+
+The numpyro model is built from the scenario, never written by hand:
+
+- every uncertain parameter is a sample site with its prior
+  (:func:`probmodel.distributions.to_numpyro`);
+- fixed parameters and prices are constants;
+- every model output follows from :func:`probmodel.model.evaluate` (the same equations as
+  the forward Monte Carlo);
+- every ``[observations.NAME]`` table adds its log-likelihood
+  (:func:`probmodel.observations.log_likelihood`) as a factor.
+
+NUTS (numpyro) samples the posterior; r-hat and bulk/tail ESS come from arviz-stats, and
+divergences from the sampler. :func:`calibrate` returns everything as arrays and an ArviZ
+DataTree (groups prior, prior_predictive, posterior, posterior_predictive, observed_data,
+sample_stats); io/commands write it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+
+from probmodel import _jax
+from probmodel import distributions as dists
+from probmodel import observations as obsmod
+from probmodel.errors import ScenarioError, UsageError
+from probmodel.model import NODES, evaluate, plan, unit_of
+from probmodel.observations import Observation
+from probmodel.spec import Scenario
+
+_jax.configure()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpyro  # noqa: E402  (before arviz: its lazy loader breaks numpyro.infer otherwise)
+from numpyro.infer import MCMC, NUTS  # noqa: E402
+
+#: Diagnostic thresholds (Vehtari et al. 2021: rank-normalised split r-hat < 1.01 and
+#: ESS > 400 for reliable quantiles of 90% intervals; any divergence means the sampler
+#: missed part of the posterior).
+RHAT_MAX = 1.01
+ESS_MIN = 400
+DEFAULTS = {"chains": 4, "warmup": 500, "samples": 1000, "seed": 0}
+INTERVAL = (0.05, 0.5, 0.95)
+CHAIN_METHODS = ("auto", "parallel", "vectorized", "sequential")
+
+
+@dataclass(frozen=True)
+class CalibrationModel:
+    """Static structure of a scenario's calibration model (hashable)."""
+
+    latent: tuple[tuple[str, str], ...]  # (name, family) of each sample site
+    fixed: tuple[str, ...]
+    has_prices: bool
+    observations: tuple[Observation, ...]
+    outputs: tuple[str, ...]
+
+    @property
+    def latent_names(self) -> tuple[str, ...]:
+        """Names of the sample sites, in scenario order."""
+        return tuple(n for n, _ in self.latent)
+
+
+@dataclass
+class Diagnostics:
+    """Convergence diagnostics of one NUTS run."""
+
+    table: list[dict]  # per latent parameter: r_hat, ess_bulk, ess_tail, divergences
+    divergences: int
+    failures: list[str] = field(default_factory=list)  # one line per failing parameter
+
+    @property
+    def ok(self) -> bool:
+        """True when every parameter passes r-hat, ESS and there are no divergences."""
+        return not self.failures
+
+
+@dataclass
+class Calibration:
+    """Result of :func:`calibrate`: draws, tables and the ArviZ DataTree."""
+
+    scenario: Scenario
+    model: CalibrationModel
+    posterior: dict[str, np.ndarray]  # name -> (chain, draw), latent and outputs
+    prior: dict[str, np.ndarray]  # name -> (draw,)
+    posterior_predictive: dict[str, np.ndarray]
+    prior_predictive: dict[str, np.ndarray]
+    sample_stats: dict[str, np.ndarray]
+    diagnostics: Diagnostics
+    settings: dict
+    seconds: dict
+
+    @property
+    def latent_draws(self) -> dict[str, np.ndarray]:
+        """Posterior draws of the calibrated parameters, flattened over chains."""
+        return {k: self.posterior[k].reshape(-1) for k in self.model.latent_names}
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _nodes_for(name: str) -> list:
+    return [n for n in NODES if n.name == name]
+
+
+def _missing_inputs(name: str, available: set[str]) -> str:
+    """Why ``name`` is not computed: the inputs its equations lack."""
+    have = available | {n.name for n in plan(available)}
+    reasons = []
+    for node in _nodes_for(name):
+        miss = [i for i in node.inputs if i not in have and i not in node.optional]
+        reasons.append(" and ".join(miss))
+    return " or ".join(r for r in reasons if r) or "an equation"
+
+
+def build(scenario: Scenario) -> CalibrationModel:
+    """Check that ``scenario`` can be calibrated and return the model structure.
+
+    Raises
+    ------
+    ScenarioError
+        Located at ``observations.NAME`` for an observation the scenario cannot
+        compute or that observes a fixed parameter, and for a scenario without
+        observations or without uncertain parameters.
+    """
+    label = str(scenario.path)
+    if not scenario.observations:
+        raise ScenarioError([(label, "observations", "missing: nothing to calibrate against "
+                                                     "(add [observations.NAME] tables)")])
+    if not scenario.uncertain:
+        raise ScenarioError([(label, "parameters", "no uncertain parameter: nothing to "
+                                                   "calibrate")])
+    obs = obsmod.parse(scenario.observations)
+    available = set(scenario.parameters) | ({"prices"} if scenario.prices is not None else set())
+    outputs = tuple(n.name for n in plan(available))
+    problems = []
+    for name in obs:
+        p = scenario.parameters.get(name)
+        if p is not None and p.is_fixed:
+            problems.append((label, f"observations.{name}",
+                             f"{name} is fixed (value = {p.point:g}) in this scenario; an "
+                             "observation can only inform an uncertain parameter or an "
+                             "output computed from one"))
+        elif p is None and name not in outputs:
+            problems.append((label, f"observations.{name}",
+                             f"{name} is not computed by this scenario (it needs "
+                             f"{_missing_inputs(name, available)})"))
+    if problems:
+        raise ScenarioError(problems)
+    latent = tuple((k, p.dist) for k, p in scenario.uncertain.items())
+    fixed = tuple(scenario.fixed)
+    return CalibrationModel(latent, fixed, scenario.prices is not None,
+                            tuple(obs.values()), outputs)
+
+
+def _evaluate_only(values: Mapping, names) -> dict:
+    """Like :func:`probmodel.model.evaluate`, but only the nodes ``names`` depend on.
+
+    XLA would drop the rest too, but tracing and differentiating fewer nodes keeps the
+    compiled NUTS step smaller.
+    """
+    chosen = plan(set(values))
+    need = set(names)
+    keep = []
+    for node in reversed(chosen):
+        if node.name in need:
+            keep.append(node)
+            need.update(node.inputs)
+    out = dict(values)
+    for node in reversed(keep):
+        out[node.name] = node.fn(*[out[i] if i in out else node.optional[i]
+                                   for i in node.inputs])
+    return out
+
+
+def model_args(cm: CalibrationModel, scenario: Scenario) -> dict:
+    """The numbers of the model as a pytree of float64 arrays."""
+    f64 = lambda v: jnp.asarray(v, jnp.float64)  # noqa: E731
+    return {
+        "dist": {k: {pk: f64(pv) for pk, pv in scenario.parameters[k].params.items()}
+                 for k, _ in cm.latent},
+        "fixed": {k: f64(scenario.parameters[k].point) for k in cm.fixed},
+        "prices": f64(scenario.prices) if cm.has_prices else None,
+        "obs": {o.name: f64(o.value) for o in cm.observations},
+    }
+
+
+def numpyro_model(cm: CalibrationModel, args: Mapping, n_rep: int | None = None) -> None:
+    """The numpyro model: priors, equations, and one likelihood factor per observation.
+
+    Parameters
+    ----------
+    cm : CalibrationModel
+        Structure from :func:`build`.
+    args : dict
+        Numbers from :func:`model_args`.
+    n_rep : int, optional
+        Fit ``n_rep`` independent copies at once (a ``replicate`` plate): every
+        parameter gets shape (n_rep,) and ``args["obs"]`` values may be (n_rep,) arrays.
+        The joint posterior factorises, so one NUTS run fits every copy (used by the
+        simulation-based calibration test).
+    """
+    values = dict(args["fixed"])
+    if cm.has_prices:
+        values["prices"] = args["prices"]
+    if n_rep is None:
+        for name, fam in cm.latent:
+            values[name] = numpyro.sample(name, dists.to_numpyro(fam, args["dist"][name]))
+    else:
+        with numpyro.plate("replicate", n_rep):
+            for name, fam in cm.latent:
+                values[name] = numpyro.sample(name, dists.to_numpyro(fam, args["dist"][name]))
+    out = _evaluate_only(values, [o.name for o in cm.observations])
+    for o in cm.observations:
+        ll = obsmod.log_likelihood(o, out[o.name], args["obs"][o.name])
+        numpyro.factor(f"obs_{o.name}", jnp.sum(ll))
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def resolve_chain_method(method: str, chains: int) -> str:
+    """``auto``: one XLA host device per chain when available, else vectorized.
+
+    Measured on 2 CPU cores (docs/calibration.md): parallel < vectorized < sequential
+    in wall time, because numpyro 0.22 recompiles per run (and per chain when
+    sequential) with the progress bar off.
+    """
+    if method not in CHAIN_METHODS:
+        raise UsageError(f"--chain-method: '{method}' is not one of {', '.join(CHAIN_METHODS)}")
+    if method != "auto":
+        return method
+    if chains > 1 and jax.local_device_count() >= chains:
+        return "parallel"
+    return "vectorized" if chains > 1 else "sequential"
+
+
+def check_settings(chains: int, warmup: int, samples: int, seed: int) -> None:
+    """Refuse non-positive counts and bad seeds with the flag's name."""
+    for flag, v, lo in (("--chains", chains, 1), ("--warmup", warmup, 1),
+                        ("--samples", samples, 1)):
+        if not isinstance(v, int) or v < lo:
+            raise UsageError(f"{flag}: must be a whole number >= {lo}, not {v!r}")
+    if not isinstance(seed, int) or not (0 <= seed < 2**31):
+        raise UsageError(f"--seed: must be a whole number in [0, 2^31), not {seed!r}")
+
+
+def run_nuts(cm: CalibrationModel, args: Mapping, *, chains: int, warmup: int, samples: int,
+             seed: int, chain_method: str = "auto", n_rep: int | None = None,
+             target_accept: float = 0.9, dense_mass: bool | None = None,
+             max_tree_depth: int = 10) -> tuple[dict, dict, str]:
+    """Run NUTS; return (draws name -> (chain, draw, ...), sample stats, chain method).
+
+    A dense mass matrix is adapted for small models (<= 50 parameters): it absorbs the
+    correlations that ridges such as requests x tokens-per-request create.
+    """
+    method = resolve_chain_method(chain_method, chains)
+    n_dim = len(cm.latent) * (n_rep or 1)
+    kernel = NUTS(partial(numpyro_model, cm, n_rep=n_rep), target_accept_prob=target_accept,
+                  dense_mass=(n_dim <= 50) if dense_mass is None else dense_mass,
+                  max_tree_depth=max_tree_depth)
+    mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
+                chain_method=method, progress_bar=False)
+    mcmc.run(jax.random.PRNGKey(seed), args,
+             extra_fields=("diverging", "num_steps", "potential_energy", "energy",
+                           "adapt_state.step_size"))
+    draws = {k: np.asarray(v, np.float64) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+    ex = mcmc.get_extra_fields(group_by_chain=True)
+    stats = {
+        "diverging": np.asarray(ex["diverging"], bool),
+        "n_steps": np.asarray(ex["num_steps"], np.int64),
+        "tree_depth": np.floor(np.log2(np.asarray(ex["num_steps"], np.float64))).astype(np.int64)
+        + 1,
+        "lp": -np.asarray(ex["potential_energy"], np.float64),
+        "energy": np.asarray(ex["energy"], np.float64),
+        "step_size": np.asarray(ex["adapt_state.step_size"], np.float64),
+    }
+    return draws, stats, method
+
+
+def _evaluate_draws(cm: CalibrationModel, args: Mapping, latent: Mapping) -> dict:
+    """Every model output at each draw of the latent parameters (float64).
+
+    Evaluated eagerly (no jit): a few dozen vectorised operations on a few thousand
+    draws take milliseconds, while compiling them would take seconds per run.
+    """
+    values = dict(args["fixed"])
+    if args["prices"] is not None:
+        values["prices"] = args["prices"]
+    values.update({k: jnp.asarray(latent[k], jnp.float64) for k in cm.latent_names})
+    shape = np.shape(latent[cm.latent[0][0]])
+    out = evaluate(values)
+    return {k: np.broadcast_to(np.asarray(out[k], np.float64), shape).copy() for k in cm.outputs}
+
+
+def outputs_of(cm: CalibrationModel, args: Mapping, draws: Mapping[str, np.ndarray]) -> dict:
+    """Every model output at each draw of the latent parameters (float64)."""
+    return _evaluate_draws(cm, args, draws)
+
+
+def diagnose(draws: Mapping[str, np.ndarray], names, diverging: np.ndarray,
+             rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> Diagnostics:
+    """r-hat (rank-normalised split), bulk and tail ESS per parameter; divergences.
+
+    ``draws[name]`` has shape (chain, draw). With one chain r-hat is computed on the
+    split halves (arviz-stats does that for any chain count).
+    """
+    from arviz_stats.base import array_stats
+
+    n_div = int(np.asarray(diverging).sum())
+    table, failures = [], []
+    for name in names:
+        x = np.asarray(draws[name], np.float64)
+        rhat = float(array_stats.rhat(x, chain_axis=0, draw_axis=1))
+        ess_b = float(array_stats.ess(x, chain_axis=0, draw_axis=1, method="bulk"))
+        ess_t = float(array_stats.ess(x, chain_axis=0, draw_axis=1, method="tail",
+                                     prob=(0.05, 0.95)))
+        row = {"parameter": name, "r_hat": rhat, "ess_bulk": ess_b, "ess_tail": ess_t,
+               "divergences": n_div, "ok": True}
+        why = []
+        if not math.isfinite(rhat) or rhat > rhat_max:
+            why.append(f"r-hat {rhat:.3f} > {rhat_max}")
+        if not math.isfinite(ess_b) or ess_b < ess_min:
+            why.append(f"bulk ESS {ess_b:.0f} < {ess_min}")
+        if not math.isfinite(ess_t) or ess_t < ess_min:
+            why.append(f"tail ESS {ess_t:.0f} < {ess_min}")
+        if n_div:
+            why.append(f"{n_div} divergent transitions")
+        if why:
+            row["ok"] = False
+            failures.append(f"{name}: " + ", ".join(why))
+        table.append(row)
+    return Diagnostics(table, n_div, failures)
+
+
+def _prior_draws(scenario: Scenario, cm: CalibrationModel, args: Mapping, n: int,
+                 seed: int) -> dict[str, np.ndarray]:
+    """``n`` iid draws of every calibrated parameter from its prior, and the outputs.
+
+    Drawn with the reference laws (scipy.stats) and evaluated eagerly: no compilation.
+    """
+    rng = np.random.default_rng(seed)
+    latent = {name: np.asarray(dists.scipy_dist(fam, scenario.parameters[name].params)
+                               .rvs(size=n, random_state=rng), np.float64)
+              for name, fam in cm.latent}
+    return {**latent, **_evaluate_draws(cm, args, latent)}
+
+
+def _predictive(cm: CalibrationModel, values: Mapping[str, np.ndarray], seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for o in cm.observations:
+        q = np.asarray(values[o.name], np.float64)
+        out[o.name] = obsmod.replicate(o, q, rng.standard_normal(q.shape))
+    return out
+
+
+def calibrate(scenario: Scenario, chains: int = DEFAULTS["chains"],
+              warmup: int = DEFAULTS["warmup"], samples: int = DEFAULTS["samples"],
+              seed: int = DEFAULTS["seed"], chain_method: str = "auto",
+              target_accept: float = 0.9, max_tree_depth: int = 10,
+              prior_draws: int | None = None) -> Calibration:
+    """Condition ``scenario``'s priors on its observations with NUTS.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario with uncertain parameters and an ``[observations]`` table.
+    chains, warmup, samples, seed : int
+        NUTS settings; draws kept = chains x samples.
+    chain_method : {"auto", "parallel", "vectorized", "sequential"}
+        How chains run (``auto``: parallel when one XLA device per chain exists).
+    target_accept : float
+        NUTS target acceptance probability (0.9: smaller steps, fewer divergences).
+    max_tree_depth : int
+        NUTS tree depth limit.
+    prior_draws : int, optional
+        Draws kept in the prior group (default chains x samples).
+
+    Returns
+    -------
+    Calibration
+        Draws of every group, diagnostics, settings and timings.
+    """
+    check_settings(chains, warmup, samples, seed)
+    t0 = time.perf_counter()
+    cm = build(scenario)
+    args = model_args(cm, scenario)
+    draws, stats, method = run_nuts(cm, args, chains=chains, warmup=warmup, samples=samples,
+                                    seed=seed, chain_method=chain_method,
+                                    target_accept=target_accept,
+                                    max_tree_depth=max_tree_depth)
+    t_nuts = time.perf_counter() - t0
+    outs = outputs_of(cm, args, draws)
+    posterior = {**{k: draws[k] for k in cm.latent_names}, **outs}
+    diag = diagnose(posterior, cm.latent_names, stats["diverging"])
+    n_prior = prior_draws or chains * samples
+    prior = _prior_draws(scenario, cm, args, n_prior, seed)
+    post_pred = _predictive(cm, posterior, seed + 1)
+    prior_pred = _predictive(cm, prior, seed + 2)
+    seconds = {"nuts": round(t_nuts, 3), "total": round(time.perf_counter() - t0, 3)}
+    settings = {"chains": chains, "warmup": warmup, "samples": samples, "seed": seed,
+                "chain_method": method, "target_accept": target_accept,
+                "max_tree_depth": max_tree_depth, "dense_mass": len(cm.latent) <= 50,
+                "rhat_max": RHAT_MAX, "ess_min": ESS_MIN}
+    return Calibration(scenario, cm, posterior, prior, post_pred, prior_pred, stats, diag,
+                       settings, seconds)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _interval(x: np.ndarray) -> tuple[float, float, float]:
+    q = np.quantile(np.asarray(x, np.float64).ravel(), INTERVAL)
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def prior_posterior_table(cal: Calibration, names=None):
+    """Median and 90% interval of each parameter (and key output) before and after.
+
+    ``shrinkage`` = 1 - posterior variance / prior variance on the scale the sampler
+    works on (log for positive quantities): near 0 means the answer is still the prior's.
+    """
+    import pandas as pd
+
+    names = names or [*cm_names(cal)]
+    rows = []
+    for name in names:
+        if name not in cal.prior or name not in cal.posterior:
+            continue
+        pr, po = np.asarray(cal.prior[name], np.float64), cal.posterior[name].ravel()
+        a, b = _interval(pr), _interval(po)
+        positive = bool(np.all(pr > 0) and np.all(po > 0))
+        tp, tq = (np.log(pr), np.log(po)) if positive else (pr, po)
+        vp = float(np.var(tp))
+        shrink = 1.0 - float(np.var(tq)) / vp if vp > 0 else float("nan")
+        rows.append({
+            "variable": name, "role": "parameter" if name in cal.model.latent_names
+            else "output", "units": unit_of(name) or cal.scenario.parameters[name].unit,
+            "prior_q05": a[0], "prior_q50": a[1], "prior_q95": a[2],
+            "posterior_q05": b[0], "posterior_q50": b[1], "posterior_q95": b[2],
+            "shrinkage": shrink,
+            "observed": name in {o.name for o in cal.model.observations},
+        })
+    return pd.DataFrame(rows)
+
+
+def cm_names(cal: Calibration) -> list[str]:
+    """Calibrated parameters first, then the outputs that are observed or key."""
+    from probmodel.results import KEY_OUTPUTS
+
+    obs = [o.name for o in cal.model.observations]
+    extra = [k for k in (*obs, *KEY_OUTPUTS, "mean_utilization", "tokens_per_user_per_day",
+                         "p_profit") if k in cal.model.outputs]
+    seen: list[str] = []
+    for k in (*cal.model.latent_names, *extra):
+        if k not in seen:
+            seen.append(k)
+    return seen
+
+
+def diagnostics_table(cal: Calibration):
+    """Per parameter: r_hat, ess_bulk, ess_tail, divergences, ok."""
+    import pandas as pd
+
+    return pd.DataFrame(cal.diagnostics.table,
+                        columns=["parameter", "r_hat", "ess_bulk", "ess_tail", "divergences",
+                                 "ok"])
+
+
+def predictive_table(cal: Calibration):
+    """Each observation against its posterior predictive: value, kind, quantiles, p-value."""
+    import pandas as pd
+
+    rows = []
+    for o in cal.model.observations:
+        rep = cal.posterior_predictive[o.name].ravel()
+        q = _interval(rep)
+        # Posterior predictive tail probability of the observed value (two-sided for
+        # measurements, one-sided for bounds): small values flag a misfit.
+        below = float(np.mean(rep <= o.value))
+        p = {"lower_bound": 1 - below, "upper_bound": below}.get(o.kind, 2 * min(below,
+                                                                               1 - below))
+        rows.append({"observation": o.name, "kind": o.kind, "value": o.value,
+                     "noise": o.noise_text(), "pp_q05": q[0], "pp_q50": q[1], "pp_q95": q[2],
+                     "pp_tail_prob": p, "source": o.source})
+    return pd.DataFrame(rows)
+
+
+def summary(cal: Calibration) -> dict:
+    """JSON-ready summary: settings, diagnostics, prior vs posterior, P(profit > 0)."""
+    pp = prior_posterior_table(cal)
+    out = {
+        "scenario": cal.scenario.name,
+        "settings": cal.settings,
+        "seconds": cal.seconds,
+        "diagnostics_ok": cal.diagnostics.ok,
+        "divergences": cal.diagnostics.divergences,
+        "failures": cal.diagnostics.failures,
+        "max_r_hat": max(r["r_hat"] for r in cal.diagnostics.table),
+        "min_ess_bulk": min(r["ess_bulk"] for r in cal.diagnostics.table),
+        "min_ess_tail": min(r["ess_tail"] for r in cal.diagnostics.table),
+        "calibrated_parameters": list(cal.model.latent_names),
+        "observations": [o.name for o in cal.model.observations],
+        "prior_posterior": {r["variable"]: {k: r[k] for k in (
+            "prior_q05", "prior_q50", "prior_q95", "posterior_q05", "posterior_q50",
+            "posterior_q95", "shrinkage")} for r in pp.to_dict("records")},
+    }
+    if "profit" in cal.posterior:
+        p = cal.posterior["profit"].ravel() > 0
+        ess = _ess_of(p.reshape(cal.posterior["profit"].shape).astype(np.float64))
+        prob = float(p.mean())
+        out["p_profitable"] = {
+            "prior": float(np.mean(cal.prior["profit"] > 0)),
+            "posterior": prob,
+            "posterior_mcse": math.sqrt(max(prob * (1 - prob), 0.0) / max(ess, 1.0)),
+        }
+    return out
+
+
+def _ess_of(x: np.ndarray) -> float:
+    from arviz_stats.base import array_stats
+
+    v = float(array_stats.ess(x, chain_axis=0, draw_axis=1, method="mean"))
+    return v if math.isfinite(v) else float(x.size)
+
+
+# --------------------------------------------------------------------------- DataTree
+
+
+def to_datatree(cal: Calibration):
+    """The calibration as an ArviZ DataTree with ``units`` attributes.
+
+    Groups: prior, prior_predictive, posterior, posterior_predictive, observed_data and
+    sample_stats.
+    """
+    import xarray as xr
+
+    def units(name):
+        p = cal.scenario.parameters.get(name)
+        return {"units": p.unit if p else unit_of(name)}
+
+    chains, draws = next(iter(cal.posterior.values())).shape[:2]
+    cd = {"chain": np.arange(chains), "draw": np.arange(draws)}
+
+    def grid(d):
+        return xr.Dataset({k: (("chain", "draw"), np.asarray(v), units(k)) for k, v in d.items()},
+                          coords=cd)
+
+    def flat(d):
+        n = len(next(iter(d.values())))
+        return xr.Dataset({k: (("chain", "draw"), np.asarray(v)[None, :], units(k))
+                           for k, v in d.items()},
+                          coords={"chain": [0], "draw": np.arange(n)})
+
+    post = grid(cal.posterior)
+    post.attrs.update({"inference_library": "numpyro", "sampler": "NUTS",
+                       "calibrated_parameters": ", ".join(cal.model.latent_names),
+                       **{k: str(v) for k, v in cal.settings.items()}})
+    prior = flat({k: v for k, v in cal.prior.items()})
+    prior.attrs["method"] = "forward Monte Carlo from the priors (iid)"
+    obs = xr.Dataset({o.name: ((), o.value, {**units(o.name), "kind": o.kind,
+                                             "noise": o.noise_text(), "source": o.source})
+                      for o in cal.model.observations})
+    stats = grid(cal.sample_stats)
+    return xr.DataTree.from_dict({
+        "posterior": post,
+        "posterior_predictive": grid(cal.posterior_predictive),
+        "prior": prior,
+        "prior_predictive": flat(cal.prior_predictive),
+        "observed_data": obs,
+        "sample_stats": stats,
+    })
+
+
+# --------------------------------------------------------------------------- run folder
+
+
+def figures(cal: Calibration) -> dict:
+    """The calibration's figures by file name (nothing saved)."""
+    from probmodel.plots.calibration import plot_posterior_predictive, plot_prior_posterior
+
+    observed = {o.name: (o.value, o.kind) for o in cal.model.observations}
+    # Observed outputs already appear in the predictive figure.
+    outputs = [k for k in cm_names(cal)
+               if k not in cal.model.latent_names and k not in observed]
+    figs = {
+        "prior_posterior": plot_prior_posterior(cal.prior, cal.posterior,
+                                                cal.model.latent_names, observed,
+                                                cal.scenario.title),
+        "posterior_predictive": plot_posterior_predictive(
+            cal.posterior_predictive, observed, cal.prior_predictive, cal.scenario.title),
+    }
+    if outputs:
+        figs["prior_posterior_outputs"] = plot_prior_posterior(
+            cal.prior, cal.posterior, outputs, observed, cal.scenario.title)
+    return figs
+
+
+def write_run(cal: Calibration, out=None, runs_dir=None):
+    """Write the calibration run folder (write-once, via io.run_folder); return its path.
+
+    Files: draws.nc (DataTree), diagnostics.csv, prior_posterior.csv,
+    posterior_predictive.csv, summary.json, manifest.json, scenario/, figures/.
+    The folder is written even when the diagnostics fail: it is the evidence.
+    """
+    from probmodel import io
+
+    s = cal.settings
+    name = io.run_id(cal.scenario.name, f"calibrate{s['seed']}{s['samples']}")
+    summ = summary(cal)
+    with io.run_folder(name, out, runs_dir or io.RUNS_DIR) as rf:
+        rf.copy_scenario(cal.scenario)
+        rf.write_netcdf("draws.nc", to_datatree(cal))
+        rf.write_csv("diagnostics.csv", diagnostics_table(cal))
+        rf.write_csv("prior_posterior.csv", prior_posterior_table(cal))
+        rf.write_csv("posterior_predictive.csv", predictive_table(cal))
+        rf.write_json("summary.json", summ)
+        for fname, fig in figures(cal).items():
+            rf.save_figure(fname, fig)
+        rf.write_json("manifest.json", io.base_manifest(
+            "calibrate", cal.scenario, method="NUTS (numpyro)", **s,
+            draws_kept=s["chains"] * s["samples"], diagnostics_ok=cal.diagnostics.ok,
+            divergences=cal.diagnostics.divergences, failures=cal.diagnostics.failures,
+            calibrated_parameters=list(cal.model.latent_names),
+            observations=[o.name for o in cal.model.observations],
+            dtype="float64 (NUTS), float32 (prior draws)", seconds=cal.seconds,
+            files=[*rf.files, "manifest.json"],
+        ))
+    return rf.final

@@ -1,0 +1,146 @@
+"""Calibration figures: prior vs posterior densities, posterior predictive vs observed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from probmodel.plots import style
+
+PRIOR = "#969696"
+POSTERIOR = style.BAND_50
+OBSERVED = style.LOSS
+
+
+def _grid(n: int, ncols: int = 3) -> tuple[Figure, list]:
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = style.new_figure(nrows, ncols, figsize=(4.2 * ncols, 2.9 * nrows),
+                                 squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _range(*arrays: np.ndarray) -> tuple[float, float]:
+    """Display range: the central 99% of the pooled draws (tails would hide the bulk)."""
+    x = np.concatenate([np.asarray(a, np.float64).ravel() for a in arrays])
+    x = x[np.isfinite(x)]
+    lo, hi = np.quantile(x, [0.005, 0.995])
+    if hi <= lo:
+        lo, hi = lo - 0.5 * abs(lo) - 1e-12, hi + 0.5 * abs(hi) + 1e-12
+    return float(lo), float(hi)
+
+
+def _mark(ax, name: str, value: float, kind: str) -> None:
+    v = float(style.scaled(name, value))
+    ax.axvline(v, color=OBSERVED, lw=1.5, ls="--",
+               label={"lower_bound": "observed (lower bound)",
+                      "upper_bound": "observed (upper bound)"}.get(kind, "observed"))
+    if kind in ("lower_bound", "upper_bound"):
+        lo, hi = ax.get_xlim()
+        ax.axvspan(lo if kind == "lower_bound" else v, v if kind == "lower_bound" else hi,
+                   color=OBSERVED, alpha=0.08, lw=0)
+        ax.set_xlim(lo, hi)
+
+
+def plot_prior_posterior(prior: Mapping[str, np.ndarray], posterior: Mapping[str, np.ndarray],
+                         names: Sequence[str] | None = None,
+                         observed: Mapping[str, tuple[float, str]] | None = None,
+                         title: str = "") -> Figure:
+    """Prior and posterior density of each calibrated parameter, one panel each.
+
+    Parameters
+    ----------
+    prior, posterior : mapping of name to array
+        Draws (any shape; flattened).
+    names : sequence of str, optional
+        Panels to draw, in order (default: every name in ``posterior`` also in ``prior``).
+    observed : mapping of name to (value, kind), optional
+        Observations made directly of a parameter, drawn as a dashed line.
+    title : str
+        Figure title (the scenario).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = list(names or [k for k in posterior if k in prior])
+    fig, axes = _grid(len(names))
+    for ax, name in zip(axes, names, strict=True):
+        pr = style.scaled(name, np.asarray(prior[name], np.float64).ravel())
+        po = style.scaled(name, np.asarray(posterior[name], np.float64).ravel())
+        lo, hi = _range(pr, po)
+        bins = np.linspace(lo, hi, 60)
+        ax.hist(pr, bins=bins, density=True, histtype="stepfilled", color=PRIOR, alpha=0.45,
+                label="prior")
+        ax.hist(po, bins=bins, density=True, histtype="step", color=POSTERIOR, lw=1.8,
+                label="posterior")
+        ax.set_xlim(lo, hi)
+        ax.set_xlabel(style.axis_label(name))
+        ax.set_yticks([])
+        ax.set_title(name, fontsize=10)
+        if observed and name in observed:
+            _mark(ax, name, *observed[name])
+    if axes:
+        axes[0].legend(fontsize=8, frameon=False)
+        axes[0].set_ylabel("density")
+    fig.suptitle(f"{title}: prior (grey) and posterior (blue) of each calibrated parameter"
+                 if title else "Prior (grey) and posterior (blue) of each calibrated parameter")
+    return fig
+
+
+def plot_posterior_predictive(replicates: Mapping[str, np.ndarray],
+                              observed: Mapping[str, tuple[float, str]],
+                              prior_replicates: Mapping[str, np.ndarray] | None = None,
+                              title: str = "") -> Figure:
+    """Posterior predictive of each observation against its observed value.
+
+    Parameters
+    ----------
+    replicates : mapping of name to array
+        Replicated measurements under the posterior (uncensored for bounds).
+    observed : mapping of name to (value, kind)
+        The observed value and the observation kind, per observation.
+    prior_replicates : mapping of name to array, optional
+        The same under the prior (drawn in grey, for prior-data conflict).
+    title : str
+        Figure title (the scenario).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = list(observed)
+    fig, axes = _grid(len(names))
+    for ax, name in zip(axes, names, strict=True):
+        value, kind = observed[name]
+        po = style.scaled(name, np.asarray(replicates[name], np.float64).ravel())
+        v = float(style.scaled(name, value))
+        lo, hi = _range(po, np.array([v]))
+        pad = 0.05 * (hi - lo)
+        lo, hi = lo - pad, hi + pad
+        bins = np.linspace(lo, hi, 60)
+        pr = np.empty(0)
+        if prior_replicates is not None and name in prior_replicates:
+            pr = style.scaled(name, np.asarray(prior_replicates[name], np.float64).ravel())
+            pr = pr[(pr >= lo) & (pr <= hi)]  # the prior may lie entirely off this range
+        if pr.size:
+            ax.hist(pr, bins=bins, density=True, histtype="stepfilled", color=PRIOR,
+                    alpha=0.35, label="prior predictive")
+        ax.hist(po, bins=bins, density=True, histtype="step", color=POSTERIOR, lw=1.8,
+                label="posterior predictive")
+        ax.set_xlim(lo, hi)
+        _mark(ax, name, value, kind)
+        ax.set_xlabel(style.axis_label(name))
+        ax.set_yticks([])
+        ax.set_title(f"{name} ({kind.replace('_', ' ')})", fontsize=10)
+    if axes:
+        axes[0].legend(fontsize=8, frameon=False)
+    fig.suptitle(f"{title}: replicated observations under the posterior vs observed (red)"
+                 if title else "Replicated observations under the posterior vs observed (red)")
+    return fig
