@@ -379,11 +379,14 @@ def _event(arrays: Mapping[str, np.ndarray], output: str) -> tuple[np.ndarray, s
     y = np.asarray(arrays[output], np.float64)
     if output in LOW_IS_BAD:
         thr = float(np.quantile(y, TAIL))
-        return (y < thr, f"{output} below its {TAIL:.0%} quantile ({thr:.4g} "
-                         f"{unit_of(output)})", note)
+        return y < thr, f"{output} below its {TAIL:.0%} quantile ({_with_unit(thr, output)})", note
     thr = float(np.quantile(y, 1 - TAIL))
-    return (y > thr, f"{output} above its {1 - TAIL:.0%} quantile ({thr:.4g} "
-                     f"{unit_of(output)})", note)
+    return y > thr, f"{output} above its {1 - TAIL:.0%} quantile ({_with_unit(thr, output)})", note
+
+
+def _with_unit(x: float, name: str) -> str:
+    unit = unit_of(name)
+    return f"{x:.4g} {unit}" if unit and unit != "1" else f"{x:.4g}"
 
 
 def _ks(a: np.ndarray, b: np.ndarray) -> float:
