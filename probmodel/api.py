@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from probmodel import io, results, sampling
@@ -92,22 +93,59 @@ class RunResult:
     summary: dict
     dataset: xr.Dataset
     seconds: float
+    kept_stride: int = 1  # draws.nc holds every kept_stride-th draw
+    precision: dict | None = None  # the precision status of a --precision run
+
+
+#: Upper limit of draws for a precision-controlled run.
+MAX_PRECISION_DRAWS = 10**9
+
+
+def _check_precision(precision: float | None) -> None:
+    from probmodel.errors import UsageError
+
+    if precision is not None and not (0 < precision < 1):
+        raise UsageError(f"--precision: must be a number in (0, 1), not {precision!r}")
 
 
 def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
         out: str | Path | None = None, progress: Callable[[int], None] | None = None,
         runs_dir: Path = io.RUNS_DIR, posterior: Mapping | None = None,
-        posterior_source: str | None = None) -> RunResult:
+        posterior_source: str | None = None, precision: float | None = None,
+        keep_draws: bool = False, max_draws: int = MAX_PRECISION_DRAWS) -> RunResult:
     """Monte Carlo run written to a new run folder (write-once).
 
-    ``posterior`` as in :func:`simulate`; ``posterior_source`` (the calibration run it
-    came from) is recorded in the manifest.
+    Summaries are computed while streaming over chunks (bounded memory at any number of
+    draws; :mod:`probmodel.streaming`). draws.nc keeps every draw up to about 1e6
+    (``streaming.KEEP_CAP``), or always with ``keep_draws``; beyond that an evenly
+    thinned subset (draw coordinate = the original draw index), inputs and outputs of
+    the same draws, which the manifest records.
+
+    ``precision``: keep drawing (from ``draws`` on, at most ``max_draws``) until the
+    MCSE of P(profit > 0) and the relative MCSE of every reported quantile of the key
+    outputs are at most ``precision``; the draws it took are in the summary and
+    manifest. ``posterior`` as in :func:`simulate`; ``posterior_source`` (the
+    calibration run it came from) is recorded in the manifest.
     """
+    from probmodel import streaming
+
     sampling.check_draws_seed(draws, seed)
+    _check_precision(precision)
     io.check_out_dir(out)
     t0 = time.perf_counter()
-    ds = simulate(scenario, draws, seed, progress, posterior)
-    summary = results.summarize(ds)
+    post = dict(posterior or {})
+    if post:
+        sampling.check_posterior(post)
+    model = sampling.ForwardModel.from_scenario(scenario, tuple(post))
+    st = streaming.run_stream(model, model.args(scenario, post), draws, seed,
+                              precision=precision, max_draws=max_draws,
+                              keep_all=keep_draws, progress=progress)
+    draws = st.draws
+    ds = results.to_dataset(st.kept, scenario, {"seed": seed, "draws": draws})
+    if st.stride > 1:
+        ds = ds.assign_coords(draw=np.arange(ds.sizes["draw"]) * st.stride)
+        ds.attrs["thinned"] = f"every {st.stride}th of {draws} draws"
+    summary = st.summary
     seconds = time.perf_counter() - t0
     name = io.run_id(scenario.name, f"{seed}{draws}")
     with io.run_folder(name, out, runs_dir) as rf:
@@ -123,9 +161,14 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
         rf.write_json("manifest.json", io.base_manifest(
             "run", scenario, method="forward Monte Carlo (iid)", seed=seed, draws=draws,
             chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
-            draws_kept=draws, seconds=round(seconds, 3), files=[*rf.files, "manifest.json"],
+            draws_kept=int(ds.sizes["draw"]), kept_stride=st.stride,
+            draws_nc=("every draw" if st.stride == 1 else
+                      f"evenly thinned: every {st.stride}th draw (inputs and outputs of the "
+                      f"same draws); summaries use all {draws} draws"),
+            quantile_method=st.quantile_method, precision=st.precision,
+            seconds=round(seconds, 3), files=[*rf.files, "manifest.json"],
             **({"posterior_source": posterior_source,
                 "posterior_parameters": list(posterior_for(scenario, posterior))}
                if posterior else {}),
         ))
-    return RunResult(rf.final, summary, ds, seconds)
+    return RunResult(rf.final, summary, ds, seconds, st.stride, st.precision)

@@ -32,6 +32,13 @@ SetOpt = Annotated[list[str] | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
 DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same answer).")]
+PrecisionOpt = Annotated[float | None, typer.Option(
+    "--precision", help="Draw until the MCSE of P(profit > 0) and the relative MCSE of the "
+    "key outputs' quantiles are at most this (e.g. 0.001); --draws is then the minimum.",
+    show_default=False)]
+KeepDrawsOpt = Annotated[bool, typer.Option(
+    "--keep-draws", help="Keep every draw in draws.nc (default: all up to ~1e6, an evenly "
+    "thinned subset beyond).")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Write the run folder here (must not exist) instead of under runs/.",
     show_default=False)]
@@ -109,19 +116,24 @@ PosteriorOpt = Annotated[Path | None, typer.Option(
 @app.command()
 def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
-        posterior: PosteriorOpt = None) -> None:
+        posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
+        keep_draws: KeepDrawsOpt = False) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
     from probmodel import api, io, sampling
 
     sc = _load(scenario, set_)
     sampling.check_draws_seed(draws, seed)
+    api._check_precision(precision)
     io.check_out_dir(out_dir)
     post = api.posterior_for(sc, api.load_posterior(posterior)) if posterior else None
     t0 = time.perf_counter()
-    with _progress(draws, enabled=not json_) as progress:
+    total = None if precision is not None else draws
+    with _progress(total, enabled=not json_) as progress:
         res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress,
-                      posterior=post, posterior_source=str(posterior) if posterior else None)
+                      posterior=post, posterior_source=str(posterior) if posterior else None,
+                      precision=precision, keep_draws=keep_draws)
     wall = time.perf_counter() - t0
+    draws = res.summary["draws"]
     if json_:
         from probmodel.results import json_summary
 
@@ -136,6 +148,16 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     if post:
         out.print(f"from the posterior of {posterior}: {', '.join(post)} (jointly); the "
                   "rest from the priors")
+    if precision is not None:
+        p = res.precision or {}
+        verdict = "reached" if p.get("met") else "NOT reached (stopped at the draw limit)"
+        out.print(f"precision {precision:g} {verdict} after {draws:,} draws (worst: "
+                  f"{p.get('worst_quantile')} relative MCSE "
+                  f"{p.get('worst_relative_quantile_mcse', float('nan')):.2g})")
+    if res.kept_stride > 1:
+        out.print(f"draws.nc keeps every {res.kept_stride}th draw "
+                  f"({res.dataset.sizes['draw']:,}); summaries use all {draws:,} "
+                  "(--keep-draws keeps every draw)")
     out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")
 
 
@@ -159,11 +181,15 @@ def _print_summary(sc, summary, draws, seed) -> None:
 
 
 class _progress:
-    """A rich progress bar on stderr for runs that take more than a moment."""
+    """A rich progress bar on stderr for runs that take more than a moment.
 
-    def __init__(self, total: int, enabled: bool = True, threshold: int = 2_000_000):
+    ``total`` None: the number of draws is not known in advance (--precision).
+    """
+
+    def __init__(self, total: int | None, enabled: bool = True, threshold: int = 2_000_000):
         self.total = total
-        self.enabled = enabled and total >= threshold and err.is_terminal
+        self.enabled = (enabled and (total is None or total >= threshold)
+                        and err.is_terminal)
         self._p = None
 
     def __enter__(self):
@@ -171,9 +197,10 @@ class _progress:
             return None
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self._p = Progress(TextColumn("sampling"), BarColumn(), TextColumn("{task.completed:,}"
-                           "/{task.total:,} draws"), TimeRemainingColumn(), console=err,
-                           transient=True)
+        count = (TextColumn("{task.completed:,}/{task.total:,} draws") if self.total
+                 else TextColumn("{task.completed:,} draws (until the precision is reached)"))
+        self._p = Progress(TextColumn("sampling"), BarColumn(), count, TimeRemainingColumn(),
+                           console=err, transient=True)
         self._p.start()
         task = self._p.add_task("draws", total=self.total)
         return lambda done: self._p.update(task, completed=done)

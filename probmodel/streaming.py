@@ -1,0 +1,463 @@
+"""Streaming Monte Carlo: summaries computed while scanning over chunks, in bounded memory.
+
+One compiled function runs a ``lax.scan`` over a block of chunks (chunk ``i`` keyed
+``fold_in(PRNGKey(seed), i)``, exactly as :mod:`probmodel.sampling`) and returns, per
+chunk, the count, the float64 mean and centred sum of squares, min and max of every
+variable and the number of profitable draws; per block, fine fixed-bin histograms of
+every variable; and an evenly thinned set of kept draws (inputs and outputs of the
+same draws). The host combines chunks in chunk order (Chan's parallel formula), so the
+result does not depend on how chunks were spread over devices: the chunk axis is
+sharded over every device JAX sees (``shard_map``), and one device or eight give the
+same summary bit for bit.
+
+Quantiles from histograms: bins are laid on a range found from a pilot block (its
+0.1%-99.9% span, widened by half of it on each side; in log space for variables that
+are positive in the pilot), with underflow/overflow bins whose outer edges are the exact
+running min and max. A quantile is read off the cumulative counts with linear
+interpolation inside its bin; bins are 6e-5 of the central span wide, and the
+interpolation error is well inside the MCSE (tested at 1e6 draws: below 0.25 MCSE).
+MCSEs use the same order-statistic window as
+:func:`probmodel.results.quantiles_with_mcse`, applied to the histogram CDF. When
+every draw is kept, summaries use the exact quantiles of the kept draws instead
+(:func:`probmodel.results.summarize`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
+
+from probmodel import results, sampling
+from probmodel.model import evaluate
+from probmodel.sampling import CHUNK, DTYPE, ForwardModel
+
+#: Draws kept by default (all of them up to this many; an evenly thinned subset beyond).
+KEEP_CAP = 1 << 20
+#: Histogram bins per variable (plus underflow, overflow and non-finite bins).
+BINS = 1 << 15
+#: Chunks per compiled call per device (about 1e6 draws: progress and precision checks
+#: happen between calls).
+CHUNKS_PER_CALL = 8
+#: Device-side thinning used once a run holds more than KEEP_CAP draws.
+THIN_STRIDE = 128
+_Z = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Static shape of one compiled streaming block (hashable: jit keys on it)."""
+
+    model: ForwardModel
+    varying: tuple[str, ...]  # variables that vary between draws
+    constant: tuple[str, ...]  # variables equal in every draw
+    hist: bool  # accumulate histograms
+    fast_beta: bool | None  # see sampling.fast_beta
+    stride: int  # device-side thinning of kept draws (0: keep none)
+    chunks: int  # chunks per call per device
+    n_dev: int
+
+
+def _outputs(model: ForwardModel, key, args, n: int, fast: bool | None = True
+             ) -> dict[str, jax.Array]:
+    """Inputs and outputs of one chunk, constants left as scalars (not broadcast)."""
+    inputs = model.draw_inputs(key, args, n, fast)
+    values = dict(args["fixed"])
+    values.update(inputs)
+    if model.has_prices:
+        values["prices"] = args["prices"]
+    out = evaluate(values)
+    return {k: jnp.asarray(out[k], DTYPE) for k in model.names if k in out}
+
+
+def _split(model: ForwardModel, args) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Which variables vary between draws (traced shape (n,)) and which are constant."""
+    shapes = jax.eval_shape(lambda a: _outputs(model, jax.random.PRNGKey(0), a, 8), args)
+    varying = tuple(k for k in model.names if k in shapes and shapes[k].shape != ())
+    constant = tuple(k for k in model.names if k in shapes and shapes[k].shape == ())
+    return varying, constant
+
+
+def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv):
+    """Scan over this device's chunks: per-chunk statistics, histograms, kept draws.
+
+    ``lo``, ``inv_w`` and ``logv`` (per varying variable: bin origin, 1 / bin width,
+    bins in log space) are traced, so the pilot call and the run share one compile.
+    """
+    model = plan.model
+    nv = len(plan.varying)
+    nb = BINS + 3  # 0 underflow, 1..BINS, BINS+1 overflow, BINS+2 non-finite
+    logv = logv[:, None]
+    offsets = (jnp.arange(nv, dtype=jnp.int32) * nb)[:, None]
+
+    def body(hist, i):
+        out = _outputs(model, jax.random.fold_in(root, i), args, CHUNK, plan.fast_beta)
+        x = jnp.stack([out[k] for k in plan.varying]) if nv else jnp.zeros((0, CHUNK), DTYPE)
+        index = i.astype(jnp.int64) * CHUNK + jnp.arange(CHUNK, dtype=jnp.int64)
+        valid = index < total
+        cnt = jnp.sum(valid, dtype=jnp.int64)
+        c = jnp.maximum(cnt, 1).astype(jnp.float64)
+
+        def moments(v):
+            # One pass: float64 sums of the draws shifted by the chunk's first draw (so
+            # the centred sum of squares does not cancel), then mean and M2 of the chunk.
+            d = jnp.where(valid, v.astype(jnp.float64) - v[0].astype(jnp.float64), 0.0)
+            s1, s2 = jnp.sum(d), jnp.sum(d * d)
+            ok = valid & jnp.isfinite(v)
+            return (v[0].astype(jnp.float64) + s1 / c, jnp.maximum(s2 - s1 * s1 / c, 0.0),
+                    jnp.min(jnp.where(ok, v, jnp.inf)), jnp.max(jnp.where(ok, v, -jnp.inf)),
+                    jnp.sum(valid & ~jnp.isfinite(v), dtype=jnp.int32))
+
+        per = [moments(out[k]) for k in plan.varying]
+        mean, m2, mn, mx, bad = (jnp.stack([p[i] for p in per]) if per else jnp.zeros(0)
+                                 for i in range(5))
+        stats = {"count": cnt, "mean": mean, "m2": m2, "min": mn, "max": mx, "bad": bad}
+        if plan.constant:
+            stats["const"] = jnp.stack([out[k] for k in plan.constant])
+        if "profit" in out:
+            stats["profitable"] = jnp.sum((out["profit"] > 0) & valid, dtype=jnp.int64)
+        if plan.stride:
+            stats["kept"] = x[:, ::plan.stride]
+        if plan.hist:
+            t = jnp.where(logv, jnp.log(jnp.where(x > 0, x, jnp.inf)), x)
+            t = jnp.where(logv & (x <= 0), -jnp.inf, t)
+            pos = jnp.floor((t - lo[:, None]) * inv_w[:, None])
+            b = jnp.clip(pos, -1, BINS).astype(jnp.int32) + 1
+            b = jnp.where(jnp.isnan(t), BINS + 2, b) + offsets
+            hist = hist.at[b.ravel()].add(jnp.broadcast_to(valid, x.shape).ravel()
+                                          .astype(jnp.int32), mode="drop")
+        return hist, stats
+
+    hist0 = jnp.zeros(nv * nb if plan.hist else 0, jnp.int32)
+    hist, stats = jax.lax.scan(body, hist0, chunk_ids)
+    return hist[None], stats
+
+
+_COMPILED: dict[Plan, Callable] = {}
+
+
+def _compiled(plan: Plan) -> Callable:
+    """The jitted, device-sharded block function of ``plan`` (cached)."""
+    if plan not in _COMPILED:
+        mesh = Mesh(np.asarray(jax.devices()[:plan.n_dev]), ("draws",))
+        f = jax.shard_map(partial(_block, plan), mesh=mesh,
+                          in_specs=(P(), P(), P("draws"), P(), P(), P(), P()),
+                          out_specs=(P("draws"), P("draws")), check_vma=False)
+        _COMPILED[plan] = jax.jit(f)
+    return _COMPILED[plan]
+
+
+@dataclass
+class StreamResult:
+    """What a streaming run produced."""
+
+    draws: int
+    summary: dict  # the layout of results.summarize
+    kept: dict[str, np.ndarray]  # thinned (or all) draws of every variable
+    stride: int  # kept draw j is draw j * stride
+    quantile_method: str
+    precision: dict | None = None
+    out_of_range: dict[str, float] = field(default_factory=dict)
+
+
+class _Acc:
+    """Host-side accumulation of block results, in chunk order."""
+
+    def __init__(self, plan: Plan, keep_stride: int, draws_cap: int | None):
+        self.plan = plan
+        self.stats: list[dict[str, np.ndarray]] = []
+        self.hist = None
+        self.kept: list[np.ndarray] = []
+        self.keep_stride = keep_stride  # host stride (a multiple of the device stride)
+        self.kept_count = 0
+        self.draws_cap = draws_cap
+
+    def add(self, plan: Plan, result) -> None:
+        hist, stats = result
+        stats = {k: np.asarray(v) for k, v in stats.items()}
+        kept = stats.pop("kept", None)
+        self.stats.append(stats)
+        if plan.hist:
+            h = np.asarray(hist).astype(np.int64).sum(axis=0)
+            self.hist = h if self.hist is None else self.hist + h
+        if kept is not None:
+            # (chunks, V, CHUNK / stride) -> (V, draws / stride), then host thinning
+            k = np.moveaxis(kept, 1, 0).reshape(kept.shape[1], -1)
+            step = self.keep_stride // plan.stride
+            self.kept.append(k[:, ::step])
+
+    def rethin(self, factor: int) -> None:
+        """Keep every ``factor``-th of the kept draws (stride multiplies by ``factor``)."""
+        self.kept = [np.concatenate(self.kept, axis=1)[:, ::factor]] if self.kept else []
+        self.keep_stride *= factor
+
+    def kept_len(self) -> int:
+        return sum(k.shape[1] for k in self.kept)
+
+    def totals(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate([s[k] for s in self.stats]) for k in self.stats[0]}
+
+
+def _moments(cat: Mapping[str, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray]:
+    """Combine per-chunk (count, mean, M2) in chunk order: total N, mean, sd."""
+    c = cat["count"].astype(np.float64)  # (chunks,)
+    n = int(cat["count"].sum())
+    w = c[:, None]
+    mean = (w * cat["mean"]).sum(axis=0) / max(n, 1)
+    m2 = cat["m2"].sum(axis=0) + (w * (cat["mean"] - mean) ** 2).sum(axis=0)
+    sd = np.sqrt(m2 / (n - 1)) if n > 1 else np.zeros_like(mean)
+    return n, mean, sd
+
+
+def _edges(logs, lo: np.ndarray, inv_w: np.ndarray, vmin, vmax, j: int) -> np.ndarray:
+    """Edges of variable j's BINS + 2 finite bins, in data units.
+
+    The underflow and overflow bins use the exact running min and max as outer edges.
+    """
+    inner = lo[j] + np.arange(BINS + 1) / inv_w[j]
+    if logs[j]:
+        inner = np.exp(inner)
+    first = min(vmin, inner[0])
+    last = max(vmax, inner[-1])
+    return np.concatenate([[first], inner, [last]])
+
+
+def hist_quantiles(counts: np.ndarray, edges: np.ndarray, probs) -> np.ndarray:
+    """Quantiles from bin counts (finite bins only) by linear interpolation in a bin.
+
+    The q-quantile is the point where the cumulative count reaches q (N - 1) + 1/2
+    (the midpoint convention; within a bin the draws are taken as evenly spread).
+    """
+    counts = counts.astype(np.float64)
+    cum = np.concatenate([[0.0], np.cumsum(counts)])
+    n = cum[-1]
+    target = np.clip(np.asarray(probs, np.float64) * n, 0, n)
+    k = np.clip(np.searchsorted(cum, target, side="right") - 1, 0, len(counts) - 1)
+    inside = np.where(counts[k] > 0, (target - cum[k]) / np.where(counts[k] > 0,
+                                                                 counts[k], 1), 0.5)
+    return edges[k] + inside * (edges[k + 1] - edges[k])
+
+
+def _hist_summary(plan, acc, lo, inv_w, logs, n, mean, sd, vmin, vmax, bad):
+    """Per-variable summaries (results.summarize layout) from the histograms."""
+    probs = np.asarray(results.QUANTILES)
+    s = np.sqrt(probs * (1 - probs) / max(n, 1))
+    lo_p, hi_p = np.clip(probs - _Z * s, 0, 1), np.clip(probs + _Z * s, 0, 1)
+    nb = BINS + 3
+    summary, outside = {}, {}
+    for j, name in enumerate(plan.varying):
+        h = acc.hist[j * nb:(j + 1) * nb]
+        finite = h[:BINS + 2]
+        edges = _edges(logs, lo, inv_w, vmin[j], vmax[j], j)
+        allq = hist_quantiles(finite, edges, np.concatenate([probs, lo_p, hi_p]))
+        k = len(probs)
+        qs, qse = allq[:k], (allq[2 * k:] - allq[k:2 * k]) / (2 * _Z)
+        st = {"mean": float(mean[j]), "sd": float(sd[j])}
+        for q, v, e in zip(results.QUANTILES, qs, qse, strict=True):
+            st[results._qname(q)] = float(v)
+            st[f"mcse_{results._qname(q)}"] = float(e)
+        st["mcse_mean"] = float(sd[j]) / math.sqrt(n) if n else float("nan")
+        if bad[j]:
+            st["non_finite"] = int(bad[j])
+        summary[name] = st
+        outside[name] = float((h[0] + h[BINS + 1]) / max(n, 1))
+    return summary, outside
+
+
+def _const_summary(values: Mapping[str, float]) -> dict:
+    out = {}
+    for name, v in values.items():
+        st = {"mean": v, "sd": 0.0}
+        for q in results.QUANTILES:
+            st[results._qname(q)] = v
+            st[f"mcse_{results._qname(q)}"] = 0.0
+        st["mcse_mean"] = 0.0
+        out[name] = st
+    return out
+
+
+def _ranges(pilot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Histogram ranges from pilot draws (V, n): lo and 1/width in (log) bin space."""
+    logs, lo, inv_w = [], [], []
+    for x in pilot:
+        x = x[np.isfinite(x)].astype(np.float64)
+        if x.size == 0:
+            x = np.zeros(1)
+        use_log = bool(x.min() > 0)
+        t = np.log(x) if use_log else x
+        a, b = np.quantile(t, [0.001, 0.999])
+        span = max(b - a, 1e-6 * max(abs(a), abs(b), 1e-30), 1e-30)
+        logs.append(use_log)
+        lo.append(a - span / 2)
+        inv_w.append(BINS / (2 * span))
+    return np.asarray(lo), np.asarray(inv_w), np.asarray(logs, bool)
+
+
+def _n_devices(devices: int | None) -> int:
+    n = len(jax.devices())
+    return n if devices is None else max(1, min(devices, n))
+
+
+def run_stream(
+    model: ForwardModel, args, draws: int, seed: int, *,
+    precision: float | None = None, max_draws: int = 10**9, keep_all: bool = False,
+    keep_cap: float | None = None, progress: Callable[[int], None] | None = None,
+    devices: int | None = None, key_outputs: tuple[str, ...] = results.KEY_OUTPUTS,
+    exact_when_kept: bool = True,
+) -> StreamResult:
+    """Stream ``draws`` draws (or, with ``precision``, as many as needed) through ``model``.
+
+    Parameters
+    ----------
+    model, args
+        The forward model and its numbers (:meth:`ForwardModel.args`).
+    draws : int
+        Draws to run; with ``precision``, the minimum (at least one call's worth).
+    seed : int
+        The seed: chunk ``i`` uses ``fold_in(PRNGKey(seed), i)``.
+    precision : float, optional
+        Keep drawing until the MCSE of P(profit > 0) is at most ``precision`` and the
+        MCSE of every reported quantile of the key outputs, relative to the quantile's
+        magnitude (or to half its 90% interval where that is larger, so a quantile
+        near zero does not demand unbounded draws), is at most ``precision``.
+    max_draws : int
+        Stop there even if the precision is not reached (reported).
+    keep_all : bool
+        Keep every draw (memory grows with the draws) instead of at most ``keep_cap``
+        (default :data:`KEEP_CAP`), evenly thinned by a power-of-two stride.
+    progress : callable, optional
+        Called with the number of draws done after each call.
+    devices : int, optional
+        Use the first ``devices`` devices (default: all of them).
+    exact_when_kept : bool
+        When every draw is kept, summarise with exact quantiles of the draws.
+
+    Returns
+    -------
+    StreamResult
+    """
+    n_dev = _n_devices(devices)
+    keep_cap = KEEP_CAP if keep_cap is None else keep_cap
+    varying, constant = _split(model, args)
+    per_call = CHUNKS_PER_CALL * n_dev
+    need_chunks = math.ceil(draws / CHUNK)
+    cpd = min(CHUNKS_PER_CALL, math.ceil(need_chunks / n_dev))  # chunks per device per call
+    per_call = cpd * n_dev
+    target = draws if precision is None else max(draws, per_call * CHUNK)
+    limit = target if precision is None else max(max_draws, target)
+    all_kept = keep_all or limit <= keep_cap
+    want_hist = precision is not None or not (all_kept and exact_when_kept)
+    if all_kept:
+        host_stride = dev_stride = 1
+    else:
+        host_stride = 1 << max(0, math.ceil(math.log2(limit / keep_cap)))
+        dev_stride = min(host_stride, THIN_STRIDE) if precision is None else 1
+        if precision is not None:
+            host_stride = 1
+    fast = sampling.fast_beta(model, args)
+    root = jax.random.PRNGKey(seed)
+    mesh = Mesh(np.asarray(jax.devices()[:n_dev]), ("draws",))
+    total = np.int64(limit if precision is not None else target)
+
+    def plan_for(stride):
+        return Plan(model, varying, constant, want_hist, fast, stride, cpd, n_dev)
+
+    def call(plan, start, ranges):
+        ids = jax.device_put(np.arange(start, start + per_call, dtype=np.int32),
+                             jax.sharding.NamedSharding(mesh, P("draws")))
+        return plan, _compiled(plan)(args, root, ids, total, *ranges)
+
+    nv = len(varying)
+    # Histogram ranges come from a pilot: the first call, with every draw in one bin
+    # (1 / width = 0), is run again with the ranges its kept draws give. Same compiled
+    # function, so the pilot costs one call, not a compile.
+    ranges = (np.zeros(nv), np.zeros(nv), np.zeros(nv, bool))
+    plan = plan_for(dev_stride)
+    pending = call(plan, 0, ranges)
+    if want_hist:
+        st = pending[1][1]
+        pilot = np.moveaxis(np.asarray(st["kept"]), 1, 0).reshape(nv, -1)
+        pilot = pilot[:, :max(1, math.ceil(min(total, per_call * CHUNK) / plan.stride))]
+        ranges = _ranges(pilot)
+        pending = call(plan, 0, ranges)
+    acc = _Acc(plan, host_stride, None)
+    start = 0
+    status = None
+    while True:
+        start += per_call
+        more = start * CHUNK < (limit if precision is not None else target)
+        nxt = call(plan, start, ranges) if more else None  # dispatched before waiting
+        acc.add(*pending)
+        done = min(start * CHUNK, total)
+        if progress is not None:
+            progress(int(done))
+        while not keep_all and math.ceil(done / acc.keep_stride) > keep_cap:
+            acc.rethin(2)
+            if plan.stride < THIN_STRIDE <= acc.keep_stride:
+                plan = plan_for(THIN_STRIDE)  # thin on the device too (one more compile)
+        if precision is not None and done >= draws:
+            status = _precision_status(acc, ranges, key_outputs, precision, varying)
+            if status["met"]:
+                break  # a speculative next call is dropped: the count stays clean
+        if nxt is None:
+            break
+        pending = nxt
+    cat = acc.totals()
+    n, mean, sd = _moments(cat)
+    vmin = cat["min"].min(axis=0) if n else np.full(nv, np.nan)
+    vmax = cat["max"].max(axis=0) if n else np.full(nv, np.nan)
+    bad = cat["bad"].sum(axis=0)
+    const_vals = {k: float(cat["const"][0, j]) for j, k in enumerate(constant)}
+    kept_arr = np.concatenate(acc.kept, axis=1) if acc.kept else np.zeros((nv, 0), DTYPE)
+    n_kept = math.ceil(n / acc.keep_stride)
+    kept = {k: kept_arr[j, :n_kept] for j, k in enumerate(varying)}
+    kept.update({k: np.full(n_kept, v, np.float32) for k, v in const_vals.items()})
+    kept = {k: kept[k] for k in model.names if k in kept}
+    if want_hist:
+        summ, outside = _hist_summary(plan, acc, ranges[0], ranges[1], ranges[2], n, mean,
+                                      sd, vmin, vmax, bad)
+        method = f"histogram ({BINS} bins per variable, linear within a bin)"
+    else:
+        summ = {k: results.summarize_array(kept[k]) for k in varying}
+        outside = {}
+        method = "exact (sample quantiles of every draw)"
+    summ.update(_const_summary(const_vals))
+    summary = {"draws": n, "summary": {k: summ[k] for k in model.names if k in summ}}
+    if "profitable" in cat:
+        p = float(cat["profitable"].sum()) / max(n, 1)
+        summary["p_profitable"] = p
+        summary["p_profitable_mcse"] = math.sqrt(max(p * (1 - p), 0.0) / max(n, 1))
+    return StreamResult(n, summary, kept, acc.keep_stride, method,
+                        precision=status, out_of_range=outside)
+
+
+def _precision_status(acc, ranges, key_outputs, precision, varying) -> dict:
+    """Current MCSEs against the requested precision."""
+    cat = acc.totals()
+    n, mean, sd = _moments(cat)
+    vmin, vmax = cat["min"].min(axis=0), cat["max"].max(axis=0)
+    summ, _ = _hist_summary(acc.plan, acc, *ranges, n, mean, sd, vmin, vmax,
+                            np.zeros(len(varying), int))
+    worst_q, worst_name = 0.0, None
+    for k in (k for k in key_outputs if k in varying):
+        st = summ[k]
+        half90 = abs(st["q95"] - st["q05"]) / 2
+        for q in results.QUANTILES:
+            name = results._qname(q)
+            rel = st[f"mcse_{name}"] / max(abs(st[name]), half90, 1e-300)
+            if rel > worst_q:
+                worst_q, worst_name = rel, f"{k} {name}"
+    p_se = None
+    if "profitable" in cat:
+        p = float(cat["profitable"].sum()) / max(n, 1)
+        p_se = math.sqrt(max(p * (1 - p), 0.0) / max(n, 1))
+    met = worst_q <= precision and (p_se is None or p_se <= precision)
+    return {"target": precision, "draws": n, "met": bool(met), "p_profitable_mcse": p_se,
+            "worst_relative_quantile_mcse": worst_q, "worst_quantile": worst_name}
