@@ -456,8 +456,8 @@ def cm_names(cal: Calibration) -> list[str]:
     from probmodel.results import KEY_OUTPUTS
 
     obs = [o.name for o in cal.model.observations]
-    extra = [k for k in (*obs, *KEY_OUTPUTS, "mean_utilization", "tokens_per_user_per_day",
-                         "p_profit") if k in cal.model.outputs]
+    extra = [k for k in (*obs, *KEY_OUTPUTS, "mean_utilization", "tokens_per_user_per_day")
+             if k in cal.model.outputs]
     seen: list[str] = []
     for k in (*cal.model.latent_names, *extra):
         if k not in seen:

@@ -121,16 +121,20 @@ def plot_posterior_predictive(replicates: Mapping[str, np.ndarray],
         value, kind = observed[name]
         po = style.scaled(name, np.asarray(replicates[name], np.float64).ravel())
         v = float(style.scaled(name, value))
-        lo, hi = _range(po, np.array([v]))
+        lo, hi = _range(po)
+        lo, hi = min(lo, v), max(hi, v)  # the observed value is always in view
         pad = 0.05 * (hi - lo)
         lo, hi = lo - pad, hi + pad
         bins = np.linspace(lo, hi, 60)
         pr = np.empty(0)
         if prior_replicates is not None and name in prior_replicates:
             pr = style.scaled(name, np.asarray(prior_replicates[name], np.float64).ravel())
-            pr = pr[(pr >= lo) & (pr <= hi)]  # the prior may lie entirely off this range
-        if pr.size:
-            ax.hist(pr, bins=bins, density=True, histtype="stepfilled", color=PRIOR,
+        inside = pr[(pr >= lo) & (pr <= hi)]
+        if inside.size:
+            # A true density of all prior draws (most may lie off this range): a diffuse
+            # prior shows as a low band, not rescaled to look like the posterior.
+            w = np.full(inside.size, 1.0 / (pr.size * (bins[1] - bins[0])))
+            ax.hist(inside, bins=bins, weights=w, histtype="stepfilled", color=PRIOR,
                     alpha=0.35, label="prior predictive")
         ax.hist(po, bins=bins, density=True, histtype="step", color=POSTERIOR, lw=1.8,
                 label="posterior predictive")

@@ -28,6 +28,8 @@ from probmodel import api, calibration
 from probmodel import distributions as dists
 from probmodel import observations as obsmod
 
+pytestmark = pytest.mark.slow
+
 R_SIM = 170  # simulated data sets; ~70% survive the censoring (>= 100 kept)
 THIN = 6
 

@@ -226,3 +226,25 @@ def test_diagnose_flags_each_failure():
     assert d.failures[0].startswith("b: r-hat")
     d2 = calibration.diagnose({"a": good}, ["a"], np.eye(4, 1000, dtype=bool))
     assert d2.failures == ["a: 4 divergent transitions"]
+
+
+def test_calibration_figures_structure():
+    from probmodel.plots.calibration import plot_posterior_predictive, plot_prior_posterior
+
+    rng = np.random.default_rng(1)
+    prior = {"peak_factor": rng.lognormal(0.4, 0.15, 500), "pay_rate": rng.beta(3, 7, 500)}
+    post = {"peak_factor": rng.lognormal(0.45, 0.1, (2, 250)), "pay_rate": rng.beta(3, 7, 500)}
+    fig = plot_prior_posterior(prior, post, observed={"peak_factor": (1.33, "lower_bound")},
+                               title="T")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == ["peak_factor", "pay_rate"]
+    assert axes[1].get_xlabel() == "pay_rate (%)"
+    assert [ln.get_label() for ln in axes[0].get_lines()] == ["observed (lower bound)"]
+    assert "prior (grey) and posterior (blue)" in fig._suptitle.get_text()
+    fig2 = plot_posterior_predictive({"nodes_avg": rng.normal(227, 2, 400)},
+                                     {"nodes_avg": (226.75, "lognormal")},
+                                     {"nodes_avg": rng.lognormal(5.6, 0.3, 400)})
+    (ax,) = [a for a in fig2.axes if a.get_visible()]
+    assert ax.get_title() == "nodes_avg (lognormal)"
+    assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(226.75)
+    assert {p.get_label() for p in ax.patches} >= {"posterior predictive"}
