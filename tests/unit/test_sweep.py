@@ -4,6 +4,7 @@ sweep, summaries, figures, and the command end to end."""
 import importlib.util
 import json
 import logging
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -20,9 +21,7 @@ BOT = "chatbot-h20.toml"
 
 
 def _reference():
-    from conftest import ROOT
-
-    path = ROOT / "tests/reference/test_report_tables.py"
+    path = Path(__file__).resolve().parents[1] / "reference/test_report_tables.py"
     spec = importlib.util.spec_from_file_location("report_tables", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
