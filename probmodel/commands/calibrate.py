@@ -35,7 +35,11 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
               samples: SamplesOpt = 1000, seed: SeedOpt = 0, out_dir: OutOpt = None,
               json_: JsonOpt = False, set_: SetOpt = None,
               chain_method: MethodOpt = "auto") -> int:
-    """Bayesian calibration (NUTS): condition the priors on the file's observations."""
+    """Bayesian calibration (NUTS): condition the priors on the file's observations.
+
+    Exit status 3 when r-hat > 1.01, ESS < 400 or any divergence (the run folder is
+    written all the same, marked diagnostics_ok = false); 2 for bad input.
+    """
     import numpyro
 
     # One XLA host device per chain, so chains run in parallel ("auto"); only takes
