@@ -106,14 +106,16 @@ def main() -> None:
         print(f"  done {n:.0e}: numpy {npy['rate'] / 1e6:.2f} M/s, probmodel "
               f"{pm['rate'] / 1e6:.2f} M/s", flush=True)
     print()
-    print("| draws | NumPy draws/s | probmodel draws/s | ratio | NumPy peak RSS | "
-          "probmodel peak RSS | probmodel compile | P(profit>0) NumPy / probmodel |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| draws | NumPy draws/s | probmodel draws/s | ratio | draws per CPU-second "
+          "NumPy / probmodel (ratio) | NumPy peak RSS | probmodel peak RSS | probmodel "
+          "compile | P(profit>0) NumPy / probmodel |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n, npy, pm in rows:
+        cn, cp = n / npy["cpu"], n / pm["cpu"]
         print(f"| {n:.0e} | {npy['rate'] / 1e6:.2f} M | {pm['rate'] / 1e6:.2f} M | "
-              f"{pm['rate'] / npy['rate']:.2f}x | {npy['rss_mb']:.0f} MB | "
-              f"{pm['rss_mb']:.0f} MB | {pm['compile']:.2f} s | "
-              f"{npy['p']:.4f} / {pm['p']:.4f} |")
+              f"{pm['rate'] / npy['rate']:.2f}x | {cn / 1e6:.2f} M / {cp / 1e6:.2f} M "
+              f"({cp / cn:.2f}x) | {npy['rss_mb']:.0f} MB | {pm['rss_mb']:.0f} MB | "
+              f"{pm['compile']:.2f} s | {npy['p']:.4f} / {pm['p']:.4f} |")
     print(f"\nload average at end {os.getloadavg()[0]:.2f}; probmodel import "
           f"{rows[0][2]['import']:.2f} s; quantiles: {rows[-1][2]['method']}")
 

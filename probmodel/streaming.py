@@ -112,13 +112,12 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv):
             s1, s2 = jnp.sum(d), jnp.sum(d * d)
             ok = valid & jnp.isfinite(v)
             return (v[0].astype(jnp.float64) + s1 / c, jnp.maximum(s2 - s1 * s1 / c, 0.0),
-                    jnp.min(jnp.where(ok, v, jnp.inf)), jnp.max(jnp.where(ok, v, -jnp.inf)),
-                    jnp.sum(valid & ~jnp.isfinite(v), dtype=jnp.int32))
+                    jnp.min(jnp.where(ok, v, jnp.inf)), jnp.max(jnp.where(ok, v, -jnp.inf)))
 
         per = [moments(out[k]) for k in plan.varying]
-        mean, m2, mn, mx, bad = (jnp.stack([p[i] for p in per]) if per else jnp.zeros(0)
-                                 for i in range(5))
-        stats = {"count": cnt, "mean": mean, "m2": m2, "min": mn, "max": mx, "bad": bad}
+        mean, m2, mn, mx = (jnp.stack([p[i] for p in per]) if per else jnp.zeros(0)
+                            for i in range(4))
+        stats = {"count": cnt, "mean": mean, "m2": m2, "min": mn, "max": mx}
         if plan.constant:
             stats["const"] = jnp.stack([out[k] for k in plan.constant])
         if "profit" in out:
@@ -413,7 +412,8 @@ def run_stream(
     n, mean, sd = _moments(cat)
     vmin = cat["min"].min(axis=0) if n else np.full(nv, np.nan)
     vmax = cat["max"].max(axis=0) if n else np.full(nv, np.nan)
-    bad = cat["bad"].sum(axis=0)
+    bad = (acc.hist.reshape(nv, BINS + 3)[:, BINS + 2] if want_hist
+           else np.zeros(nv, np.int64))  # non-finite draws (histogram's last bin)
     const_vals = {k: float(cat["const"][0, j]) for j, k in enumerate(constant)}
     kept_arr = np.concatenate(acc.kept, axis=1) if acc.kept else np.zeros((nv, 0), DTYPE)
     n_kept = math.ceil(n / acc.keep_stride)
@@ -444,7 +444,7 @@ def _precision_status(acc, ranges, key_outputs, precision, varying) -> dict:
     n, mean, sd = _moments(cat)
     vmin, vmax = cat["min"].min(axis=0), cat["max"].max(axis=0)
     summ, _ = _hist_summary(acc.plan, acc, *ranges, n, mean, sd, vmin, vmax,
-                            np.zeros(len(varying), int))
+                            np.zeros(len(varying), np.int64))
     worst_q, worst_name = 0.0, None
     for k in (k for k in key_outputs if k in varying):
         st = summ[k]
