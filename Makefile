@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Override with `make PYTHON=/path/to/python3.12 ...`.
 PYTHON ?= $(shell for c in python3.12 python3.13 python3.14 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then command -v $$c; break; fi; done)
-DRAWS ?= 200000
+DRAWS ?= 1000000
 
 .PHONY: run test lint bench clean-venv
 

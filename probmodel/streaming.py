@@ -79,7 +79,16 @@ def _outputs(model: ForwardModel, key, args, n: int, fast: bool | None = True
 
 def _split(model: ForwardModel, args) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Which variables vary between draws (traced shape (n,)) and which are constant."""
-    shapes = jax.eval_shape(lambda a: _outputs(model, jax.random.PRNGKey(0), a, 8), args)
+    # Only the equations are traced (inputs stand in as (8,) arrays), not the samplers.
+    def outs(a):
+        values = dict(a["fixed"])
+        values.update({k: jnp.zeros(8, DTYPE) for k in model.names
+                       if k in dict(model.uncertain) or k in model.posterior})
+        if model.has_prices:
+            values["prices"] = a["prices"]
+        return {k: v for k, v in evaluate(values).items() if k in model.names}
+
+    shapes = jax.eval_shape(outs, args)
     varying = tuple(k for k in model.names if k in shapes and shapes[k].shape != ())
     constant = tuple(k for k in model.names if k in shapes and shapes[k].shape == ())
     return varying, constant
