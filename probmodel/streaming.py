@@ -392,7 +392,10 @@ def run_stream(
     if want_hist:
         st = pending[1][1]
         pilot = np.moveaxis(np.asarray(st["kept"]), 1, 0).reshape(nv, -1)
-        pilot = pilot[:, :max(1, math.ceil(min(total, per_call * CHUNK) / plan.stride))]
+        # the first min(CHUNKS_PER_CALL, chunks needed) chunks: the same draws whatever
+        # the number of devices (every device count's first call holds at least these)
+        first = min(CHUNKS_PER_CALL, need_chunks) * CHUNK
+        pilot = pilot[:, :max(1, math.ceil(min(total, first) / plan.stride))]
         ranges = _ranges(pilot)
         pending = call(plan, 0, ranges)
     acc = _Acc(plan, host_stride, None)

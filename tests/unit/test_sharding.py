@@ -22,9 +22,10 @@ assert len(jax.devices()) == 2, jax.devices()
 sc = probmodel.load_scenario("priors/deepseek-adjusted.toml")
 model = sampling.ForwardModel.from_scenario(sc)
 args = model.args(sc)
-n = 3 * sampling.CHUNK + 1234  # a partial last chunk; an odd number of chunks
-one = streaming.run_stream(model, args, n, 3, devices=1, exact_when_kept=False)
-two = streaming.run_stream(model, args, n, 3, exact_when_kept=False)
+# a partial last chunk; 11 chunks: one call of 8 chunks on one device, of 12 on two
+n = 10 * sampling.CHUNK + 1234
+one = streaming.run_stream(model, args, n, 3, devices=1, keep_all=True, exact_when_kept=False)
+two = streaming.run_stream(model, args, n, 3, keep_all=True, exact_when_kept=False)
 same_kept = all(np.array_equal(one.kept[k], two.kept[k]) for k in one.kept)
 print(json.dumps({"same_summary": one.summary == two.summary, "same_kept": same_kept,
                   "draws": [one.draws, two.draws], "n_kept": len(two.kept["margin"]),
@@ -39,7 +40,7 @@ def test_two_devices_give_the_single_device_result_bit_for_bit():
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    n = 3 * 131072 + 1234
+    n = 10 * 131072 + 1234
     assert res["draws"] == [n, n]
     assert res["n_kept"] == n
     assert res["same_kept"]
