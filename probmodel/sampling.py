@@ -60,8 +60,10 @@ def name_id(name: str) -> int:
 #
 # Sampler (both shapes > 1, every shipped scenario): Cheng's algorithm BB, two uniforms
 # per proposal, acceptance >= 0.75 (>= 0.9 for the shipped shapes). Otherwise (a shape
-# <= 1 in any Beta of the batch): each Beta is G1 / (G1 + G2) of two Marsaglia-Tsang
-# gammas, G(a) = G(a + 1) U^(1/a) for a < 1, formed in log space. Both are exact.
+# <= 1): G1 / (G1 + G2) of two Marsaglia-Tsang gammas, G(a) = G(a + 1) U^(1/a) for
+# a < 1, formed in log space. Both are exact. The path is chosen per parameter, from its
+# own shapes (ForwardModel.beta_boost), so a parameter's draws never depend on which
+# other Betas a scenario has: common random numbers hold across scenarios.
 
 _LN4 = float(np.log(4.0))
 
@@ -179,13 +181,12 @@ def _mt_log_gamma(s):
     return propose
 
 
-def beta_batch(keys, a, b, n: int, fast: bool | None = None):
+def beta_batch(keys, a, b, n: int, fast: bool):
     """Exact Beta(a_i, b_i) draws, shape (m, n), for m row keys and (m,) shapes.
 
-    Cheng's BB when every shape exceeds 1, else a ratio of Marsaglia-Tsang gammas (log
-    space, boosted below 1). ``fast`` says statically which applies (True: every shape
-    > 1, as the caller has checked; False: some shape <= 1); None decides with a
-    ``lax.cond`` on the traced shapes (both branches are compiled).
+    ``fast=True``: Cheng's BB (every shape must exceed 1, as the caller has checked);
+    ``fast=False``: a ratio of Marsaglia-Tsang gammas (log space, boosted below 1),
+    valid for any shapes.
     """
     a = jnp.asarray(a, DTYPE)[:, None]
     b = jnp.asarray(b, DTYPE)[:, None]
@@ -207,10 +208,7 @@ def beta_batch(keys, a, b, n: int, fast: bool | None = None):
         m = a.shape[0]
         return jax.nn.sigmoid(lg[:m] - lg[m:])
 
-    if fast is None:
-        x = lax.cond(jnp.all((a > 1.0) & (b > 1.0) | bad), bb, gamma_ratio)
-    else:
-        x = bb() if fast else gamma_ratio()
+    x = bb() if fast else gamma_ratio()
     return jnp.where(bad, jnp.nan, x)
 
 
@@ -223,6 +221,7 @@ class ForwardModel:
     has_prices: bool
     outputs: tuple[str, ...]
     posterior: tuple[str, ...] = ()  # inputs drawn jointly from a table of posterior draws
+    beta_boost: tuple[str, ...] = ()  # Betas with a shape <= 1 (gamma-ratio path)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario,
@@ -234,7 +233,9 @@ class ForwardModel:
         available = set(scenario.parameters) | set(post) | (
             {"prices"} if scenario.prices is not None else set())
         outs = tuple(n.name for n in plan(available))
-        return cls(unc, fixed, scenario.prices is not None, outs, post)
+        boost = tuple(k for k, fam in unc if fam == "Beta"
+                      and min(scenario.parameters[k].params.values()) <= 1.0)
+        return cls(unc, fixed, scenario.prices is not None, outs, post, boost)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -252,26 +253,28 @@ class ForwardModel:
             "posterior": {k: f32(np.asarray(posterior[k]).ravel()) for k in self.posterior},
         }
 
-    def draw_inputs(self, key, args: Mapping, n: int,
-                    fast_beta: bool | None = None) -> dict[str, jax.Array]:
+    def draw_inputs(self, key, args: Mapping, n: int) -> dict[str, jax.Array]:
         """Draw ``n`` values of every uncertain input.
 
-        Betas are drawn as one batch (:func:`beta_batch`; ``fast_beta`` as its ``fast``,
-        see :func:`fast_beta`), Normal and LogNormal inputs from one batch of normals,
+        Betas are drawn in two batches (:func:`beta_batch`): Cheng's BB for those with
+        both shapes > 1, the gamma ratio for those in ``beta_boost``. Normal and
+        LogNormal inputs come from one batch of normals,
         other families by :func:`probmodel.distributions.sample`; each from the key
         ``fold_in(key, name_id(name))``. Posterior inputs are drawn jointly: one random
         row of the posterior table per draw, so their correlations survive.
         """
         pkey = {name: jax.random.fold_in(key, name_id(name)) for name, _ in self.uncertain}
-        betas = [name for name, fam in self.uncertain if fam == "Beta"]
         normals = [name for name, fam in self.uncertain if fam in ("Normal", "LogNormal")]
         fams = dict(self.uncertain)
         out = {}
-        if betas:
-            x = beta_batch(jnp.stack([pkey[k] for k in betas]),
-                           jnp.stack([args["dist"][k]["alpha"] for k in betas]),
-                           jnp.stack([args["dist"][k]["beta"] for k in betas]), n, fast_beta)
-            out.update({k: x[i] for i, k in enumerate(betas)})
+        for fast in (True, False):
+            betas = [name for name, fam in self.uncertain
+                     if fam == "Beta" and (name in self.beta_boost) != fast]
+            if betas:
+                x = beta_batch(jnp.stack([pkey[k] for k in betas]),
+                               jnp.stack([args["dist"][k]["alpha"] for k in betas]),
+                               jnp.stack([args["dist"][k]["beta"] for k in betas]), n, fast)
+                out.update({k: x[i] for i, k in enumerate(betas)})
         with jax.threefry_partitionable(False):
             if normals:
                 z = jax.vmap(lambda k: jax.random.normal(k, (n,), DTYPE))(
@@ -308,24 +311,10 @@ class ForwardModel:
         return self.evaluate(inputs, args, n)
 
 
-def fast_beta(model: ForwardModel, args: Mapping) -> bool | None:
-    """Whether every Beta shape in ``args`` exceeds 1 (None if they are traced)."""
-    try:
-        shapes = [np.asarray(args["dist"][k][p]) for k, fam in model.uncertain
-                  if fam == "Beta" for p in ("alpha", "beta")]
-    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
-        return None
-    return bool(all(np.all(s > 1) for s in shapes))
-
-
-@partial(jax.jit, static_argnums=(0, 3, 4))
-def _chunk_compiled(model: ForwardModel, key, args, n, fast):
-    return model.evaluate(model.draw_inputs(key, args, n, fast), args, n)
-
-
+@partial(jax.jit, static_argnums=(0, 3))
 def _chunk_jit(model: ForwardModel, key, args, n):
-    """One compiled chunk (the Beta sampler chosen on the host from ``args``)."""
-    return _chunk_compiled(model, key, args, n, fast_beta(model, args))
+    """One compiled chunk: every uncertain input and output, shape (n,)."""
+    return model.chunk(key, args, n)
 
 
 def chunk_keys(seed: int, start: int, stop: int) -> Iterator[jax.Array]:

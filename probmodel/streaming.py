@@ -35,7 +35,7 @@ import numpy as np
 from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
-from probmodel import results, sampling
+from probmodel import results
 from probmodel.model import evaluate
 from probmodel.sampling import CHUNK, DTYPE, ForwardModel
 
@@ -59,16 +59,14 @@ class Plan:
     varying: tuple[str, ...]  # variables that vary between draws
     constant: tuple[str, ...]  # variables equal in every draw
     hist: bool  # accumulate histograms
-    fast_beta: bool | None  # see sampling.fast_beta
     stride: int  # device-side thinning of kept draws (0: keep none)
     chunks: int  # chunks per call per device
     n_dev: int
 
 
-def _outputs(model: ForwardModel, key, args, n: int, fast: bool | None = True
-             ) -> dict[str, jax.Array]:
+def _outputs(model: ForwardModel, key, args, n: int) -> dict[str, jax.Array]:
     """Inputs and outputs of one chunk, constants left as scalars (not broadcast)."""
-    inputs = model.draw_inputs(key, args, n, fast)
+    inputs = model.draw_inputs(key, args, n)
     values = dict(args["fixed"])
     values.update(inputs)
     if model.has_prices:
@@ -107,7 +105,7 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv):
     offsets = (jnp.arange(nv, dtype=jnp.int32) * nb)[:, None]
 
     def body(hist, i):
-        out = _outputs(model, jax.random.fold_in(root, i), args, CHUNK, plan.fast_beta)
+        out = _outputs(model, jax.random.fold_in(root, i), args, CHUNK)
         x = jnp.stack([out[k] for k in plan.varying]) if nv else jnp.zeros((0, CHUNK), DTYPE)
         index = i.astype(jnp.int64) * CHUNK + jnp.arange(CHUNK, dtype=jnp.int64)
         valid = index < total
@@ -369,13 +367,12 @@ def run_stream(
         dev_stride = min(host_stride, THIN_STRIDE) if precision is None else 1
         if precision is not None:
             host_stride = 1
-    fast = sampling.fast_beta(model, args)
     root = jax.random.PRNGKey(seed)
     mesh = Mesh(np.asarray(jax.devices()[:n_dev]), ("draws",))
     total = np.int64(limit if precision is not None else target)
 
     def plan_for(stride):
-        return Plan(model, varying, constant, want_hist, fast, stride, cpd, n_dev)
+        return Plan(model, varying, constant, want_hist, stride, cpd, n_dev)
 
     def call(plan, start, ranges):
         ids = jax.device_put(np.arange(start, start + per_call, dtype=np.int32),
