@@ -22,7 +22,7 @@ run: $(BIN)/probmodel
 	$(BIN)/probmodel run priors/deepseek-adjusted.toml --draws $(DRAWS)
 
 test: $(BIN)/probmodel
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(BIN)/probmodel
 	$(BIN)/ruff check .
