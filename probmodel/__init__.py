@@ -3,10 +3,9 @@
 Public API: :func:`load_scenario`, :func:`simulate`, :func:`point`, :func:`run`.
 """
 
-# numpyro must be imported before arviz 1.x (arviz's lazy loader otherwise leaves
-# numpyro.infer half-initialised; see docs/model.md).
-import numpyro  # noqa: F401
-
+# numpyro is imported only by the calibration (probmodel.calibration imports it before
+# anything from arviz: arviz 1.x's lazy loader otherwise leaves numpyro.infer
+# half-initialised). The forward Monte Carlo and the CLI start without it.
 from probmodel.api import load_posterior, load_scenario, point, run, simulate
 from probmodel.errors import ProbmodelError, RunError, ScenarioError, UsageError
 
