@@ -840,7 +840,7 @@ def in_support(family: str, params: Mapping[str, float], x: float) -> bool:
 #
 # jax.random.gamma and jax.random.beta draw each element with its own rejection
 # while_loop; on CPU that is about 20x slower than NumPy and dominates the forward Monte
-# Carlo (research/stack-notes.md §0.2, §3.2). The samplers below are exact and
+# Carlo (measured: see benchmarks/README.md). The samplers below are exact and
 # vectorised instead: every Marsaglia-Tsang round proposes for the whole array, and each
 # slot keeps its first accepted proposal, so a slot's value depends only on the key and
 # its index (never on how many rounds other slots needed).

@@ -46,7 +46,7 @@ def _sampler(family: str):
 
 
 SAMPLER_CASES = [
-    # (family, native params); Beta rows are the report's priors (research/domain.md §5)
+    # (family, native params); Beta rows are the report's priors (docs/sources.md §5)
     ("Beta", {"alpha": 3.0, "beta": 7.0}),
     ("Beta", {"alpha": 14.0, "beta": 6.0}),
     ("Beta", {"alpha": 28.0, "beta": 22.0}),
@@ -62,7 +62,7 @@ SAMPLER_CASES = [
     ("LogNormal", {"loc": math.log(1e6), "scale": 1.0}),
     ("Normal", {"loc": 0.63, "scale": 0.04}),
     ("Uniform", {"low": -2.0, "high": 5.0}),
-    # both bounds, around loc (utilization_H800 in research/domain.md §5)
+    # both bounds, around loc (utilization_H800 in docs/sources.md §5)
     ("TruncatedNormal", {"loc": 0.63, "scale": 0.04, "low": 0.5, "high": 0.75}),
     # interval in the upper tail and in the lower tail
     ("TruncatedNormal", {"loc": 0.0, "scale": 1.0, "low": 2.0, "high": 4.0}),
@@ -196,7 +196,7 @@ def test_mean_sd_round_trip(family, m, sd):
 
 
 def test_beta_interval_matches_report_priors():
-    # research/domain.md §5 quotes Beta(3, 7) as 90% ~ [0.10, 0.55]: close to the solve.
+    # docs/sources.md §5 quotes Beta(3, 7) as 90% ~ [0.10, 0.55]: close to the solve.
     native = D.resolve("Beta", {"p05": 0.10, "p95": 0.55})
     assert native["alpha"] == pytest.approx(3.0, rel=0.1)
     assert native["beta"] == pytest.approx(7.0, rel=0.1)
