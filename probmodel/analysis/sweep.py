@@ -203,7 +203,8 @@ def check_output(scenario: Scenario, output: str) -> None:
     names = available_names(scenario)
     if output not in names:
         outs = [n.name for n in NODES]
-        hint = _suggest(output, [*INPUTS, *outs])
+        # Suggest only names this scenario has (never the very name it lacks).
+        hint = _suggest(output, [n for n in names if n != output])
         raise UsageError(f"--output: '{output}' is not computed by scenario {scenario.name}"
                          f"{hint} (it computes: {', '.join(n for n in names if n in outs)})")
 
