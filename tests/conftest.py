@@ -19,3 +19,11 @@ def priors() -> Path:
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+# Property tests run the same examples every time (a failure reproduces; CI is not a
+# lottery). Run with HYPOTHESIS_PROFILE=explore to search fresh random examples.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("deterministic", derandomize=True, deadline=None)
+settings.register_profile("explore", derandomize=False, deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
