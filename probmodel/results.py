@@ -55,16 +55,23 @@ def quantiles_with_mcse(x: np.ndarray, probs: Sequence[float]) -> tuple[np.ndarr
     """Exact sample quantiles and their iid Monte Carlo standard errors.
 
     The MCSE of the q-quantile is half the width of the order-statistic window
-    [q - 1.96 s, q + 1.96 s], s = sqrt(q(1-q)/N), divided by 1.96.
+    [q - 1.96 s, q + 1.96 s], s = sqrt(q(1-q)/N), divided by 1.96 (the streaming
+    summaries use the same window on their histograms).
     """
     x = np.asarray(x)
-    n = x.size
     probs = np.asarray(probs, dtype=np.float64)
-    s = np.sqrt(probs * (1 - probs) / n)
-    lo = np.clip(probs - _Z * s, 0, 1)
-    hi = np.clip(probs + _Z * s, 0, 1)
-    allq = np.quantile(x, np.concatenate([probs, lo, hi]))
-    k = len(probs)
+    lo, hi = quantile_window(probs, x.size)
+    return mcse_from_window(np.quantile(x, np.concatenate([probs, lo, hi])), len(probs))
+
+
+def quantile_window(probs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probabilities q -+ 1.96 sqrt(q(1-q)/n) (clipped to [0, 1]) of the MCSE window."""
+    s = np.sqrt(probs * (1 - probs) / max(n, 1))
+    return np.clip(probs - _Z * s, 0, 1), np.clip(probs + _Z * s, 0, 1)
+
+
+def mcse_from_window(allq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split [quantiles, window lows, window highs] into (quantiles, MCSEs)."""
     return allq[:k], (allq[2 * k:] - allq[k:2 * k]) / (2 * _Z)
 
 

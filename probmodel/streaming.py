@@ -48,7 +48,6 @@ BINS = 1 << 15
 CHUNKS_PER_CALL = 8
 #: Device-side thinning used once a run holds more than KEEP_CAP draws.
 THIN_STRIDE = 128
-_Z = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -254,8 +253,7 @@ def hist_quantiles(counts: np.ndarray, edges: np.ndarray, probs) -> np.ndarray:
 def _hist_summary(plan, acc, lo, inv_w, logs, n, mean, sd, vmin, vmax, bad):
     """Per-variable summaries (results.summarize layout) from the histograms."""
     probs = np.asarray(results.QUANTILES)
-    s = np.sqrt(probs * (1 - probs) / max(n, 1))
-    lo_p, hi_p = np.clip(probs - _Z * s, 0, 1), np.clip(probs + _Z * s, 0, 1)
+    lo_p, hi_p = results.quantile_window(probs, n)
     nb = BINS + 3
     summary, outside = {}, {}
     for j, name in enumerate(plan.varying):
@@ -263,8 +261,7 @@ def _hist_summary(plan, acc, lo, inv_w, logs, n, mean, sd, vmin, vmax, bad):
         finite = h[:BINS + 2]
         edges = _edges(logs, lo, inv_w, vmin[j], vmax[j], j)
         allq = hist_quantiles(finite, edges, np.concatenate([probs, lo_p, hi_p]))
-        k = len(probs)
-        qs, qse = allq[:k], (allq[2 * k:] - allq[k:2 * k]) / (2 * _Z)
+        qs, qse = results.mcse_from_window(allq, len(probs))
         st = {"mean": float(mean[j]), "sd": float(sd[j])}
         for q, v, e in zip(results.QUANTILES, qs, qse, strict=True):
             st[results._qname(q)] = float(v)
