@@ -333,17 +333,14 @@ def check_draws_seed(draws: int, seed: int) -> None:
 
 
 def iter_chunks(
-    model: ForwardModel, args, draws: int, seed: int, start_draw: int = 0,
+    model: ForwardModel, args, draws: int, seed: int,
 ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-    """Yield (offset, host arrays) for consecutive chunks covering draws [start, draws).
+    """Yield (offset, host arrays) for consecutive chunks covering draws [0, draws).
 
     The next chunk is dispatched before the current one is copied to the host, so the
     device (or XLA's CPU threads) keeps working while Python handles results.
     """
-    first = start_draw // CHUNK
-    last = math.ceil(draws / CHUNK)
-    if start_draw % CHUNK:
-        raise ValueError("start_draw must be a multiple of CHUNK")
+    first, last = 0, math.ceil(draws / CHUNK)
     pending = None
     for i, key in zip(range(first, last), chunk_keys(seed, first, last), strict=True):
         res = _chunk_jit(model, key, args, CHUNK)
