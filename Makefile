@@ -8,7 +8,7 @@ PYTHON ?= $(shell for c in python3.12 python3.13 python3.14 python3 $$(ls -d $$H
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then command -v $$c; break; fi; done)
 DRAWS ?= 1000000
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test lint bench docs clean-venv
 
 $(BIN)/probmodel: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then echo "make: error: probmodel needs Python >= 3.12 (none found on PATH; pass PYTHON=/path/to/python3.12)" >&2; exit 2; fi
@@ -29,6 +29,11 @@ lint: $(BIN)/probmodel
 
 bench: $(BIN)/probmodel
 	$(BIN)/python benchmarks/bench_forward.py
+
+# Re-run every command quoted in docs/ and rewrite its output and quoted numbers.
+docs: $(BIN)/probmodel
+	$(BIN)/python docs/make_priors.py
+	$(BIN)/python docs/make_docs.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import numpy_plain  # noqa: E402
+import numpy_plain
 
 SCENARIO = "priors/deepseek-adjusted.toml"
 
@@ -52,11 +52,12 @@ def main() -> None:
         probmodel.run(sc, draws=n, seed=99, out=Path(tmp) / "warm")  # compile the same plan
         best = {}
         for rep in range(a.repeats):
-            res, w, c = _timed(lambda: numpy_plain.run(spec, n, seed=rep))
+            res, w, c = _timed(lambda rep=rep: numpy_plain.run(spec, n, seed=rep))
             if "numpy" not in best or w < best["numpy"][1]:
                 best["numpy"] = (res["p_profitable"], w, c)
             out = Path(tmp) / f"run{rep}"
-            res, w, c = _timed(lambda out=out: probmodel.run(sc, draws=n, seed=rep, out=out))
+            res, w, c = _timed(
+                lambda out=out, rep=rep: probmodel.run(sc, draws=n, seed=rep, out=out))
             if "probmodel" not in best or w < best["probmodel"][1]:
                 best["probmodel"] = (res.summary["p_profitable"], w, c)
             print(f"  repeat {rep}: numpy {n / best['numpy'][1] / 1e6:.2f} M/s, "
