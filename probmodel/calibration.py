@@ -26,7 +26,7 @@ from functools import partial
 
 import numpy as np
 
-from probmodel import _jax
+from probmodel import _jax, sampling
 from probmodel import distributions as dists
 from probmodel import observations as obsmod
 from probmodel.errors import ScenarioError, UsageError
@@ -130,6 +130,10 @@ def build(scenario: Scenario) -> CalibrationModel:
         observations or without uncertain parameters.
     """
     label = str(scenario.path)
+    if sampling.correlation_target(scenario)[0]:
+        raise ScenarioError([(label, "correlations", "calibrate does not support "
+                              "[[correlations]] yet (the numpyro model draws its priors "
+                              "independently); calibrate a scenario without them")])
     if not scenario.observations:
         raise ScenarioError([(label, "observations", "missing: nothing to calibrate against "
                                                      "(add [observations.NAME] tables)")])
@@ -343,12 +347,11 @@ def _prior_draws(scenario: Scenario, cm: CalibrationModel, args: Mapping, n: int
                  seed: int) -> dict[str, np.ndarray]:
     """``n`` iid draws of every calibrated parameter from its prior, and the outputs.
 
-    Drawn with the reference laws (scipy.stats) and evaluated eagerly: no compilation.
+    The parameters come from the forward engine (the draws ``probmodel run`` makes with
+    this seed); the outputs are evaluated in float64 like the posterior's.
     """
-    rng = np.random.default_rng(seed)
-    latent = {name: np.asarray(dists.scipy_dist(fam, scenario.parameters[name].params)
-                               .rvs(size=n, random_state=rng), np.float64)
-              for name, fam in cm.latent}
+    drawn = sampling.sample_arrays(scenario, n, seed, names=cm.latent_names)
+    latent = {name: drawn[name].astype(np.float64) for name in cm.latent_names}
     return {**latent, **_evaluate_draws(cm, args, latent)}
 
 
@@ -603,34 +606,27 @@ def figures(cal: Calibration) -> dict:
     return figs
 
 
-def write_run(cal: Calibration, out=None, runs_dir=None):
-    """Write the calibration run folder (write-once, via io.run_folder); return its path.
+def run_record(cal: Calibration):
+    """What a calibration run folder holds (:func:`probmodel.runs.write` writes it).
 
     Files: draws.nc (DataTree), diagnostics.csv, prior_posterior.csv,
     posterior_predictive.csv, summary.json, manifest.json, scenario/, figures/.
     The folder is written even when the diagnostics fail: it is the evidence.
     """
-    from probmodel import io
+    from probmodel import runs
 
     s = cal.settings
-    name = io.run_id(cal.scenario.name, f"calibrate{s['seed']}{s['samples']}")
-    summ = summary(cal)
-    with io.run_folder(name, out, runs_dir or io.RUNS_DIR) as rf:
-        rf.copy_scenario(cal.scenario)
-        rf.write_netcdf("draws.nc", to_datatree(cal))
-        rf.write_csv("diagnostics.csv", diagnostics_table(cal))
-        rf.write_csv("prior_posterior.csv", prior_posterior_table(cal))
-        rf.write_csv("posterior_predictive.csv", predictive_table(cal))
-        rf.write_json("summary.json", summ)
-        for fname, fig in figures(cal).items():
-            rf.save_figure(fname, fig)
-        rf.write_json("manifest.json", io.base_manifest(
-            "calibrate", cal.scenario, method="NUTS (numpyro)", **s,
-            draws_kept=s["chains"] * s["samples"], diagnostics_ok=cal.diagnostics.ok,
-            divergences=cal.diagnostics.divergences, failures=cal.diagnostics.failures,
+    return runs.Run(
+        "calibrate", cal.scenario.name, f"calibrate{s['seed']}{s['samples']}", [cal.scenario],
+        netcdf={"draws.nc": to_datatree(cal)},
+        tables={"diagnostics.csv": diagnostics_table(cal),
+                "prior_posterior.csv": prior_posterior_table(cal),
+                "posterior_predictive.csv": predictive_table(cal)},
+        summary_json=summary(cal), figures=lambda: figures(cal),
+        manifest=dict(
+            method="NUTS (numpyro)", **s, draws_kept=s["chains"] * s["samples"],
+            diagnostics_ok=cal.diagnostics.ok, divergences=cal.diagnostics.divergences,
+            failures=cal.diagnostics.failures,
             calibrated_parameters=list(cal.model.latent_names),
             observations=[o.name for o in cal.model.observations],
-            dtype="float64 (NUTS), float32 (prior draws)", seconds=cal.seconds,
-            files=[*rf.files, "manifest.json"],
-        ))
-    return rf.final
+            dtype="float64 (NUTS), float32 (prior draws)", seconds=cal.seconds))

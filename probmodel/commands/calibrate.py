@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SetOpt, _load, app, err, out
+from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SetOpt, app, err, load, out
 
 #: Exit status of a calibration whose diagnostics failed (2 is bad input).
 EXIT_DIAGNOSTICS = 3
@@ -47,17 +47,17 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     if isinstance(chains, int) and 1 < chains <= 64:
         numpyro.set_host_device_count(chains)
 
-    from probmodel import calibration, io
+    from probmodel import calibration, runs
 
-    sc = _load(scenario, set_)
+    sc = load(scenario, set_)
     calibration.check_settings(chains, warmup, samples, seed)
     calibration.resolve_chain_method(chain_method, chains)
-    io.check_out_dir(out_dir)
+    runs.check_out_dir(out_dir)
     calibration.build(sc)  # located errors before any sampling
     t0 = time.perf_counter()
     cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples, seed=seed,
                                 chain_method=chain_method)
-    run_dir = calibration.write_run(cal, out_dir)
+    run_dir = runs.write(calibration.run_record(cal), out_dir)
     wall = time.perf_counter() - t0
     summ = calibration.summary(cal)
     if json_:
