@@ -47,7 +47,7 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     if isinstance(chains, int) and 1 < chains <= 64:
         numpyro.set_host_device_count(chains)
 
-    from probmodel import calibration, runs
+    from probmodel import calibration, calibration_output, runs
 
     sc = load(scenario, set_)
     calibration.check_settings(chains, warmup, samples, seed)
@@ -57,9 +57,9 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     t0 = time.perf_counter()
     cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples, seed=seed,
                                 chain_method=chain_method)
-    run_dir = runs.write(calibration.run_record(cal), out_dir)
+    run_dir = runs.write(calibration_output.run_record(cal), out_dir)
     wall = time.perf_counter() - t0
-    summ = calibration.summary(cal)
+    summ = calibration_output.summary(cal)
     if json_:
         out.print_json(json.dumps({**summ, "run_dir": str(run_dir)}, default=float))
     else:
@@ -75,9 +75,9 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
 
 
 def _print(cal, summ, run_dir: Path, wall: float) -> None:
-    from probmodel import calibration, fmt
+    from probmodel import calibration_output, fmt
 
-    pp = calibration.prior_posterior_table(cal)
+    pp = calibration_output.prior_posterior_table(cal)
     t = Table(title=f"{cal.scenario.title}: prior -> posterior (median [90% interval])",
               title_justify="left")
     for col in ("quantity", "prior", "posterior", "shrinkage", "unit"):
