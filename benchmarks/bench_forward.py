@@ -65,7 +65,7 @@ def child_probmodel(draws: int) -> dict:
     per_draw = wall / draws
     return {"wall": wall, "cpu": time.process_time() - c0, "rate": draws / wall,
             "rss_mb": _rss_mb(), "compile": max(t_warm - warm_n * per_draw, 0.0),
-            "import": t_import, "p": res.summary["p_profitable"],
+            "import": t_import, "p": float(res.summary["p_profitable"]),
             "method": res.quantile_method, "kept": len(res.kept["margin"])}
 
 

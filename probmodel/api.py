@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from probmodel import io, results, sampling
+from probmodel import io, results, runs, sampling
 from probmodel.spec import Scenario
 
 DEFAULT_DRAWS = 200_000
@@ -90,7 +90,7 @@ class RunResult:
     """What a finished run produced."""
 
     run_dir: Path
-    summary: dict
+    summary: xr.Dataset  # the result contract (probmodel.results); attrs["draws"]
     dataset: xr.Dataset
     seconds: float
     kept_stride: int = 1  # draws.nc holds every kept_stride-th draw
@@ -101,7 +101,8 @@ class RunResult:
 MAX_PRECISION_DRAWS = 10**9
 
 
-def _check_precision(precision: float | None) -> None:
+def check_precision(precision: float | None) -> None:
+    """Refuse a --precision outside (0, 1)."""
     from probmodel.errors import UsageError
 
     if precision is not None and not (0 < precision < 1):
@@ -110,7 +111,7 @@ def _check_precision(precision: float | None) -> None:
 
 def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
         out: str | Path | None = None, progress: Callable[[int], None] | None = None,
-        runs_dir: Path = io.RUNS_DIR, posterior: Mapping | None = None,
+        runs_dir: Path = runs.RUNS_DIR, posterior: Mapping | None = None,
         posterior_source: str | None = None, precision: float | None = None,
         keep_draws: bool = False, max_draws: int = MAX_PRECISION_DRAWS) -> RunResult:
     """Monte Carlo run written to a new run folder (write-once).
@@ -130,8 +131,8 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     from probmodel import streaming
 
     sampling.check_draws_seed(draws, seed)
-    _check_precision(precision)
-    io.check_out_dir(out)
+    check_precision(precision)
+    runs.check_out_dir(out)
     t0 = time.perf_counter()
     post = dict(posterior or {})
     if post:
@@ -146,29 +147,40 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
         ds = ds.assign_coords(draw=np.arange(ds.sizes["draw"]) * st.stride)
         ds.attrs["thinned"] = f"every {st.stride}th of {draws} draws"
     summary = st.summary
+    summary.attrs.update({"scenario": scenario.name, "seed": seed})
     seconds = time.perf_counter() - t0
-    name = io.run_id(scenario.name, f"{seed}{draws}")
-    with io.run_folder(name, out, runs_dir) as rf:
-        rf.copy_scenario(scenario)
-        rf.write_netcdf("draws.nc", xr.DataTree.from_dict({"prior": ds}))
-        rf.write_csv("summary.csv", results.summary_table(summary))
-        rf.write_json("summary.json", {
-            "scenario": scenario.name, "draws": draws, "seed": seed,
-            "summary": results.json_summary(summary),
-            "p_profitable": summary.get("p_profitable"),
-            "p_profitable_mcse": summary.get("p_profitable_mcse"),
-        })
-        rf.write_json("manifest.json", io.base_manifest(
-            "run", scenario, method="forward Monte Carlo (iid)", seed=seed, draws=draws,
+    run_dir = runs.write(runs.Run(
+        "run", scenario.name, f"{seed}{draws}", [scenario], summary=summary,
+        summary_json=run_json(summary, scenario.name, seed),
+        netcdf={"draws.nc": xr.DataTree.from_dict({"prior": ds})},
+        manifest=dict(
+            method="forward Monte Carlo (iid)", seed=seed, draws=draws,
             chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
             draws_kept=int(ds.sizes["draw"]), kept_stride=st.stride,
             draws_nc=("every draw" if st.stride == 1 else
                       f"evenly thinned: every {st.stride}th draw (inputs and outputs of the "
                       f"same draws); summaries use all {draws} draws"),
             quantile_method=st.quantile_method, precision=st.precision,
-            seconds=round(seconds, 3), files=[*rf.files, "manifest.json"],
+            seconds=round(seconds, 3),
             **({"posterior_source": posterior_source,
                 "posterior_parameters": list(posterior_for(scenario, posterior))}
                if posterior else {}),
-        ))
-    return RunResult(rf.final, summary, ds, seconds, st.stride, st.precision)
+            **correlation_manifest(scenario))), out, runs_dir)
+    return RunResult(run_dir, summary, ds, seconds, st.stride, st.precision)
+
+
+def run_json(summary: xr.Dataset, scenario: str, seed: int) -> dict:
+    """summary.json of a run (and what ``probmodel run --json`` prints, less run_dir)."""
+    p, se = results.p_profitable(summary)
+    return {"scenario": scenario, "draws": int(summary.attrs["draws"]), "seed": seed,
+            "summary": results.json_summary(summary), "p_profitable": p,
+            "p_profitable_mcse": se}
+
+
+def correlation_manifest(scenario: Scenario) -> dict:
+    """Manifest fields naming the scenario's rank correlations (none: no fields)."""
+    names, matrix = sampling.correlation_target(scenario)
+    if not names:
+        return {}
+    return {"correlations": {"names": list(names), "spearman": matrix.tolist(),
+                             "method": "Iman-Conover within each chunk (marginals unchanged)"}}

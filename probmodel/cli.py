@@ -1,4 +1,6 @@
-"""Command line: thin typer commands over the library. Only this module prints.
+"""Command line: the typer app, shared options and helpers, check and point.
+
+The other commands live in :mod:`probmodel.commands`; they and this module alone print.
 
 Every error a user can cause (bad file, bad flag, unknown name, existing --out) is
 printed as one line per problem and exits with status 2; no traceback.
@@ -8,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -44,7 +45,8 @@ OutOpt = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
-def _load(path: Path, sets: list[str] | None):
+def load(path: Path, sets: list[str] | None):
+    """The scenario of a command: read, validate, apply --set overrides."""
     from probmodel import api
     from probmodel.spec import parse_overrides
 
@@ -58,7 +60,7 @@ def check(scenario: ScenarioArg) -> None:
     from probmodel import distributions as dists
     from probmodel import fmt
 
-    sc = _load(scenario, None)
+    sc = load(scenario, None)
     obs = ()
     if sc.observations:
         from probmodel.calibration import build
@@ -94,7 +96,7 @@ def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) ->
     from probmodel import api, fmt
     from probmodel.model import unit_of
 
-    sc = _load(scenario, set_)
+    sc = load(scenario, set_)
     values = api.point(sc)
     if json_:
         out.print_json(json.dumps(values))
@@ -113,74 +115,7 @@ PosteriorOpt = Annotated[Path | None, typer.Option(
     "posterior (jointly); the rest from the file's priors.", show_default=False)]
 
 
-@app.command()
-def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
-        set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
-        posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
-        keep_draws: KeepDrawsOpt = False) -> None:
-    """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
-    from probmodel import api, io, sampling
-
-    sc = _load(scenario, set_)
-    sampling.check_draws_seed(draws, seed)
-    api._check_precision(precision)
-    io.check_out_dir(out_dir)
-    post = api.posterior_for(sc, api.load_posterior(posterior)) if posterior else None
-    t0 = time.perf_counter()
-    total = None if precision is not None else draws
-    with _progress(total, enabled=not json_) as progress:
-        res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress,
-                      posterior=post, posterior_source=str(posterior) if posterior else None,
-                      precision=precision, keep_draws=keep_draws)
-    wall = time.perf_counter() - t0
-    draws = res.summary["draws"]
-    if json_:
-        from probmodel.results import json_summary
-
-        out.print_json(json.dumps({
-            "scenario": sc.name, "draws": draws, "seed": seed, "run_dir": str(res.run_dir),
-            "summary": json_summary(res.summary),
-            "p_profitable": res.summary.get("p_profitable"),
-            "p_profitable_mcse": res.summary.get("p_profitable_mcse"),
-        }))
-        return
-    _print_summary(sc, res.summary, draws, seed)
-    if post:
-        out.print(f"from the posterior of {posterior}: {', '.join(post)} (jointly); the "
-                  "rest from the priors")
-    if precision is not None:
-        p = res.precision or {}
-        verdict = "reached" if p.get("met") else "NOT reached (stopped at the draw limit)"
-        out.print(f"precision {precision:g} {verdict} after {draws:,} draws (worst: "
-                  f"{p.get('worst_quantile')} relative MCSE "
-                  f"{p.get('worst_relative_quantile_mcse', float('nan')):.2g})")
-    if res.kept_stride > 1:
-        out.print(f"draws.nc keeps every {res.kept_stride}th draw "
-                  f"({res.dataset.sizes['draw']:,}); summaries use all {draws:,} "
-                  "(--keep-draws keeps every draw)")
-    out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")
-
-
-def _print_summary(sc, summary, draws, seed) -> None:
-    from probmodel import fmt
-    from probmodel.results import KEY_OUTPUTS
-
-    t = Table(title=f"{sc.title}: {draws:,} draws, seed {seed}", title_justify="left")
-    for col in ("quantity", "mean", "median", "90% interval", "unit"):
-        t.add_column(col, justify="left" if col in ("quantity", "unit") else "right")
-    names = [k for k in KEY_OUTPUTS if k in summary["summary"]] or list(summary["summary"])
-    for name in names:
-        s = summary["summary"][name]
-        t.add_row(name, fmt.show(name, s["mean"]), fmt.show(name, s["q50"]),
-                  f"[{fmt.show(name, s['q05'])}, {fmt.show(name, s['q95'])}]",
-                  fmt.scale_for(name)[1])
-    out.print(t)
-    if "p_profitable" in summary:
-        out.print(f"P(profit > 0) = {summary['p_profitable']:.4f} "
-                  f"± {summary['p_profitable_mcse']:.4f} (MCSE)")
-
-
-class _progress:
+class progress_bar:
     """A rich progress bar on stderr for runs that take more than a moment.
 
     ``total`` None: the number of draws is not known in advance (--precision).

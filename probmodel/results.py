@@ -1,13 +1,25 @@
-"""Results: labelled xarray data, summaries, intervals, P(profit > 0) and their MCSE.
+"""Results: the one result contract (summaries with MCSEs over any extra dims).
+
+Every analysis returns an xarray Dataset in which each summarised variable ``<var>``
+has dims ``(*extra, stat)`` with ``stat`` = :data:`STATS` (mean, sd, q05 ... q95, es05,
+es95), a matching ``<var>_mcse`` variable, and, where profit is computed,
+``p_profitable`` and ``p_profitable_mcse`` over the extra dims; settings in attrs.
+
+The work is done by :func:`stats_kernel`, a NumPy function on arrays of shape
+``(..., draws)`` (ArviZ-stats style); :func:`summarize` (xarray in) and
+:func:`summarize_arrays` (NumPy in) are thin wrappers, and :func:`build` assembles the
+Dataset for summaries computed elsewhere (the streaming histograms).
 
 Draws are iid, so Monte Carlo standard errors come from iid formulas: sd/sqrt(N) for
-means, sqrt(p(1-p)/N) for probabilities, and the order-statistic interval for
-quantiles. (arviz-stats' mcse estimates an effective sample size first, which is
-meaningless for iid draws and costs seconds per 1e6 draws; see research notes.)
+means, sqrt(p(1-p)/N) for probabilities, the order-statistic window for quantiles and
+the influence-function variance for expected shortfall (:func:`tail_mean_mcse`).
+(arviz-stats' mcse estimates an effective sample size first, which is meaningless for
+iid draws and costs seconds per 1e6 draws; see research notes.)
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -19,14 +31,20 @@ from probmodel.model import unit_of
 from probmodel.spec import Scenario
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-STAT_NAMES = ("mean", "sd", "q05", "q25", "q50", "q75", "q95")
+#: Tail probability of the expected shortfalls es05 (lower) and es95 (upper).
+TAIL = 0.05
+#: The statistics of every summary, in order (the ``stat`` coordinate).
+STATS = ("mean", "sd", "q05", "q25", "q50", "q75", "q95", "es05", "es95")
 #: Outputs shown first in summaries, when a scenario defines them.
 KEY_OUTPUTS = ("margin", "profit", "revenue", "total_cost", "implied_utilization",
                "chips_required")
 _Z = 1.959963984540054  # the normal 97.5% point: a +-1.96 sd order-statistic window
+#: Elements processed at once by the kernel (bounds its float64 temporaries).
+_BLOCK = 1 << 24
 
 
-def _qname(q: float) -> str:
+def qname(q: float) -> str:
+    """The statistic name of quantile ``q`` (0.05 -> ``q05``)."""
     return f"q{round(q * 100):02d}"
 
 
@@ -51,62 +69,201 @@ def to_dataset(arrays: Mapping[str, np.ndarray], scenario: Scenario,
     return ds
 
 
-def quantiles_with_mcse(x: np.ndarray, probs: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Exact sample quantiles and their iid Monte Carlo standard errors.
-
-    The MCSE of the q-quantile is half the width of the order-statistic window
-    [q - 1.96 s, q + 1.96 s], s = sqrt(q(1-q)/N), divided by 1.96 (the streaming
-    summaries use the same window on their histograms).
-    """
-    x = np.asarray(x)
-    probs = np.asarray(probs, dtype=np.float64)
-    lo, hi = quantile_window(probs, x.size)
-    return mcse_from_window(np.quantile(x, np.concatenate([probs, lo, hi])), len(probs))
+# --------------------------------------------------------------------------- the kernel
 
 
 def quantile_window(probs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The probabilities q -+ 1.96 sqrt(q(1-q)/n) (clipped to [0, 1]) of the MCSE window."""
+    """The probabilities q -+ 1.96 sqrt(q(1-q)/n) (clipped to [0, 1]) of the MCSE window.
+
+    The MCSE of the q-quantile is half the width of the order-statistic window
+    [q - 1.96 s, q + 1.96 s], s = sqrt(q(1-q)/N), divided by 1.96; exact and streamed
+    (histogram) quantiles both use it.
+    """
+    probs = np.asarray(probs, np.float64)
     s = np.sqrt(probs * (1 - probs) / max(n, 1))
     return np.clip(probs - _Z * s, 0, 1), np.clip(probs + _Z * s, 0, 1)
 
 
 def mcse_from_window(allq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split [quantiles, window lows, window highs] into (quantiles, MCSEs)."""
+    """Split [quantiles, window lows, window highs] (first axis) into (quantiles, MCSEs)."""
     return allq[:k], (allq[2 * k:] - allq[k:2 * k]) / (2 * _Z)
 
 
-def summarize_array(x: np.ndarray) -> dict[str, float]:
-    """Mean, sd, quantiles and MCSEs of one variable's draws."""
+def quantiles_with_mcse(x: np.ndarray, probs: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Exact sample quantiles of 1-D draws and their iid Monte Carlo standard errors."""
     x = np.asarray(x).ravel()
+    probs = np.asarray(probs, dtype=np.float64)
+    lo, hi = quantile_window(probs, x.size)
+    return mcse_from_window(np.quantile(x, np.concatenate([probs, lo, hi])), len(probs))
+
+
+def tail_mean_mcse(var_tail, gap, alpha, n):
+    """The iid MCSE of a tail mean (expected shortfall) estimate.
+
+    The estimator ES = mean of the draws at or below the sample alpha-quantile q (or at
+    or above the (1 - alpha)-quantile) has influence function
+    (x - q) 1{x in tail} / alpha + q - ES, whose variance gives
+
+        Var(ES_hat) = [Var(X | tail) + (1 - alpha) (ES - q)^2] / (alpha N)
+
+    (Manistre & Hancock 2005, "Variance of the CTE estimator", North American Actuarial
+    Journal 9(2): 129-156; Brazauskas et al. 2008, J. Statist. Plann. Inference 138:
+    3590-3604). ``gap`` is ES - q, ``var_tail`` the variance of the tail draws.
+    """
+    return np.sqrt(np.maximum(var_tail + (1 - alpha) * np.square(gap), 0.0)
+                   / (alpha * max(n, 1)))
+
+
+def sd_mcse(sd, n, mu4=None):
+    """The iid MCSE of the sample sd: the delta method, Var(s) = (mu4 - sd^4) / (4 sd^2 N).
+
+    Without the fourth central moment ``mu4`` (streamed runs) the normal value
+    mu4 = 3 sd^4 is used, i.e. sd / sqrt(2 N).
+    """
+    sd = np.asarray(sd, np.float64)
+    mu4 = 3 * sd**4 if mu4 is None else mu4
+    return np.sqrt(np.maximum(mu4 - sd**4, 0.0) / np.maximum(4 * sd**2 * max(n, 1), 1e-300))
+
+
+def _kernel_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stats_kernel` on a 2-D (rows, N) block."""
+    n = x.shape[-1]
     x64 = x.astype(np.float64)
-    n = x.size
-    mean = float(x64.mean())
-    sd = float(x64.std(ddof=1)) if n > 1 else 0.0
-    qs, qse = quantiles_with_mcse(x, QUANTILES)
-    out = {"mean": mean, "sd": sd}
-    for q, v, e in zip(QUANTILES, qs, qse, strict=True):
-        out[_qname(q)] = float(v)
-        out[f"mcse_{_qname(q)}"] = float(e)
-    out["mcse_mean"] = sd / math.sqrt(n) if n else float("nan")
+    mean = x64.mean(axis=-1)
+    sd = x64.std(axis=-1, ddof=1) if n > 1 else np.zeros(x.shape[0])
+    probs = np.asarray(QUANTILES)
+    lo, hi = quantile_window(probs, n)
+    allq = np.moveaxis(np.quantile(x64, np.concatenate([probs, lo, hi]), axis=-1), 0, -1)
+    k = len(probs)
+    qs, qse = allq[:, :k], (allq[:, 2 * k:] - allq[:, k:2 * k]) / (2 * _Z)
+    es, es_se = [], []
+    for q, below in ((qs[:, 0], True), (qs[:, -1], False)):
+        mask = x64 <= q[:, None] if below else x64 >= q[:, None]
+        cnt = np.maximum(mask.sum(axis=-1), 1)
+        e = np.where(mask, x64, 0.0).sum(axis=-1) / cnt
+        var = np.where(mask, np.square(x64 - e[:, None]), 0.0).sum(axis=-1) / cnt
+        es.append(e)
+        es_se.append(tail_mean_mcse(var, e - q, cnt / n, n))
+    sem = sd / math.sqrt(n) if n else np.full(x.shape[0], np.nan)
+    sd_se = sd_mcse(sd, n, np.square(np.square(x64 - mean[:, None])).mean(axis=-1))
+    val = np.column_stack([mean, sd, qs, es[0], es[1]])
+    se = np.column_stack([sem, sd_se, qse, es_se[0], es_se[1]])
+    return val, se
+
+
+def stats_kernel(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every statistic of :data:`STATS` and its MCSE over the last axis of ``x``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., N)
+        iid draws along the last axis; any leading dims (cells, scenarios, years).
+
+    Returns
+    -------
+    values, mcse : ndarray, shape (..., len(STATS))
+        float64. Quantiles are exact sample quantiles (numpy's linear interpolation);
+        es05 / es95 are the means of the draws at or below q05 / at or above q95.
+    """
+    x = np.asarray(x)
+    lead, n = x.shape[:-1], x.shape[-1]
+    rows = x.reshape(-1, n)
+    step = max(1, _BLOCK // max(n, 1))
+    parts = [_kernel_rows(rows[i:i + step]) for i in range(0, rows.shape[0], step)]
+    val = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, len(STATS)))
+    se = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, len(STATS)))
+    return val.reshape(*lead, len(STATS)), se.reshape(*lead, len(STATS))
+
+
+def probability(event: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """P(event) over iid draws along ``axis`` and its MCSE (floats for 1-D input)."""
+    e = np.asarray(event)
+    p = e.mean(axis=axis, dtype=np.float64)
+    se = np.sqrt(np.maximum(p * (1 - p), 0.0) / e.shape[axis])
+    return (float(p), float(se)) if e.ndim == 1 else (p, se)
+
+
+# --------------------------------------------------------------------------- xarray wrappers
+
+
+def build(values: Mapping[str, tuple[np.ndarray, np.ndarray]], dims: Sequence[str] = (),
+          coords: Mapping | None = None, p_profitable: tuple | None = None,
+          attrs: Mapping | None = None, units: Mapping[str, str] | None = None) -> xr.Dataset:
+    """The result-contract Dataset from per-variable (values, mcse) of shape (*dims, stat).
+
+    ``p_profitable`` is (p, mcse) of shape ``dims``; ``units`` overrides
+    :func:`probmodel.model.unit_of`.
+    """
+    dims = tuple(dims)
+    units = units or {}
+    data = {}
+    for k, (v, e) in values.items():
+        a = {"units": units.get(k, unit_of(k))}
+        data[k] = ((*dims, "stat"), np.asarray(v, np.float64), a)
+        data[f"{k}_mcse"] = ((*dims, "stat"), np.asarray(e, np.float64), a)
+    if p_profitable is not None:
+        data["p_profitable"] = (dims, np.asarray(p_profitable[0], np.float64),
+                                {"units": "1", "long_name": "P(profit > 0)"})
+        data["p_profitable_mcse"] = (dims, np.asarray(p_profitable[1], np.float64),
+                                     {"units": "1"})
+    ds = xr.Dataset(data, coords={**(coords or {}), "stat": list(STATS)})
+    ds.attrs["mcse"] = ("iid Monte Carlo standard errors; quantile MCSE from the "
+                        "order-statistic window, expected shortfall from its influence "
+                        "function")
+    if attrs:
+        ds.attrs.update(attrs)
+    return ds
+
+
+def summarize_arrays(arrays: Mapping[str, np.ndarray], dims: Sequence[str] = (),
+                     coords: Mapping | None = None, attrs: Mapping | None = None,
+                     profit: np.ndarray | None = None) -> xr.Dataset:
+    """Summaries of draws given as arrays of shape (*dims, N), one per variable.
+
+    P(profit > 0) comes from ``profit`` when given, else from ``arrays["profit"]``.
+    """
+    values = {k: stats_kernel(v) for k, v in arrays.items()}
+    if profit is None:
+        profit = arrays.get("profit")
+    p = probability(np.asarray(profit) > 0) if profit is not None else None
+    n = next(iter(arrays.values())).shape[-1] if arrays else 0
+    return build(values, dims, coords, p, {"draws": int(n), **(attrs or {})})
+
+
+def summarize(ds: xr.Dataset, sample_dims: Sequence[str] = ("chain", "draw"),
+              names: Sequence[str] | None = None) -> xr.Dataset:
+    """Summaries of every variable of a draws Dataset over ``sample_dims``.
+
+    Variables keep their other dims (e.g. ``year``), in their order, before ``stat``.
+    """
+    sample_dims = tuple(d for d in sample_dims if d in ds.dims)
+    names = [k for k in (names or ds.data_vars) if set(sample_dims) <= set(ds[k].dims)]
+    extra: list[str] = []
+    for k in names:
+        extra += [d for d in ds[k].dims if d not in sample_dims and d not in extra]
+    arrays = {}
+    for k in names:
+        da = ds[k].transpose(*(d for d in extra if d in ds[k].dims), *sample_dims)
+        da = da.expand_dims([d for d in extra if d not in ds[k].dims])
+        arrays[k] = da.transpose(*extra, *sample_dims).values.reshape(
+            *(ds.sizes[d] for d in extra), -1)
+    coords = {d: ds[d].values for d in extra if d in ds.coords}
+    out = summarize_arrays(arrays, extra, coords, {k: v for k, v in ds.attrs.items()
+                                                   if k in ("scenario", "seed")})
+    for k in names:
+        for v in (k, f"{k}_mcse"):
+            out[v].attrs["units"] = ds[k].attrs.get("units", out[v].attrs["units"])
     return out
 
 
-def probability(event: np.ndarray) -> tuple[float, float]:
-    """P(event) over iid draws and its MCSE."""
-    e = np.asarray(event).ravel()
-    p = float(e.mean())
-    return p, math.sqrt(max(p * (1 - p), 0.0) / e.size)
+def constant(values: Mapping[str, float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Summaries of variables equal in every draw (sd 0, other statistics the value, MCSE 0)."""
+    sd = STATS.index("sd")
+    return {k: (np.where(np.arange(len(STATS)) == sd, 0.0, v), np.zeros(len(STATS)))
+            for k, v in values.items()}
 
 
-def summarize(ds: xr.Dataset) -> dict:
-    """Summary of every variable in a draws Dataset, plus P(profit > 0) when defined."""
-    summary = {k: summarize_array(ds[k].values) for k in ds.data_vars
-               if {"chain", "draw"} <= set(ds[k].dims)}
-    out = {"draws": int(ds.sizes["draw"]) * int(ds.sizes.get("chain", 1)), "summary": summary}
-    if "profit" in ds:
-        p, se = probability(ds["profit"].values > 0)
-        out["p_profitable"], out["p_profitable_mcse"] = p, se
-    return out
+# --------------------------------------------------------------------------- tables, JSON
 
 
 def ordered_names(names: Sequence[str]) -> list[str]:
@@ -115,24 +272,89 @@ def ordered_names(names: Sequence[str]) -> list[str]:
     return first + [k for k in names if k not in first]
 
 
-def summary_table(summary: Mapping) -> pd.DataFrame:
-    """Tidy table: variable, statistic, value, mcse (CSV layout)."""
+def summarized(ds: xr.Dataset) -> list[str]:
+    """The summarised variables of a result Dataset (key outputs first)."""
+    return ordered_names([k for k in ds.data_vars if ds[k].dims[-1:] == ("stat",)
+                          and not k.endswith("_mcse")])
+
+
+def _extra_dims(ds: xr.Dataset) -> list[str]:
+    return [d for d in ds.dims if d != "stat"]
+
+
+def summary_table(ds: xr.Dataset, variables_first: bool = False) -> pd.DataFrame:
+    """Tidy table of a result Dataset: extra dims, variable, statistic, value, mcse, units.
+
+    One row per cell (combination of the extra dims), variable and statistic; P(profit >
+    0) is a row with variable ``profit`` and statistic ``p_gt_0``. Rows go cell by cell,
+    or variable by variable with ``variables_first`` (P(profit > 0) rows last); with
+    ``variables_first`` the extra dims come after ``variable``.
+    """
+    extra = _extra_dims(ds)
+    names = summarized(ds)
+    cells = list(itertools.product(*(range(ds.sizes[d]) for d in extra)))
+    stack = {k: (ds[k].transpose(*extra, "stat").values, ds[f"{k}_mcse"].transpose(
+        *extra, "stat").values) for k in names}
+    p = ("p_profitable" in ds and (ds["p_profitable"].transpose(*extra).values,
+                                   ds["p_profitable_mcse"].transpose(*extra).values))
+
+    def at(c):
+        return {d: ds[d].values[i] if d in ds.coords else i
+                for d, i in zip(extra, c, strict=True)}
+
+    def stat_rows(k, c):
+        v, e = stack[k][0][c], stack[k][1][c]
+        return [{**at(c), "variable": k, "statistic": s, "value": float(v[j]),
+                 "mcse": float(e[j]), "units": ds[k].attrs.get("units", "")}
+                for j, s in enumerate(STATS)]
+
+    def p_row(c):
+        if not p or not np.isfinite(p[0][c]):
+            return []
+        return [{**at(c), "variable": "profit", "statistic": "p_gt_0",
+                 "value": float(p[0][c]), "mcse": float(p[1][c]), "units": "1"}]
+
     rows = []
-    for var in ordered_names(list(summary["summary"])):
-        st = summary["summary"][var]
-        for stat in STAT_NAMES:
-            mc = st.get(f"mcse_{stat}", st["mcse_mean"] if stat == "mean" else float("nan"))
-            rows.append({"variable": var, "statistic": stat, "value": st[stat], "mcse": mc,
-                         "units": unit_of(var)})
-    if "p_profitable" in summary:
-        rows.append({"variable": "profit", "statistic": "p_gt_0",
-                     "value": summary["p_profitable"], "mcse": summary["p_profitable_mcse"],
-                     "units": "1"})
-    return pd.DataFrame(rows, columns=["variable", "statistic", "value", "mcse", "units"])
+    if variables_first:
+        for k in names:
+            for c in cells:
+                rows += stat_rows(k, c)
+        for c in cells:
+            rows += p_row(c)
+        cols = ["variable", *extra]
+    else:
+        for c in cells:
+            for k in names:
+                rows += stat_rows(k, c)
+            rows += p_row(c)
+        cols = [*extra, "variable"]
+    return pd.DataFrame(rows, columns=[*cols, "statistic", "value", "mcse", "units"])
 
 
-def json_summary(summary: Mapping) -> dict:
-    """The public JSON form: per variable mean, sd, q05..q95, mcse_mean."""
-    keep = (*STAT_NAMES, "mcse_mean")
-    return {var: {k: summary["summary"][var][k] for k in keep}
-            for var in ordered_names(list(summary["summary"]))}
+def stat_dict(ds: xr.Dataset, name: str, mcse: str = "all", **sel) -> dict[str, float]:
+    """One variable's statistics (at ``sel``) as a dict.
+
+    ``mcse="all"``: ``mcse_<stat>`` for every statistic; ``"mean"``: only ``mcse_mean``
+    and the expected shortfalls' (the run JSON's layout).
+    """
+    v = ds[name].sel(sel).values
+    e = ds[f"{name}_mcse"].sel(sel).values
+    out = {s: float(x) for s, x in zip(STATS, v, strict=True)}
+    keep = STATS if mcse == "all" else ("mean", "es05", "es95")
+    out.update({f"mcse_{s}": float(x) for s, x in zip(STATS, e, strict=True) if s in keep})
+    return out
+
+
+def json_summary(ds: xr.Dataset) -> dict:
+    """Per variable (no extra dims): mean, sd, q05..q95, es05, es95, mcse_mean, mcse_es*."""
+    return {k: stat_dict(ds, k, mcse="mean") for k in summarized(ds)}
+
+
+def p_profitable(ds: xr.Dataset, **sel) -> tuple[float | None, float | None]:
+    """P(profit > 0) and its MCSE at ``sel`` (None, None when profit is not computed)."""
+    if "p_profitable" not in ds:
+        return None, None
+    p = float(ds["p_profitable"].sel(sel))
+    if not np.isfinite(p):
+        return None, None
+    return p, float(ds["p_profitable_mcse"].sel(sel))

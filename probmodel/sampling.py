@@ -11,13 +11,21 @@ folds in a stable id of its *name*. So (a) draw ``j`` is the same whatever the t
 number of draws (runs can be extended, precision control can stop anywhere), and
 (b) two scenarios that share a parameter draw it from the same random numbers
 (common random numbers for comparisons and sweeps).
+
+This module is the one engine: :meth:`ForwardModel.chunk` is the per-chunk function
+(draw the inputs, apply the scenario's rank correlations, evaluate the equations) and
+:func:`chunks` the one source of chunk keys and offsets. The plain host loop
+(:func:`iter_chunks`, :func:`sample_arrays`), the streaming scan over blocks of chunks
+(:mod:`probmodel.streaming`), the sweep's vmap over cells and the projection's paths all
+call them; run, simulate, sweep, compare, sensitivity, project and the calibration's
+prior draws consume them.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -45,6 +53,23 @@ def name_id(name: str) -> int:
     """A stable 31-bit id of a parameter name, folded into the rng key."""
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
+
+#: The key label of the within-chunk rank correlation (folded into the chunk key).
+CORRELATION_LABEL = "<correlation>"
+
+
+def _rank_correlate():
+    """The within-chunk rank-correlation function (probmodel.correlation).
+
+    FALLBACK (marked for removal once probmodel.correlation exists in this tree): when
+    the module is missing, correlated names are refused rather than silently drawn
+    independent.
+    """
+    try:
+        from probmodel.correlation import rank_correlate
+    except ImportError:  # pragma: no cover - depends on the tree
+        return None
+    return rank_correlate
 
 
 # --------------------------------------------------------------------------- fast samplers
@@ -222,6 +247,7 @@ class ForwardModel:
     outputs: tuple[str, ...]
     posterior: tuple[str, ...] = ()  # inputs drawn jointly from a table of posterior draws
     beta_boost: tuple[str, ...] = ()  # Betas with a shape <= 1 (gamma-ratio path)
+    correlated: tuple[str, ...] = ()  # inputs rank-correlated within each chunk
 
     @classmethod
     def from_scenario(cls, scenario: Scenario,
@@ -235,7 +261,13 @@ class ForwardModel:
         outs = tuple(n.name for n in plan(available))
         boost = tuple(k for k, fam in unc if fam == "Beta"
                       and min(scenario.parameters[k].params.values()) <= 1.0)
-        return cls(unc, fixed, scenario.prices is not None, outs, post, boost)
+        corr = tuple(k for k in correlation_target(scenario)[0] if k in dict(unc))
+        if len(corr) == 1:
+            corr = ()  # its partners come from a posterior table: nothing left to pair
+        if corr and _rank_correlate() is None:
+            raise UsageError(f"{scenario.name}: [[correlations]] need probmodel.correlation, "
+                             "which this installation lacks")
+        return cls(unc, fixed, scenario.prices is not None, outs, post, boost, corr)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -251,6 +283,7 @@ class ForwardModel:
             "fixed": {k: f32(scenario.parameters[k].point) for k in self.fixed},
             "prices": f32(scenario.prices) if self.has_prices else None,
             "posterior": {k: f32(np.asarray(posterior[k]).ravel()) for k in self.posterior},
+            "correlation": f32(correlation_target(scenario, self.correlated)[1]),
         }
 
     def draw_inputs(self, key, args: Mapping, n: int) -> dict[str, jax.Array]:
@@ -287,6 +320,9 @@ class ForwardModel:
                 if name not in out:
                     out[name] = dists.sample(pkey[name], fam, args["dist"][name], (n,), DTYPE)
         out = {name: out[name] for name, _ in self.uncertain}
+        if self.correlated:
+            out = _rank_correlate()(jax.random.fold_in(key, name_id(CORRELATION_LABEL)), out,
+                                    self.correlated, args["correlation"])
         if self.posterior:
             table = args["posterior"]
             m = table[self.posterior[0]].shape[0]
@@ -295,33 +331,75 @@ class ForwardModel:
             out.update({name: table[name][idx] for name in self.posterior})
         return out
 
-    def evaluate(self, inputs: Mapping, args: Mapping, n: int) -> dict[str, jax.Array]:
-        """Evaluate every output from drawn ``inputs`` and the fixed values."""
+    def evaluate(self, inputs: Mapping, args: Mapping, n: int,
+                 broadcast: bool = True) -> dict[str, jax.Array]:
+        """Evaluate every output from drawn ``inputs`` and the fixed values.
+
+        ``broadcast=False`` leaves variables that do not vary between draws as scalars.
+        """
         values = dict(args["fixed"])
         values.update(inputs)
         if self.has_prices:
             values["prices"] = args["prices"]
         out = evaluate(values)
-        return {k: jnp.broadcast_to(jnp.asarray(out[k], DTYPE), (n,)) for k in self.names
-                if k in out}
+        out = {k: jnp.asarray(out[k], DTYPE) for k in self.names if k in out}
+        return {k: jnp.broadcast_to(v, (n,)) for k, v in out.items()} if broadcast else out
 
-    def chunk(self, key, args: Mapping, n: int = CHUNK) -> dict[str, jax.Array]:
-        """One chunk: draws of every uncertain input and every output, shape (n,)."""
+    def chunk(self, key, args: Mapping, n: int = CHUNK,
+              broadcast: bool = True) -> dict[str, jax.Array]:
+        """One chunk: draws of every uncertain input and every output, shape (n,).
+
+        The per-chunk function of every engine path (host loop, streaming scan, sweep).
+        """
         inputs = self.draw_inputs(key, args, n)
-        return self.evaluate(inputs, args, n)
+        return self.evaluate(inputs, args, n, broadcast)
+
+
+def correlation_target(scenario: Scenario, names: Sequence[str] | None = None,
+                       ) -> tuple[tuple[str, ...], np.ndarray]:
+    """The scenario's correlated names and target Spearman matrix (restricted to ``names``).
+
+    Scenarios without ``[[correlations]]`` give ``((), 0 x 0 matrix)``.
+    """
+    if not getattr(scenario, "correlations", ()):
+        return (), np.zeros((0, 0))
+    all_names, matrix = scenario.correlation_matrix()
+    keep = [i for i, k in enumerate(all_names) if names is None or k in names]
+    return tuple(all_names[i] for i in keep), np.asarray(matrix)[np.ix_(keep, keep)]
 
 
 @partial(jax.jit, static_argnums=(0, 3))
-def _chunk_jit(model: ForwardModel, key, args, n):
+def chunk_jit(model: ForwardModel, key, args, n):
     """One compiled chunk: every uncertain input and output, shape (n,)."""
     return model.chunk(key, args, n)
 
 
-def chunk_keys(seed: int, start: int, stop: int) -> Iterator[jax.Array]:
-    """The rng key of each chunk index in [start, stop)."""
+@partial(jax.jit, static_argnums=(0, 3))
+def inputs_jit(model: ForwardModel, key, args, n):
+    """The compiled input stage of a chunk (draws and rank correlation), shape (n,)."""
+    return model.draw_inputs(key, args, n)
+
+
+def chunk_key(root, i):
+    """The rng key of chunk ``i`` under the root key ``PRNGKey(seed)`` (traceable)."""
+    return jax.random.fold_in(root, i)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Chunk ``index``: its key, and the draws [offset, offset + take) it supplies."""
+
+    index: int
+    key: jax.Array
+    offset: int
+    take: int
+
+
+def chunks(seed: int, draws: int, start: int = 0) -> Iterator[Chunk]:
+    """The chunks covering draws [0, draws), from chunk ``start`` on."""
     root = jax.random.PRNGKey(seed)
-    for i in range(start, stop):
-        yield jax.random.fold_in(root, i)
+    for i in range(start, math.ceil(draws / CHUNK)):
+        yield Chunk(i, chunk_key(root, i), i * CHUNK, min(CHUNK, draws - i * CHUNK))
 
 
 def check_draws_seed(draws: int, seed: int) -> None:
@@ -333,27 +411,31 @@ def check_draws_seed(draws: int, seed: int) -> None:
 
 
 def iter_chunks(
-    model: ForwardModel, args, draws: int, seed: int,
-) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-    """Yield (offset, host arrays) for consecutive chunks covering draws [0, draws).
+    model: ForwardModel, args, draws: int, seed: int, names: Sequence[str] | None = None,
+    host: bool = True,
+) -> Iterator[tuple[Chunk, dict]]:
+    """Yield (chunk, arrays) for consecutive chunks covering draws [0, draws).
 
-    The next chunk is dispatched before the current one is copied to the host, so the
-    device (or XLA's CPU threads) keeps working while Python handles results.
+    ``host=True``: NumPy arrays of ``names`` (default every variable), cut to the
+    chunk's ``take``; ``host=False``: the full device arrays of the chunk. The next
+    chunk is dispatched before the current one is handed over, so the device (or XLA's
+    CPU threads) keeps working while Python handles results.
     """
-    first, last = 0, math.ceil(draws / CHUNK)
     pending = None
-    for i, key in zip(range(first, last), chunk_keys(seed, first, last), strict=True):
-        res = _chunk_jit(model, key, args, CHUNK)
+    for c in chunks(seed, draws):
+        res = chunk_jit(model, c.key, args, CHUNK)
         if pending is not None:
-            yield pending[0], _host(pending[1], draws - pending[0])
-        pending = (i * CHUNK, res)
+            yield pending[0], _hand_over(pending, names, host)
+        pending = (c, res)
     if pending is not None:
-        yield pending[0], _host(pending[1], draws - pending[0])
+        yield pending[0], _hand_over(pending, names, host)
 
 
-def _host(res: Mapping, remaining: int) -> dict[str, np.ndarray]:
-    take = min(CHUNK, remaining)
-    return {k: np.asarray(v)[:take] for k, v in res.items()}
+def _hand_over(pending, names, host: bool) -> dict:
+    c, res = pending
+    if not host:
+        return res
+    return {k: np.asarray(res[k])[:c.take] for k in (names or res)}
 
 
 def check_posterior(posterior: Mapping[str, np.ndarray]) -> None:
@@ -373,12 +455,13 @@ def sample_arrays(
     scenario: Scenario, draws: int, seed: int,
     progress: Callable[[int], None] | None = None,
     posterior: Mapping[str, np.ndarray] | None = None,
+    names: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every uncertain input and output for ``draws`` draws, as float32 host arrays.
 
     ``posterior`` maps input names to equally long arrays of posterior draws (e.g. from
     a calibration run); those inputs are resampled jointly instead of drawn from the
-    scenario's priors.
+    scenario's priors. ``names`` keeps only those variables.
     """
     check_draws_seed(draws, seed)
     posterior = dict(posterior or {})
@@ -386,13 +469,13 @@ def sample_arrays(
         check_posterior(posterior)
     model = ForwardModel.from_scenario(scenario, tuple(posterior))
     args = model.args(scenario, posterior)
-    out = {k: np.empty(draws, np.float32) for k in model.names}
-    for offset, chunk in iter_chunks(model, args, draws, seed):
-        n = len(next(iter(chunk.values()))) if chunk else 0
+    names = tuple(model.names if names is None else names)
+    out = {k: np.empty(draws, np.float32) for k in names}
+    for c, chunk in iter_chunks(model, args, draws, seed, names):
         for k, v in chunk.items():
-            out[k][offset:offset + n] = v
+            out[k][c.offset:c.offset + c.take] = v
         if progress is not None:
-            progress(offset + n)
+            progress(c.offset + c.take)
     return out
 
 

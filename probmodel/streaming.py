@@ -1,7 +1,9 @@
 """Streaming Monte Carlo: summaries computed while scanning over chunks, in bounded memory.
 
-One compiled function runs a ``lax.scan`` over a block of chunks (chunk ``i`` keyed
-``fold_in(PRNGKey(seed), i)``, exactly as :mod:`probmodel.sampling`) and returns, per
+A reducer over the engine's chunks: one compiled function runs a ``lax.scan`` over a
+block of chunks, each produced by the engine's per-chunk function
+(:meth:`probmodel.sampling.ForwardModel.chunk`, keyed by
+:func:`probmodel.sampling.chunk_key`, so draws equal the host loop's), and returns, per
 chunk, the count, the float64 mean and centred sum of squares, min and max of every
 variable and the number of profitable draws; per block, fine fixed-bin histograms of
 every variable; and an evenly thinned set of kept draws (inputs and outputs of the
@@ -17,9 +19,15 @@ running min and max. A quantile is read off the cumulative counts with linear
 interpolation inside its bin; bins are 6e-5 of the central span wide, and the
 interpolation error is well inside the MCSE (tested at 1e6 draws: below 0.25 MCSE).
 MCSEs use the same order-statistic window as
-:func:`probmodel.results.quantiles_with_mcse`, applied to the histogram CDF. When
-every draw is kept, summaries use the exact quantiles of the kept draws instead
-(:func:`probmodel.results.summarize`).
+:func:`probmodel.results.quantiles_with_mcse`, applied to the histogram CDF.
+
+Expected shortfall: the device also sums (count, sum, sum of squares, float64) the draws
+in the bins at or below the bin of the pilot's q05 estimate and at or above that of its
+q95. The exact tail sums are then moved from the pilot's bin to the final quantile by the
+histogram bins in between (bin midpoints; a few thousandths of the draws, each off by at
+most half a bin), so es05/es95 are exact up to that sliver (tested against numpy within
+MCSE). When every draw is kept, summaries are exact statistics of the kept draws instead
+(:func:`probmodel.results.stats_kernel`).
 """
 
 from __future__ import annotations
@@ -32,12 +40,12 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+import xarray as xr
 from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from probmodel import results
-from probmodel.model import evaluate
-from probmodel.sampling import CHUNK, DTYPE, ForwardModel
+from probmodel.sampling import CHUNK, DTYPE, ForwardModel, chunk_key
 
 #: Draws kept by default (all of them up to this many; an evenly thinned subset beyond).
 KEEP_CAP = 1 << 20
@@ -63,27 +71,13 @@ class Plan:
     n_dev: int
 
 
-def _outputs(model: ForwardModel, key, args, n: int) -> dict[str, jax.Array]:
-    """Inputs and outputs of one chunk, constants left as scalars (not broadcast)."""
-    inputs = model.draw_inputs(key, args, n)
-    values = dict(args["fixed"])
-    values.update(inputs)
-    if model.has_prices:
-        values["prices"] = args["prices"]
-    out = evaluate(values)
-    return {k: jnp.asarray(out[k], DTYPE) for k in model.names if k in out}
-
-
 def _split(model: ForwardModel, args) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Which variables vary between draws (traced shape (n,)) and which are constant."""
     # Only the equations are traced (inputs stand in as (8,) arrays), not the samplers.
     def outs(a):
-        values = dict(a["fixed"])
-        values.update({k: jnp.zeros(8, DTYPE) for k in model.names
-                       if k in dict(model.uncertain) or k in model.posterior})
-        if model.has_prices:
-            values["prices"] = a["prices"]
-        return {k: v for k, v in evaluate(values).items() if k in model.names}
+        inputs = {k: jnp.zeros(8, DTYPE) for k in model.names
+                  if k in dict(model.uncertain) or k in model.posterior}
+        return model.evaluate(inputs, a, 8, broadcast=False)
 
     shapes = jax.eval_shape(outs, args)
     varying = tuple(k for k in model.names if k in shapes and shapes[k].shape != ())
@@ -91,11 +85,12 @@ def _split(model: ForwardModel, args) -> tuple[tuple[str, ...], tuple[str, ...]]
     return varying, constant
 
 
-def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv):
+def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi):
     """Scan over this device's chunks: per-chunk statistics, histograms, kept draws.
 
     ``lo``, ``inv_w`` and ``logv`` (per varying variable: bin origin, 1 / bin width,
-    bins in log space) are traced, so the pilot call and the run share one compile.
+    bins in log space) and ``k_lo``, ``k_hi`` (the tail bins whose draws are summed
+    exactly) are traced, so the pilot call and the run share one compile.
     """
     model = plan.model
     nv = len(plan.varying)
@@ -104,7 +99,7 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv):
     offsets = (jnp.arange(nv, dtype=jnp.int32) * nb)[:, None]
 
     def body(hist, i):
-        out = _outputs(model, jax.random.fold_in(root, i), args, CHUNK)
+        out = model.chunk(chunk_key(root, i), args, CHUNK, broadcast=False)
         x = jnp.stack([out[k] for k in plan.varying]) if nv else jnp.zeros((0, CHUNK), DTYPE)
         index = i.astype(jnp.int64) * CHUNK + jnp.arange(CHUNK, dtype=jnp.int64)
         valid = index < total
@@ -135,9 +130,16 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv):
             t = jnp.where(logv & (x <= 0), -jnp.inf, t)
             pos = jnp.floor((t - lo[:, None]) * inv_w[:, None])
             b = jnp.clip(pos, -1, BINS).astype(jnp.int32) + 1
-            b = jnp.where(jnp.isnan(t), BINS + 2, b) + offsets
-            hist = hist.at[b.ravel()].add(jnp.broadcast_to(valid, x.shape).ravel()
-                                          .astype(jnp.int32), mode="drop")
+            b = jnp.where(jnp.isnan(t), BINS + 2, b)
+            xd = x.astype(jnp.float64)
+            tails = []
+            for m in (valid & (b <= k_lo[:, None]), valid & (b >= k_hi[:, None]) & (b <= BINS + 1)):
+                tails += [jnp.sum(m, axis=1, dtype=jnp.int64).astype(jnp.float64),
+                          jnp.sum(jnp.where(m, xd, 0.0), axis=1),
+                          jnp.sum(jnp.where(m, xd * xd, 0.0), axis=1)]
+            stats["tails"] = jnp.stack(tails, axis=1)  # (V, 6)
+            hist = hist.at[(b + offsets).ravel()].add(jnp.broadcast_to(valid, x.shape).ravel()
+                                                      .astype(jnp.int32), mode="drop")
         return hist, stats
 
     hist0 = jnp.zeros(nv * nb if plan.hist else 0, jnp.int32)
@@ -153,7 +155,7 @@ def _compiled(plan: Plan) -> Callable:
     if plan not in _COMPILED:
         mesh = Mesh(np.asarray(jax.devices()[:plan.n_dev]), ("draws",))
         f = jax.shard_map(partial(_block, plan), mesh=mesh,
-                          in_specs=(P(), P(), P("draws"), P(), P(), P(), P()),
+                          in_specs=(P(), P(), P("draws"), P(), P(), P(), P(), P(), P()),
                           out_specs=(P("draws"), P("draws")), check_vma=False)
         _COMPILED[plan] = jax.jit(f)
     return _COMPILED[plan]
@@ -164,7 +166,7 @@ class StreamResult:
     """What a streaming run produced."""
 
     draws: int
-    summary: dict  # the layout of results.summarize
+    summary: xr.Dataset  # the result contract (probmodel.results), attrs["draws"]
     kept: dict[str, np.ndarray]  # thinned (or all) draws of every variable
     stride: int  # kept draw j is draw j * stride
     quantile_method: str
@@ -250,45 +252,69 @@ def hist_quantiles(counts: np.ndarray, edges: np.ndarray, probs) -> np.ndarray:
     return edges[k] + inside * (edges[k + 1] - edges[k])
 
 
-def _hist_summary(plan, acc, lo, inv_w, logs, n, mean, sd, vmin, vmax, bad):
-    """Per-variable summaries (results.summarize layout) from the histograms."""
+def _tail(counts, edges, q, probs_n, base, lower: bool):
+    """Count, sum and sum of squares of the draws at or below (above) ``q``.
+
+    ``base`` holds the exact sums over the bins at or below (at or above) the pilot's
+    threshold bin; whole bins between that bin and the one holding ``q`` are added or
+    removed at their midpoints, and the part of ``q``'s bin beyond ``q`` likewise.
+    """
+    c = counts.astype(np.float64)
+    mid = (edges[:-1] + edges[1:]) / 2
+    cum = [np.concatenate([[0.0], np.cumsum(c * mid**j)]) for j in range(3)]
+    kq = int(np.clip(np.searchsorted(cum[0], probs_n, side="right") - 1, 0, len(c) - 1))
+    below = probs_n - cum[0][kq]  # draws of q's bin at or below q
+    w = edges[kq + 1] - edges[kq]
+    if lower:
+        k_thr = base[3]
+        span = (k_thr + 1, kq)  # full bins [0, kq) = base + bins [k_thr + 1, kq)
+        part, at = below, edges[kq] + below / max(c[kq], 1) * w / 2
+    else:
+        k_thr = base[3]
+        span = (kq + 1, k_thr)  # full bins (kq, end] = base + bins [kq + 1, k_thr)
+        part = c[kq] - below
+        at = edges[kq + 1] - part / max(c[kq], 1) * w / 2
+    sums = [base[j] + cum[j][span[1]] - cum[j][span[0]] + part * at**j for j in range(3)]
+    return sums
+
+
+def _hist_summary(plan, acc, lo, inv_w, logs, n, mean, sd, vmin, vmax, thresholds, tails):
+    """Per-variable (values, mcse) of results.STATS from the histograms and tail sums."""
     probs = np.asarray(results.QUANTILES)
     lo_p, hi_p = results.quantile_window(probs, n)
     nb = BINS + 3
-    summary, outside = {}, {}
+    values, outside = {}, {}
     for j, name in enumerate(plan.varying):
         h = acc.hist[j * nb:(j + 1) * nb]
         finite = h[:BINS + 2]
         edges = _edges(logs, lo, inv_w, vmin[j], vmax[j], j)
         allq = hist_quantiles(finite, edges, np.concatenate([probs, lo_p, hi_p]))
         qs, qse = results.mcse_from_window(allq, len(probs))
-        st = {"mean": float(mean[j]), "sd": float(sd[j])}
-        for q, v, e in zip(results.QUANTILES, qs, qse, strict=True):
-            st[results._qname(q)] = float(v)
-            st[f"mcse_{results._qname(q)}"] = float(e)
-        st["mcse_mean"] = float(sd[j]) / math.sqrt(n) if n else float("nan")
-        if bad[j]:
-            st["non_finite"] = int(bad[j])
-        summary[name] = st
+        es, es_se = [], []
+        for side, (p, q) in enumerate(((probs[0], qs[0]), (probs[-1], qs[-1]))):
+            t = tails[j, 3 * side:3 * side + 3]
+            base = (*t, thresholds[side][j])
+            cnt, s1, s2 = _tail(finite, edges, q, p * finite.sum(), base, side == 0)
+            cnt = max(cnt, 1.0)
+            e = s1 / cnt
+            es.append(e)
+            es_se.append(float(results.tail_mean_mcse(max(s2 / cnt - e * e, 0.0), e - q,
+                                                      cnt / max(n, 1), n)))
+        sd_se = float(results.sd_mcse(sd[j], n))
+        val = np.array([mean[j], sd[j], *qs, *es])
+        se = np.array([sd[j] / math.sqrt(max(n, 1)), sd_se, *qse, *es_se])
+        values[name] = (val, se)
         outside[name] = float((h[0] + h[BINS + 1]) / max(n, 1))
-    return summary, outside
+    return values, outside
 
 
-def _const_summary(values: Mapping[str, float]) -> dict:
-    out = {}
-    for name, v in values.items():
-        st = {"mean": v, "sd": 0.0}
-        for q in results.QUANTILES:
-            st[results._qname(q)] = v
-            st[f"mcse_{results._qname(q)}"] = 0.0
-        st["mcse_mean"] = 0.0
-        out[name] = st
-    return out
+def _ranges(pilot: np.ndarray):
+    """Histogram ranges from pilot draws (V, n) and the pilot's q05 / q95 bins.
 
-
-def _ranges(pilot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Histogram ranges from pilot draws (V, n): lo and 1/width in (log) bin space."""
-    logs, lo, inv_w = [], [], []
+    Returns lo and 1/width in (log) bin space, the log flags, and the bin indices
+    (as the device numbers them) of the pilot's q05 and q95.
+    """
+    logs, lo, inv_w, k_lo, k_hi = [], [], [], [], []
     for x in pilot:
         x = x[np.isfinite(x)].astype(np.float64)
         if x.size == 0:
@@ -300,7 +326,11 @@ def _ranges(pilot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         logs.append(use_log)
         lo.append(a - span / 2)
         inv_w.append(BINS / (2 * span))
-    return np.asarray(lo), np.asarray(inv_w), np.asarray(logs, bool)
+        for k, p in ((k_lo, results.QUANTILES[0]), (k_hi, results.QUANTILES[-1])):
+            pos = np.floor((np.quantile(t, p) - lo[-1]) * inv_w[-1])
+            k.append(int(np.clip(pos, -1, BINS)) + 1)
+    return (np.asarray(lo), np.asarray(inv_w), np.asarray(logs, bool),
+            np.asarray(k_lo, np.int32), np.asarray(k_hi, np.int32))
 
 
 def _n_devices(devices: int | None) -> int:
@@ -380,7 +410,8 @@ def run_stream(
     # Histogram ranges come from a pilot: the first call, with every draw in one bin
     # (1 / width = 0), is run again with the ranges its kept draws give. Same compiled
     # function, so the pilot costs one call, not a compile.
-    ranges = (np.zeros(nv), np.zeros(nv), np.zeros(nv, bool))
+    ranges = (np.zeros(nv), np.zeros(nv), np.zeros(nv, bool), np.zeros(nv, np.int32),
+              np.zeros(nv, np.int32))
     plan = plan_for(dev_stride)
     pending = call(plan, 0, ranges)
     if want_hist:
@@ -426,20 +457,24 @@ def run_stream(
     kept = {k: kept_arr[j, :n_kept] for j, k in enumerate(varying)}
     kept.update({k: np.full(n_kept, v, np.float32) for k, v in const_vals.items()})
     kept = {k: kept[k] for k in model.names if k in kept}
-    if want_hist:
-        summ, outside = _hist_summary(plan, acc, ranges[0], ranges[1], ranges[2], n, mean,
-                                      sd, vmin, vmax, bad)
-        method = f"histogram ({BINS} bins per variable, linear within a bin)"
-    else:
-        summ = {k: results.summarize_array(kept[k]) for k in varying}
-        outside = {}
-        method = "exact (sample quantiles of every draw)"
-    summ.update(_const_summary(const_vals))
-    summary = {"draws": n, "summary": {k: summ[k] for k in model.names if k in summ}}
+    p_prof = None
     if "profitable" in cat:
         p = float(cat["profitable"].sum()) / max(n, 1)
-        summary["p_profitable"] = p
-        summary["p_profitable_mcse"] = math.sqrt(max(p * (1 - p), 0.0) / max(n, 1))
+        p_prof = (p, math.sqrt(max(p * (1 - p), 0.0) / max(n, 1)))
+    if want_hist:
+        values, outside = _hist_summary(plan, acc, *ranges[:3], n, mean, sd, vmin, vmax,
+                                        ranges[3:], cat["tails"].sum(axis=0))
+        method = f"histogram ({BINS} bins per variable, linear within a bin)"
+    else:
+        values = {k: results.stats_kernel(kept[k]) for k in varying}
+        outside = {}
+        method = "exact (sample quantiles of every draw)"
+    values.update(results.constant(const_vals))
+    summary = results.build({k: values[k] for k in model.names if k in values},
+                            p_profitable=p_prof, attrs={"draws": int(n)})
+    for j, k in enumerate(varying):
+        if bad[j]:
+            summary[k].attrs["non_finite"] = int(bad[j])
     return StreamResult(n, summary, kept, acc.keep_stride, method,
                         precision=status, out_of_range=outside)
 
@@ -449,17 +484,17 @@ def _precision_status(acc, ranges, key_outputs, precision, varying) -> dict:
     cat = acc.totals()
     n, mean, sd = _moments(cat)
     vmin, vmax = cat["min"].min(axis=0), cat["max"].max(axis=0)
-    summ, _ = _hist_summary(acc.plan, acc, *ranges, n, mean, sd, vmin, vmax,
-                            np.zeros(len(varying), np.int64))
+    values, _ = _hist_summary(acc.plan, acc, *ranges[:3], n, mean, sd, vmin, vmax,
+                              ranges[3:], cat["tails"].sum(axis=0))
     worst_q, worst_name = 0.0, None
+    iq = [results.STATS.index(results.qname(q)) for q in results.QUANTILES]
     for k in (k for k in key_outputs if k in varying):
-        st = summ[k]
-        half90 = abs(st["q95"] - st["q05"]) / 2
-        for q in results.QUANTILES:
-            name = results._qname(q)
-            rel = st[f"mcse_{name}"] / max(abs(st[name]), half90, 1e-300)
+        val, se = values[k]
+        half90 = abs(val[iq[-1]] - val[iq[0]]) / 2
+        for i in iq:
+            rel = se[i] / max(abs(val[i]), half90, 1e-300)
             if rel > worst_q:
-                worst_q, worst_name = rel, f"{k} {name}"
+                worst_q, worst_name = rel, f"{k} {results.STATS[i]}"
     p_se = None
     if "profitable" in cat:
         p = float(cat["profitable"].sum()) / max(n, 1)

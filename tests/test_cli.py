@@ -30,8 +30,9 @@ def test_run_json_and_run_folder(priors, capsys, tmp_path, monkeypatch):
     for name in ("margin", "profit", "revenue", "total_cost", "implied_utilization",
                  "pay_rate"):
         s = res["summary"][name]
-        assert set(s) == {"mean", "sd", "q05", "q25", "q50", "q75", "q95", "mcse_mean"}
-        assert s["q05"] <= s["q25"] <= s["q50"] <= s["q75"] <= s["q95"]
+        assert set(s) == {"mean", "sd", "q05", "q25", "q50", "q75", "q95", "es05", "es95",
+                          "mcse_mean", "mcse_es05", "mcse_es95"}
+        assert s["es05"] <= s["q05"] <= s["q25"] <= s["q50"] <= s["q75"] <= s["q95"] <= s["es95"]
     p, se = res["p_profitable"], res["p_profitable_mcse"]
     assert 0 < p < 1
     assert se == pytest.approx(np.sqrt(p * (1 - p) / 5000))
@@ -58,6 +59,12 @@ def test_run_json_and_run_folder(priors, capsys, tmp_path, monkeypatch):
     assert dict(prior.sizes) == {"chain": 1, "draw": 5000}
     assert prior["revenue"].attrs["units"] == "USD/day"
     assert prior["pay_rate"].attrs["units"] == "1"
+    # es05 / es95: the means of the draws at or below q05 / at or above q95 (numpy)
+    for name in ("profit", "margin", "revenue"):
+        x = prior[name].values.ravel().astype(np.float64)
+        lo, hi = np.quantile(x, [0.05, 0.95])
+        assert res["summary"][name]["es05"] == pytest.approx(x[x <= lo].mean(), rel=1e-12)
+        assert res["summary"][name]["es95"] == pytest.approx(x[x >= hi].mean(), rel=1e-12)
     stored = json.loads((run_dir / "summary.json").read_text())
     assert stored["summary"]["margin"] == res["summary"]["margin"]
     csv = (run_dir / "summary.csv").read_text().splitlines()

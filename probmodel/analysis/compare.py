@@ -11,7 +11,6 @@ iid formulas over the pairs.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,13 +18,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from probmodel import results, sampling
-from probmodel.analysis.sweep import available_names, check_output
+from probmodel import results, runs, sampling
+from probmodel.analysis.grid import available_names, check_output
 from probmodel.errors import UsageError
 from probmodel.model import unit_of
 from probmodel.spec import Scenario
 
-STATS = ("mean", "q05", "q25", "q50", "q75", "q95")
 #: Quantile levels of the ECDF curves handed to the figure.
 ECDF_LEVELS = np.linspace(0.0025, 0.9975, 399)
 KEEP_DRAWS = 100_000
@@ -81,21 +79,6 @@ def check_scenarios(scenarios: Sequence[Scenario], output: str) -> dict:
     return shared
 
 
-def _sample(sc: Scenario, names: Sequence[str], draws: int, seed: int,
-            progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
-    """Draws of ``names`` only (the rest of each chunk is dropped)."""
-    model = sampling.ForwardModel.from_scenario(sc)
-    args = model.args(sc)
-    out = {k: np.empty(draws, np.float32) for k in names}
-    for offset, chunk in sampling.iter_chunks(model, args, draws, seed):
-        n = len(chunk[names[0]])
-        for k in names:
-            out[k][offset:offset + n] = chunk[k]
-        if progress is not None:
-            progress(offset + n)
-    return out
-
-
 def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 200_000,
             seed: int = 0, keep: int = KEEP_DRAWS,
             progress: Callable[[int], None] | None = None) -> CompareResult:
@@ -129,7 +112,7 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
         want = [output] + (["profit"] if "profit" in available_names(sc)
                            and output != "profit" else [])
         cb = (lambda done, i=i: progress(i * draws + done)) if progress else None
-        data[sc.name] = _sample(sc, want, draws, seed, cb)
+        data[sc.name] = sampling.sample_arrays(sc, draws, seed, cb, names=want)
     summary = _summarize(data, names, output, draws)
     summary.attrs.update({"draws": draws, "seed": seed, "output": output})
     ecdf = xr.Dataset(
@@ -154,78 +137,52 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
 
 
 def _summarize(data: dict, names: list[str], output: str, draws: int) -> xr.Dataset:
+    """The result contract over scenarios, plus pairwise statistics over (scenario, versus)."""
     k = len(names)
-    val = np.full((k, len(STATS)), np.nan)
-    se = np.full((k, len(STATS)), np.nan)
-    sd = np.full(k, np.nan)
+    x = np.stack([data[n][output] for n in names])
+    val, se = results.stats_kernel(x)
+    sd = val[:, results.STATS.index("sd")]
     p_prof = np.full(k, np.nan)
     p_prof_se = np.full(k, np.nan)
     for i, n in enumerate(names):
-        s = results.summarize_array(data[n][output])
-        sd[i] = s["sd"]
-        for j, st in enumerate(STATS):
-            key = "q50" if st == "q50" else st
-            val[i, j] = s[key]
-            se[i, j] = s["mcse_mean"] if st == "mean" else s[f"mcse_{st}"]
         if "profit" in data[n] or output == "profit":
-            x = data[n]["profit" if "profit" in data[n] else output]
-            p_prof[i], p_prof_se[i] = results.probability(x > 0)
-    pg = np.full((k, k), np.nan)
-    pg_se = np.full((k, k), np.nan)
-    dval = np.full((k, k, len(STATS)), np.nan)
-    dse = np.full((k, k, len(STATS)), np.nan)
-    dsd = np.full((k, k), np.nan)
-    for i, j in itertools.permutations(range(k), 2):
-        a = data[names[i]][output].astype(np.float64)
-        b = data[names[j]][output].astype(np.float64)
-        pg[i, j], pg_se[i, j] = results.probability(a > b)
-        d = a - b
-        q, qse = results.quantiles_with_mcse(d, (0.05, 0.25, 0.5, 0.75, 0.95))
-        dsd[i, j] = d.std(ddof=1)
-        dval[i, j] = [d.mean(), *q]
-        dse[i, j] = [dsd[i, j] / math.sqrt(draws), *qse]
+            p_prof[i], p_prof_se[i] = results.probability(
+                data[n]["profit" if "profit" in data[n] else output] > 0)
+    pairs = list(itertools.permutations(range(k), 2))
+    a = np.stack([x[i] for i, _ in pairs]).astype(np.float64)
+    b = np.stack([x[j] for _, j in pairs]).astype(np.float64)
+    pg, pg_se = np.full((k, k), np.nan), np.full((k, k), np.nan)
+    pg[tuple(zip(*pairs, strict=True))], pg_se[tuple(zip(*pairs, strict=True))] = \
+        results.probability(a > b)
+    dv, ds_ = results.stats_kernel(a - b)
+    dval = np.full((k, k, len(results.STATS)), np.nan)
+    dse = np.full_like(dval, np.nan)
+    for m, (i, j) in enumerate(pairs):
+        dval[i, j], dse[i, j] = dv[m], ds_[m]
+    dsd = dval[..., results.STATS.index("sd")]
     # What the same comparison would cost without pairing: sd of A - B if independent.
     indep = np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2)
     unit = {"units": unit_of(output)}
-    ds = xr.Dataset(
-        {
-            output: (("scenario", "stat"), val, unit),
-            f"{output}_mcse": (("scenario", "stat"), se, unit),
-            "p_profitable": ("scenario", p_prof, {"long_name": "P(profit > 0)", "units": "1"}),
-            "p_profitable_mcse": ("scenario", p_prof_se, {"units": "1"}),
-            "p_greater": (("scenario", "versus"), pg,
-                          {"long_name": f"P({output}[scenario] > {output}[versus]) over "
-                                        f"paired draws", "units": "1"}),
-            "p_greater_mcse": (("scenario", "versus"), pg_se, {"units": "1"}),
-            "difference": (("scenario", "versus", "stat"), dval,
-                           {**unit, "long_name": f"{output}[scenario] - {output}[versus], "
-                                                 f"paired draws"}),
-            "difference_mcse": (("scenario", "versus", "stat"), dse, unit),
-            "difference_sd": (("scenario", "versus"), dsd, unit),
-            "difference_sd_if_independent": (("scenario", "versus"), indep, unit),
-        },
-        coords={"scenario": names, "versus": names, "stat": list(STATS)},
-    )
+    ds = results.build({output: (val, se)}, ["scenario"], {"scenario": names},
+                       (p_prof, p_prof_se))
+    ds = ds.assign_coords(versus=names)
+    ds["p_greater"] = (("scenario", "versus"), pg,
+                       {"long_name": f"P({output}[scenario] > {output}[versus]) over "
+                                     f"paired draws", "units": "1"})
+    ds["p_greater_mcse"] = (("scenario", "versus"), pg_se, {"units": "1"})
+    ds["difference"] = (("scenario", "versus", "stat"), dval,
+                        {**unit, "long_name": f"{output}[scenario] - {output}[versus], "
+                                              f"paired draws"})
+    ds["difference_mcse"] = (("scenario", "versus", "stat"), dse, unit)
+    ds["difference_sd"] = (("scenario", "versus"), dsd, unit)
+    ds["difference_sd_if_independent"] = (("scenario", "versus"), indep, unit)
     return ds
 
 
 def summary_table(res: CompareResult) -> pd.DataFrame:
     """Tidy per-scenario table: scenario, variable, statistic, value, mcse, units."""
-    s, out = res.summary, res.output
-    rows = []
-    for n in res.names:
-        for st in STATS:
-            rows.append({"scenario": n, "variable": out, "statistic": st,
-                         "value": float(s[out].sel(scenario=n, stat=st)),
-                         "mcse": float(s[f"{out}_mcse"].sel(scenario=n, stat=st)),
-                         "units": unit_of(out)})
-        p = float(s["p_profitable"].sel(scenario=n))
-        if np.isfinite(p):
-            rows.append({"scenario": n, "variable": "profit", "statistic": "p_gt_0",
-                         "value": p, "mcse": float(s["p_profitable_mcse"].sel(scenario=n)),
-                         "units": "1"})
-    return pd.DataFrame(rows, columns=["scenario", "variable", "statistic", "value", "mcse",
-                                       "units"])
+    return results.summary_table(res.summary[[res.output, f"{res.output}_mcse",
+                                              "p_profitable", "p_profitable_mcse"]])
 
 
 def pairs_table(res: CompareResult) -> pd.DataFrame:
@@ -236,11 +193,10 @@ def pairs_table(res: CompareResult) -> pd.DataFrame:
         row = {"scenario": a, "versus": b,
                "p_greater": float(s["p_greater"].sel(scenario=a, versus=b)),
                "p_greater_mcse": float(s["p_greater_mcse"].sel(scenario=a, versus=b))}
-        for st in STATS:
+        for st in results.STATS:
             row[f"difference_{st}"] = float(s["difference"].sel(scenario=a, versus=b, stat=st))
             row[f"difference_{st}_mcse"] = float(
                 s["difference_mcse"].sel(scenario=a, versus=b, stat=st))
-        row["difference_sd"] = float(s["difference_sd"].sel(scenario=a, versus=b))
         row["difference_sd_if_independent"] = float(
             s["difference_sd_if_independent"].sel(scenario=a, versus=b))
         rows.append(row)
@@ -252,13 +208,29 @@ def json_summary(res: CompareResult) -> dict:
     s, out = res.summary, res.output
     per = {}
     for n in res.names:
-        d = {st: float(s[out].sel(scenario=n, stat=st)) for st in STATS}
-        d.update({f"mcse_{st}": float(s[f"{out}_mcse"].sel(scenario=n, stat=st))
-                  for st in STATS})
-        p = float(s["p_profitable"].sel(scenario=n))
-        per[n] = {out: d, "p_profitable": p if np.isfinite(p) else None,
-                  "p_profitable_mcse": (float(s["p_profitable_mcse"].sel(scenario=n))
-                                        if np.isfinite(p) else None)}
+        p, se = results.p_profitable(s, scenario=n)
+        per[n] = {out: results.stat_dict(s, out, scenario=n), "p_profitable": p,
+                  "p_profitable_mcse": se}
     return {"output": out, "draws": res.draws, "seed": res.seed, "scenarios": per,
             "pairs": pairs_table(res).to_dict(orient="records"),
             "shared_uncertain_parameters": res.shared}
+
+
+def run_record(res: CompareResult, figures) -> runs.Run:
+    """What a comparison's run folder holds (:func:`probmodel.runs.write` writes it)."""
+    return runs.Run(
+        "compare", "compare_" + "_vs_".join(res.names)[:80], f"{res.seed}{res.draws}",
+        res.scenarios, summary=res.summary,
+        tables={"summary.csv": summary_table(res), "pairs.csv": pairs_table(res)},
+        summary_json=json_summary(res),
+        netcdf={"draws.nc": xr.DataTree.from_dict(
+            {"/prior": res.kept, "/summary": res.summary, "/ecdf": res.ecdf})},
+        figures=figures,
+        manifest=dict(
+            method="forward Monte Carlo (iid), common random numbers: the same seed for "
+                   "every scenario, shared parameters keyed by name",
+            seed=res.seed, draws=res.draws, draws_kept=int(res.kept.sizes["draw"]),
+            output=res.output, chunk_size=sampling.CHUNK, seconds=round(res.seconds, 3),
+            scenarios={sc.name: {"title": sc.title, "files": runs.scenario_hashes(sc),
+                                 **({"overrides": dict(sc.overrides)} if sc.overrides
+                                    else {})} for sc in res.scenarios}))

@@ -11,7 +11,6 @@ JAX function, in chunks of :data:`probmodel.sampling.CHUNK` paths.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 from probmodel import distributions as dists
-from probmodel import io, results, sampling
+from probmodel import results, runs, sampling
 from probmodel.analysis.projection_schema import Projection, Value, parse_table
 from probmodel.errors import ScenarioError, UsageError
 from probmodel.model import evaluate, unit_of
@@ -125,11 +124,6 @@ class ProjectionModel:
                              args, jnp))
         out = evaluate(values)
         return {k: jnp.broadcast_to(jnp.asarray(out[k], DTYPE), (n, ny)) for k in self.yearly}
-
-
-@partial(jax.jit, static_argnums=(0, 3))
-def _draw_inputs_jit(base: ForwardModel, key, args, n):
-    return base.draw_inputs(key, args, n)
 
 
 @partial(jax.jit, static_argnums=(0, 5))
@@ -282,17 +276,15 @@ def iter_paths(scenario: Scenario, draws: int, seed: int):
     """
     proj, model, args = build(scenario)
     n = sampling.CHUNK
-    n_chunks = math.ceil(draws / n)
-    for i, key in zip(range(n_chunks), sampling.chunk_keys(seed, 0, n_chunks), strict=True):
-        take = min(n, draws - i * n)
-        inputs = _draw_inputs_jit(model.base, key, args["base"], n)
-        per_path = draw_path_params(proj, key, n, take)
-        paths = _evaluate_jit(model, key, inputs,
+    for c in sampling.chunks(seed, draws):
+        inputs = sampling.inputs_jit(model.base, c.key, args["base"], n)
+        per_path = draw_path_params(proj, c.key, n, c.take)
+        paths = _evaluate_jit(model, c.key, inputs,
                               {k: jnp.asarray(v) for k, v in per_path.items()}, args, n)
-        host = {k: np.asarray(inputs[k])[:take] for k in model.static_inputs}
-        host.update({k: v[:take] for k, v in per_path.items()})
-        host.update({k: np.asarray(v)[:take] for k, v in paths.items()})
-        yield model, i * n, host
+        host = {k: np.asarray(inputs[k])[:c.take] for k in model.static_inputs}
+        host.update({k: v[:c.take] for k, v in per_path.items()})
+        host.update({k: np.asarray(v)[:c.take] for k, v in paths.items()})
+        yield model, c.offset, host
 
 
 def sample_paths(scenario: Scenario, draws: int, seed: int,
@@ -380,55 +372,35 @@ def point_path(scenario: Scenario) -> dict[str, list[float]]:
             for k in model.yearly}
 
 
-def summarize(ds: xr.Dataset, names: list[str] | None = None) -> dict:
-    """Per-year summaries (mean, sd, quantiles with MCSE) and P(profit > 0) per year."""
-    years = [int(y) for y in ds["year"].values]
+def summarize(ds: xr.Dataset, names: list[str] | None = None) -> xr.Dataset:
+    """Per-year summaries: the result contract with dims (year, stat), P(profit > 0) per year.
+
+    Variables: the yearly ones (projected inputs and outputs), key outputs first.
+    """
     yearly = [k for k in ds.data_vars if "year" in ds[k].dims]
     names = names or results.ordered_names([k for k in KEY_OUTPUTS if k in yearly]
                                            + [k for k in yearly if k not in KEY_OUTPUTS])
-    out: dict = {"years": years, "draws": int(ds.sizes["draw"]), "summary": {}}
-    for k in names:
-        v = ds[k].values.reshape(-1, len(years))
-        out["summary"][k] = [results.summarize_array(v[:, i]) for i in range(len(years))]
-    if "profit" in ds:
-        pr = ds["profit"].values.reshape(-1, len(years))
-        ps = [results.probability(pr[:, i] > 0) for i in range(len(years))]
-        out["p_profitable"] = [p for p, _ in ps]
-        out["p_profitable_mcse"] = [se for _, se in ps]
+    out = results.summarize(ds, names=names)
+    out.attrs["draws"] = int(ds.sizes["draw"])
     return out
 
 
-def summary_table(summary: Mapping):
+def summary_table(summary: xr.Dataset):
     """Tidy per-year table: variable, year, statistic, value, mcse, units."""
-    import pandas as pd
-
-    rows = []
-    for var, per_year in summary["summary"].items():
-        for year, st in zip(summary["years"], per_year, strict=True):
-            for stat in results.STAT_NAMES:
-                mc = st.get(f"mcse_{stat}", st["mcse_mean"] if stat == "mean" else math.nan)
-                rows.append({"variable": var, "year": year, "statistic": stat,
-                             "value": st[stat], "mcse": mc, "units": unit_of(var)})
-    for i, year in enumerate(summary["years"]):
-        if "p_profitable" in summary:
-            rows.append({"variable": "profit", "year": year, "statistic": "p_gt_0",
-                         "value": summary["p_profitable"][i],
-                         "mcse": summary["p_profitable_mcse"][i], "units": "1"})
-    return pd.DataFrame(rows, columns=["variable", "year", "statistic", "value", "mcse",
-                                       "units"])
+    return results.summary_table(summary, variables_first=True)
 
 
-def json_summary(summary: Mapping) -> dict:
-    """The public JSON form: per variable, per year: mean, sd, q05..q95, mcse_mean."""
-    keep = (*results.STAT_NAMES, "mcse_mean")
-    out = {"years": summary["years"], "summary": {
-        var: {str(y): {k: st[k] for k in keep} for y, st in zip(summary["years"], per, strict=True)}
-        for var, per in summary["summary"].items()}}
+def json_summary(summary: xr.Dataset) -> dict:
+    """Per variable, per year: mean, sd, q05..q95, es05, es95 and their main MCSEs."""
+    years = [int(y) for y in summary["year"].values]
+    out: dict = {"years": years, "summary": {
+        var: {str(y): results.stat_dict(summary, var, mcse="mean", year=y) for y in years}
+        for var in results.summarized(summary)}}
     if "p_profitable" in summary:
-        out["p_profitable"] = dict(zip(map(str, summary["years"]), summary["p_profitable"],
-                                       strict=True))
-        out["p_profitable_mcse"] = dict(zip(map(str, summary["years"]),
-                                            summary["p_profitable_mcse"], strict=True))
+        out["p_profitable"] = dict(zip(map(str, years),
+                                       map(float, summary["p_profitable"].values), strict=True))
+        out["p_profitable_mcse"] = dict(zip(map(str, years), map(
+            float, summary["p_profitable_mcse"].values), strict=True))
     return out
 
 
@@ -458,55 +430,43 @@ def fan(ds: xr.Dataset, name: str, n_paths: int = 8, point: list[float] | None =
 class ProjectionResult:
     """What a finished projection run produced."""
 
-    run_dir: Path
-    summary: dict
+    run_dir: Path | None  # None until the run folder is written
+    summary: xr.Dataset  # the result contract, dims (year, stat)
     point: dict
     dataset: xr.Dataset
     seconds: float
 
 
-def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,
-        out: str | Path | None = None, runs_dir: Path = io.RUNS_DIR,
-        progress: Callable[[int], None] | None = None) -> ProjectionResult:
-    """Sample the projection and write a run folder with per-year summaries and fan charts.
+def run_record(scenario: Scenario, res: ProjectionResult, figures) -> runs.Run:
+    """What a projection's run folder holds (:func:`probmodel.runs.write` writes it)."""
+    ds, seed, draws = res.dataset, res.dataset.attrs["seed"], res.dataset.attrs["draws"]
+    return runs.Run(
+        "project", scenario.name, f"project{seed}{draws}", [scenario],
+        summary=res.summary, summary_by_variable=True,
+        summary_json={"scenario": scenario.name, "draws": draws, "seed": seed,
+                      **json_summary(res.summary)},
+        netcdf={"draws.nc": xr.DataTree.from_dict({"prior": ds})},
+        json={"point_path.json": {"years": list(ds["year"].values), **res.point}},
+        figures=figures,
+        manifest=dict(method="forward Monte Carlo over years (iid coherent paths)",
+                      seed=seed, draws=draws, years=list(map(int, ds["year"].values)),
+                      chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
+                      seconds=round(res.seconds, 3)))
 
-    The folder holds draws.nc (ArviZ ``prior`` group, dims chain, draw, year),
-    summary.csv (tidy, one row per variable, year and statistic), summary.json,
-    point_path.json, manifest.json, the scenario files and figures/ (a fan chart per
-    key output and P(profit > 0) per year).
-    """
-    from probmodel.plots import projection as plots
 
+def project(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,
+            progress: Callable[[int], None] | None = None) -> ProjectionResult:
+    """Sample the projection: paths, per-year summaries and the point path (no files)."""
     sampling.check_draws_seed(draws, seed)
-    io.check_out_dir(out)
     load_projection(scenario)
     t0 = time.perf_counter()
     ds = simulate(scenario, draws, seed, progress)
     summary = summarize(ds)
     pt = point_path(scenario)
-    seconds = time.perf_counter() - t0
-    name = io.run_id(scenario.name, f"project{seed}{draws}")
-    with io.run_folder(name, out, runs_dir) as rf:
-        rf.copy_scenario(scenario)
-        rf.write_netcdf("draws.nc", xr.DataTree.from_dict({"prior": ds}))
-        rf.write_csv("summary.csv", summary_table(summary))
-        rf.write_json("summary.json", {"scenario": scenario.name, "draws": draws,
-                                       "seed": seed, **json_summary(summary)})
-        rf.write_json("point_path.json", {"years": list(ds["year"].values), **pt})
-        fans = [fan(ds, k, point=pt.get(k), title=scenario.title)
-                for k in FAN_OUTPUTS if k in ds]
-        for f in fans:
-            rf.save_figure(f"fan_{f.name}", plots.plot_fan(f))
-        if fans:
-            rf.save_figure("fans", plots.plot_fans(
-                fans, summary.get("p_profitable"), summary.get("p_profitable_mcse")))
-        if "p_profitable" in summary:
-            rf.save_figure("p_profitable", plots.plot_probability_by_year(
-                summary["years"], summary["p_profitable"], summary["p_profitable_mcse"],
-                title=scenario.title))
-        rf.write_json("manifest.json", io.base_manifest(
-            "project", scenario, method="forward Monte Carlo over years (iid coherent paths)",
-            seed=seed, draws=draws, years=list(map(int, ds["year"].values)),
-            chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
-            seconds=round(seconds, 3), files=[*rf.files, "manifest.json"]))
-    return ProjectionResult(rf.final, summary, pt, ds, seconds)
+    return ProjectionResult(None, summary, pt, ds, time.perf_counter() - t0)
+
+
+def fans(scenario: Scenario, res: ProjectionResult) -> list[Fan]:
+    """The fan charts' data of the key outputs."""
+    return [fan(res.dataset, k, point=res.point.get(k), title=scenario.title)
+            for k in FAN_OUTPUTS if k in res.dataset]

@@ -33,7 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from probmodel import distributions as dists
-from probmodel import io, results, sampling
+from probmodel import results, runs, sampling
 from probmodel.errors import RunError, UsageError
 from probmodel.model import evaluate, output_names, unit_of
 from probmodel.spec import Scenario
@@ -463,12 +463,14 @@ def drivers(arrays: Mapping[str, np.ndarray], scenario: Scenario,
 class SensitivityResult:
     """Everything a sensitivity run computed, and where it was written."""
 
-    run_dir: Path
+    run_dir: Path | None  # None until the run folder is written
     output: str
     tornado: Tornado
     sobol: Sobol
     drivers: Drivers
     seconds: float
+    summary: xr.Dataset | None = None  # the output's result-contract summary
+    dataset: xr.Dataset | None = None  # the Monte Carlo draws behind the drivers
 
 
 def summary_table(t: Tornado, s: Sobol, d: Drivers) -> pd.DataFrame:
@@ -525,63 +527,59 @@ def json_summary(t: Tornado, s: Sobol, d: Drivers) -> dict:
 
 def analyse(scenario: Scenario, output: str | None = None, draws: int = DEFAULT_DRAWS,
             seed: int = 0, sobol_n: int = DEFAULT_SOBOL_N,
-            progress: Callable[[int], None] | None = None,
-            ) -> tuple[Tornado, Sobol, Drivers, xr.Dataset]:
-    """The three analyses of one scenario, and the Monte Carlo draws behind the drivers."""
+            progress: Callable[[int], None] | None = None) -> SensitivityResult:
+    """The three analyses of one scenario, and the Monte Carlo draws behind the drivers.
+
+    With ``[[correlations]]`` the drivers use the correlated draws; the Sobol indices
+    assume independent inputs, which a note says.
+    """
+    t0 = time.perf_counter()
     output = choose_output(scenario, output)
     sampling.check_draws_seed(draws, seed)
     _uncertain(scenario)
     t = tornado(scenario, output)
     s = sobol(scenario, output, sobol_n, seed)
+    if sampling.correlation_target(scenario)[0]:
+        s.notes.append("the scenario's [[correlations]] are ignored by the Sobol indices "
+                       "(they assume independent inputs); the drivers of loss use the "
+                       "correlated draws")
     arrays = sampling.sample_arrays(scenario, draws, seed, progress)
     d = drivers(arrays, scenario, output)
     ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
-    return t, s, d, ds
+    summary = results.summarize(ds, names=[output])
+    return SensitivityResult(None, output, t, s, d, time.perf_counter() - t0, summary, ds)
 
 
-def run(scenario: Scenario, output: str | None = None, draws: int = DEFAULT_DRAWS,
-        seed: int = 0, sobol_n: int = DEFAULT_SOBOL_N, out: str | Path | None = None,
-        runs_dir: Path = io.RUNS_DIR,
-        progress: Callable[[int], None] | None = None) -> SensitivityResult:
-    """Tornado, Sobol indices and drivers of loss, written to a new run folder.
+def run_record(scenario: Scenario, res: SensitivityResult, figures,
+               sobol_n: int = DEFAULT_SOBOL_N) -> runs.Run:
+    """What a sensitivity run folder holds (:func:`probmodel.runs.write` writes it).
 
-    The folder holds tornado.csv, sobol.csv, drivers.csv, summary.csv (tidy),
-    summary.json, sensitivity.nc (the three analyses as xarray groups), draws.nc (the
-    Monte Carlo draws behind the drivers), manifest.json, the scenario files and
+    tornado.csv, sobol.csv, drivers.csv, summary.csv (tidy), summary.json,
+    sensitivity.nc (the three analyses as xarray groups, and the output's summary),
+    draws.nc (the Monte Carlo draws behind the drivers), the scenario files and
     figures/ (tornado, sobol, drivers).
     """
-    from probmodel.plots import sensitivity as plots
-
-    io.check_out_dir(out)
-    t0 = time.perf_counter()
-    t, s, d, ds = analyse(scenario, output, draws, seed, sobol_n, progress)
-    seconds = time.perf_counter() - t0
-    name = io.run_id(scenario.name, f"sensitivity{seed}{draws}{t.output}")
+    t, s, d, ds = res.tornado, res.sobol, res.drivers, res.dataset
+    seed, draws = ds.attrs["seed"], ds.attrs["draws"]
     tree = xr.DataTree.from_dict({
         "tornado": xr.Dataset.from_dataframe(t.table().set_index("input")),
         "sobol": s.to_dataset(),
         "drivers": xr.Dataset.from_dataframe(d.table().set_index("input")),
+        "summary": res.summary,
     })
     tree.attrs.update({"output": t.output, "event": d.event, "p_event": d.p_event,
                        "p_event_mcse": d.p_event_mcse})
-    with io.run_folder(name, out, runs_dir) as rf:
-        rf.copy_scenario(scenario)
-        rf.write_csv("tornado.csv", t.table())
-        rf.write_csv("sobol.csv", s.table())
-        rf.write_csv("drivers.csv", d.table())
-        rf.write_csv("summary.csv", summary_table(t, s, d))
-        rf.write_json("summary.json", {"scenario": scenario.name, "draws": draws, "seed": seed,
-                                       **json_summary(t, s, d)})
-        rf.write_netcdf("sensitivity.nc", tree)
-        rf.write_netcdf("draws.nc", xr.DataTree.from_dict({"prior": ds}))
-        rf.save_figure("tornado", plots.plot_tornado(t))
-        rf.save_figure("sobol", plots.plot_sobol(s))
-        rf.save_figure("drivers", plots.plot_drivers(d))
-        rf.write_json("manifest.json", io.base_manifest(
-            "sensitivity", scenario, output=t.output, seed=seed, draws=draws,
-            sobol_n_base=sobol_n, sobol_evals=s.n_evals,
+    return runs.Run(
+        "sensitivity", scenario.name, f"sensitivity{seed}{draws}{t.output}", [scenario],
+        tables={"tornado.csv": t.table(), "sobol.csv": s.table(), "drivers.csv": d.table(),
+                "summary.csv": summary_table(t, s, d)},
+        summary_json={"scenario": scenario.name, "draws": draws, "seed": seed,
+                      **json_summary(t, s, d)},
+        netcdf={"sensitivity.nc": tree, "draws.nc": xr.DataTree.from_dict({"prior": ds})},
+        figures=figures,
+        manifest=dict(
+            output=t.output, seed=seed, draws=draws, sobol_n_base=sobol_n,
+            sobol_evals=s.n_evals,
             method="tornado (float64, one at a time); Sobol S1/ST (SALib Saltelli design, "
                    "inverse CDF, jitted JAX batch, bootstrap CI); drivers (forward Monte "
-                   "Carlo, iid)", seconds=round(seconds, 3),
-            files=[*rf.files, "manifest.json"]))
-    return SensitivityResult(rf.final, t.output, t, s, d, seconds)
+                   "Carlo, iid)", seconds=round(res.seconds, 3)))

@@ -23,8 +23,7 @@ crosses 50% estimates its median.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -34,13 +33,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from probmodel import sampling
+from probmodel import results, runs, sampling
+from probmodel.analysis.grid import (  # noqa: F401
+    MAX_CELLS,
+    Grid,
+    available_names,
+    check_grid,
+    check_output,
+    default_output,
+    make_grid,
+    parse_grid,
+    parse_grid_item,
+)
 from probmodel.errors import UsageError
-from probmodel.model import INPUTS, NODES, evaluate, plan, unit_of
-from probmodel.spec import Scenario, _suggest
+from probmodel.model import evaluate, unit_of
+from probmodel.spec import Scenario
 
-#: Most cells a sweep may have (a 100 x 100 grid).
-MAX_CELLS = 10_000
 #: Cells evaluated by one call of the compiled function (bounds device memory:
 #: CELL_BLOCK x CHUNK x kept variables x 4 bytes, about 100 MB).
 CELL_BLOCK = 64
@@ -48,191 +56,7 @@ CELL_BLOCK = 64
 MAX_KEPT_BYTES = 3 * 2**30
 #: Draws per cell written to the run folder's netCDF by default.
 KEEP_DRAWS = 10_000
-STATS = ("mean", "q05", "q25", "q50", "q75", "q95")
-_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
-_Z = 1.959963984540054
 BREAK_EVEN = "break_even_pay_rate"
-
-
-# --------------------------------------------------------------------------- grids
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Swept parameters and their values; cells are all combinations (C order)."""
-
-    names: tuple[str, ...]
-    values: tuple[np.ndarray, ...]
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Number of values per swept parameter."""
-        return tuple(len(v) for v in self.values)
-
-    @property
-    def n_cells(self) -> int:
-        """Number of cells (product of the axis lengths)."""
-        return math.prod(self.shape)
-
-    def cells(self) -> dict[str, np.ndarray]:
-        """Each swept parameter's value in every cell, as flat float64 arrays."""
-        mesh = np.meshgrid(*self.values, indexing="ij")
-        return {n: m.ravel() for n, m in zip(self.names, mesh, strict=True)}
-
-    def coords(self) -> dict[str, np.ndarray]:
-        """Coordinates for xarray: one per swept parameter."""
-        return dict(zip(self.names, self.values, strict=True))
-
-
-_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-
-
-def _number(text: str, name: str) -> float:
-    t = text.strip()
-    if not t:
-        raise UsageError(f"--grid: {name}: empty value in the list")
-    if not re.fullmatch(_NUM, t):
-        raise UsageError(f"--grid: {name}: '{t}' is not a number")
-    v = float(t)
-    if not math.isfinite(v):
-        raise UsageError(f"--grid: {name}: '{t}' is not a finite number")
-    return v
-
-
-def parse_grid_item(item: str) -> tuple[str, np.ndarray]:
-    """Parse ``NAME=V1,V2,...`` or ``NAME=START:STOP:STEP`` (STOP included).
-
-    Raises
-    ------
-    UsageError
-        For a malformed item, an empty or non-numeric list, a non-positive step, a
-        STOP below START, duplicate values, or more than :data:`MAX_CELLS` values.
-    """
-    name, sep, raw = item.partition("=")
-    name = name.strip()
-    if not sep or not name:
-        raise UsageError(f"--grid: '{item}' is not of the form NAME=V1,V2,... or "
-                         f"NAME=START:STOP:STEP")
-    raw = raw.strip()
-    if not raw:
-        raise UsageError(f"--grid: {name}: no values given")
-    if ":" in raw:
-        parts = raw.split(":")
-        if len(parts) != 3:
-            raise UsageError(f"--grid: {name}: '{raw}' must be START:STOP:STEP")
-        start, stop, step = (_number(p, name) for p in parts)
-        if step <= 0:
-            raise UsageError(f"--grid: {name}: step ({step:g}) must be positive")
-        if stop < start:
-            raise UsageError(f"--grid: {name}: stop ({stop:g}) is below start ({start:g})")
-        span = (stop - start) / step
-        if span + 1 > MAX_CELLS:
-            raise UsageError(f"--grid: {name}: {start:g}:{stop:g}:{step:g} gives "
-                             f"{math.floor(span) + 1:,} values (at most {MAX_CELLS:,} cells)")
-        n = math.floor(span + 1e-9) + 1  # STOP is included when it lies on the grid
-        # Round away binary noise (0.1 * 3 = 0.30000000000000004) to 12 significant digits.
-        values = np.array([float(f"{start + i * step:.12g}") for i in range(n)])
-    else:
-        values = np.array([_number(p, name) for p in raw.split(",")])
-    if len(values) > MAX_CELLS:
-        raise UsageError(f"--grid: {name}: {len(values):,} values (at most {MAX_CELLS:,})")
-    if len(np.unique(values)) != len(values):
-        raise UsageError(f"--grid: {name}: repeated values in '{raw}'")
-    return name, values
-
-
-def parse_grid(items: Sequence[str]) -> Grid:
-    """Parse every ``--grid`` option into a :class:`Grid` (syntax and size only)."""
-    if not items:
-        raise UsageError("--grid: give at least one NAME=V1,V2,... or NAME=START:STOP:STEP")
-    names, values = [], []
-    for item in items:
-        name, v = parse_grid_item(item)
-        if name in names:
-            raise UsageError(f"--grid: {name} is given twice")
-        names.append(name)
-        values.append(v)
-    grid = Grid(tuple(names), tuple(values))
-    if grid.n_cells > MAX_CELLS:
-        shape = " x ".join(str(s) for s in grid.shape)
-        raise UsageError(f"--grid: {shape} = {grid.n_cells:,} cells (at most {MAX_CELLS:,})")
-    return grid
-
-
-def make_grid(values: Mapping[str, Sequence[float]]) -> Grid:
-    """A :class:`Grid` from a mapping name -> values (the Python API's form)."""
-    items = [f"{k}={','.join(repr(float(v)) for v in vs)}" for k, vs in values.items()]
-    return parse_grid(items)
-
-
-def _ancestors(available: set[str], target: str) -> set[str]:
-    """Every name ``target`` depends on, through the equations ``available`` selects."""
-    chosen = {n.name: n for n in plan(available)}
-    seen: set[str] = set()
-    todo = [target]
-    while todo:
-        name = todo.pop()
-        node = chosen.get(name)
-        if node is None:
-            continue
-        for i in node.inputs:
-            if i not in seen and (i in available or i in chosen):
-                seen.add(i)
-                todo.append(i)
-    return seen
-
-
-def available_names(scenario: Scenario) -> list[str]:
-    """Inputs and outputs a scenario defines or computes."""
-    avail = set(scenario.parameters) | ({"prices"} if scenario.prices is not None else set())
-    return [*scenario.parameters, *(n.name for n in plan(avail))]
-
-
-def default_output(scenario: Scenario) -> str:
-    """``margin`` when the scenario computes it, else ``chips_required``, else refuse."""
-    names = available_names(scenario)
-    for cand in ("margin", "chips_required"):
-        if cand in names:
-            return cand
-    raise UsageError(f"{scenario.name}: computes neither margin nor chips_required; "
-                     f"choose --output among {', '.join(names)}")
-
-
-def check_output(scenario: Scenario, output: str) -> None:
-    """Refuse an ``--output`` the scenario does not compute."""
-    names = available_names(scenario)
-    if output not in names:
-        outs = [n.name for n in NODES]
-        # Suggest only names this scenario has (never the very name it lacks).
-        hint = _suggest(output, [n for n in names if n != output])
-        raise UsageError(f"--output: '{output}' is not computed by scenario {scenario.name}"
-                         f"{hint} (it computes: {', '.join(n for n in names if n in outs)})")
-
-
-def check_grid(scenario: Scenario, grid: Grid, output: str) -> None:
-    """Refuse bad swept names and values.
-
-    Unknown names, values outside the parameter's domain, names that do not enter
-    ``output`` (or profit) in this scenario, and names also fixed by ``--set``.
-    """
-    check_output(scenario, output)
-    avail = set(scenario.parameters) | set(grid.names)
-    if scenario.prices is not None:
-        avail.add("prices")
-    deps = _ancestors(avail, output) | _ancestors(avail, "profit") | {output}
-    for name, values in zip(grid.names, grid.values, strict=True):
-        if name not in INPUTS:
-            raise UsageError(f"--grid: unknown parameter '{name}'{_suggest(name, INPUTS)}")
-        q = INPUTS[name]
-        bad = [v for v in values if not q.contains(float(v))]
-        if bad:
-            raise UsageError(f"--grid: {name}={bad[0]:g} is outside its domain "
-                             f"{q.domain_text()}")
-        if name not in deps:
-            raise UsageError(f"--grid: {name} does not enter {output} in scenario "
-                             f"{scenario.name}")
-        if name in scenario.overrides:
-            raise UsageError(f"--grid: {name} is also fixed by --set; give it once")
 
 
 def _fixed_scenario(scenario: Scenario, grid: Grid) -> Scenario:
@@ -366,9 +190,9 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
         raise UsageError(f"--draws: {draws:,} draws x {grid.n_cells:,} cells x {len(kept)} "
                          f"variables need {need / 2**30:.1f} GiB for exact quantiles (at most "
                          f"{MAX_KEPT_BYTES / 2**30:.0f}); use fewer draws or cells")
-    # Inputs are drawn by the scenario's own compiled chunk function (shared with
-    # `probmodel run`, so its compilation is cached across commands); the cells are then
-    # evaluated by a model in which the swept names are fixed.
+    # Inputs come from the engine's chunks of the scenario itself (the compiled chunk
+    # function is shared with `probmodel run`); the cells are then evaluated by a model
+    # in which the swept names are fixed.
     base = sampling.ForwardModel.from_scenario(scenario)
     base_args = base.args(scenario)
     sc = _fixed_scenario(scenario, grid)
@@ -385,11 +209,8 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
     held = {k: np.empty((n_cells, draws), np.float32) for k in kept}
     profitable = np.zeros(n_cells, np.int64)
     has_profit = "profit" in available_names(sc)
-    last = math.ceil(draws / sampling.CHUNK)
-    for i, key in enumerate(sampling.chunk_keys(seed, 0, last)):
-        offset = i * sampling.CHUNK
-        take = min(sampling.CHUNK, draws - offset)
-        drawn = sampling._chunk_jit(base, key, base_args, sampling.CHUNK)
+    for c, drawn in sampling.iter_chunks(base, base_args, draws, seed, host=False):
+        offset, take = c.offset, c.take
         inputs = {k: drawn[k] for k, _ in model.uncertain}
         for b in range(n_blocks):
             sl = slice(b * block, (b + 1) * block)
@@ -403,7 +224,7 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
                 profitable[lo:hi] += np.asarray(res["<profitable>"])[:m]
         if progress is not None:
             progress(offset + take)
-    summary = _summarize(held, profitable if has_profit else None, draws, grid, sc)
+    summary = summarize(held, profitable if has_profit else None, draws, grid, sc)
     keep = min(keep, draws)
     kept_ds = _kept_dataset(held, keep, grid, sc, seed, draws)
     res = SweepResult(scenario, grid, output, draws, seed, summary, kept_ds)
@@ -413,46 +234,16 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
     return res
 
 
-def _quantiles_rows(x: np.ndarray, probs: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise sample quantiles of (cells, N) draws and their iid MCSEs.
-
-    Same estimator as :func:`probmodel.results.quantiles_with_mcse`: the MCSE of the
-    q-quantile is the width of the order-statistic window q +- 1.96 sqrt(q(1-q)/N)
-    divided by 2 x 1.96.
-    """
-    n = x.shape[1]
-    p = np.asarray(probs, np.float64)
-    s = np.sqrt(p * (1 - p) / n)
-    allp = np.concatenate([p, np.clip(p - _Z * s, 0, 1), np.clip(p + _Z * s, 0, 1)])
-    q = np.quantile(x, allp, axis=1)  # (3k, cells)
-    k = len(p)
-    return q[:k].T, ((q[2 * k:] - q[k:2 * k]) / (2 * _Z)).T
-
-
-def _summarize(held: Mapping[str, np.ndarray], profitable: np.ndarray | None, draws: int,
-               grid: Grid, sc: Scenario) -> xr.Dataset:
-    dims = (*grid.names, "stat")
-    data = {}
-    for k, x in held.items():
-        q, qse = _quantiles_rows(x, _PROBS)
-        mean = x.mean(axis=1, dtype=np.float64)
-        sd = x.std(axis=1, dtype=np.float64, ddof=1) if draws > 1 else np.zeros(len(x))
-        val = np.column_stack([mean, q]).reshape(*grid.shape, len(STATS))
-        se = np.column_stack([sd / math.sqrt(draws), qse]).reshape(*grid.shape, len(STATS))
-        attrs = {"units": unit_of(k)}
-        data[k] = (dims, val, attrs)
-        data[f"{k}_mcse"] = (dims, se, attrs)
+def summarize(held: Mapping[str, np.ndarray], profitable: np.ndarray | None, draws: int,
+              grid: Grid, sc: Scenario) -> xr.Dataset:
+    """The result contract over the swept dims from (cells, draws) arrays."""
+    values = {k: results.stats_kernel(x.reshape(*grid.shape, draws)) for k, x in held.items()}
+    p = None
     if profitable is not None:
-        p = profitable / draws
-        data["p_profitable"] = (grid.names, p.reshape(grid.shape),
-                                {"units": "1", "long_name": "P(profit > 0)"})
-        data["p_profitable_mcse"] = (grid.names, np.sqrt(p * (1 - p) / draws)
-                                     .reshape(grid.shape), {"units": "1"})
-    ds = xr.Dataset(data, coords={**_coords(grid), "stat": list(STATS)})
-    ds.attrs.update({"scenario": sc.name, "title": sc.title, "draws": draws,
-                     "mcse": "iid Monte Carlo standard errors; quantile MCSE from the "
-                             "order-statistic window"})
-    return ds
+        pp = (profitable / draws).reshape(grid.shape)
+        p = (pp, np.sqrt(pp * (1 - pp) / draws))
+    return results.build(values, grid.names, _coords(grid), p,
+                         {"scenario": sc.name, "title": sc.title, "draws": draws})
 
 
 def _kept_dataset(held: Mapping[str, np.ndarray], keep: int, grid: Grid, sc: Scenario,
@@ -526,13 +317,13 @@ def break_even_summary(summary: xr.Dataset, grid: Grid) -> dict:
         be, se = be.isel(pay_rate=0, drop=True), se.isel(pay_rate=0, drop=True)
     others = [d for d in be.dims if d != "stat"]
     rows = []
-    flat_b = be.transpose(*others, "stat").values.reshape(-1, len(STATS))
-    flat_s = se.transpose(*others, "stat").values.reshape(-1, len(STATS))
+    flat_b = be.transpose(*others, "stat").values.reshape(-1, len(results.STATS))
+    flat_s = se.transpose(*others, "stat").values.reshape(-1, len(results.STATS))
     combos = (np.stack(np.meshgrid(*(be[o].values for o in others), indexing="ij"), -1)
               .reshape(-1, len(others)) if others else np.zeros((1, 0)))
     for b, s, c in zip(flat_b, flat_s, combos, strict=True):
         row = {"at": {o: float(v) for o, v in zip(others, c, strict=True)}}
-        for st, v, e in zip(STATS, b, s, strict=True):
+        for st, v, e in zip(results.STATS, b, s, strict=True):
             row[st] = float(v)
             row[f"mcse_{st}"] = float(e)
         rows.append(row)
@@ -543,29 +334,22 @@ def break_even_summary(summary: xr.Dataset, grid: Grid) -> dict:
 # --------------------------------------------------------------------------- tables
 
 
-def summary_table(res: SweepResult) -> pd.DataFrame:
-    """Tidy per-cell summary: swept values, variable, statistic, value, mcse, units."""
-    s = res.summary
-    rows = []
-    cells = res.grid.cells()
-    names = res.grid.names
-    for idx in range(res.grid.n_cells):
-        pos = np.unravel_index(idx, res.grid.shape)
-        base = {n: cells[n][idx] for n in names}
-        sel = dict(zip(names, pos, strict=True))
-        for var in (k for k in s.data_vars if s[k].dims[-1:] == ("stat",)
-                    and not k.endswith("_mcse")):
-            v = s[var].isel(sel).values
-            e = s[f"{var}_mcse"].isel(sel).values
-            for st, vv, ee in zip(STATS, v, e, strict=True):
-                rows.append({**base, "variable": var, "statistic": st, "value": float(vv),
-                             "mcse": float(ee), "units": s[var].attrs.get("units", "")})
-        if "p_profitable" in s:
-            rows.append({**base, "variable": "profit", "statistic": "p_gt_0",
-                         "value": float(s["p_profitable"].isel(sel)),
-                         "mcse": float(s["p_profitable_mcse"].isel(sel)), "units": "1"})
-    return pd.DataFrame(rows, columns=[*names, "variable", "statistic", "value", "mcse",
-                                       "units"])
+def run_record(res: SweepResult, figures) -> runs.Run:
+    """What a sweep's run folder holds (:func:`probmodel.runs.write` writes it)."""
+    grid = res.grid
+    return runs.Run(
+        "sweep", f"{res.scenario.name}_sweep", f"{res.seed}{res.draws}{grid}", [res.scenario],
+        summary=res.summary, summary_json=json_summary(res),
+        netcdf={"sweep.nc": xr.DataTree.from_dict({"/draws": res.kept,
+                                                   "/summary": res.summary})},
+        figures=figures,
+        manifest=dict(method="forward Monte Carlo (iid), common random numbers in every cell",
+                      seed=res.seed, draws=res.draws, draws_kept=int(res.kept.sizes["draw"]),
+                      output=res.output,
+                      grid={n: [float(v) for v in vs]
+                            for n, vs in zip(grid.names, grid.values, strict=True)},
+                      cells=grid.n_cells, chunk_size=sampling.CHUNK,
+                      seconds=round(res.seconds, 3)))
 
 
 def json_summary(res: SweepResult) -> dict:
@@ -575,16 +359,12 @@ def json_summary(res: SweepResult) -> dict:
     flat = res.grid.cells()
     for idx in range(res.grid.n_cells):
         pos = np.unravel_index(idx, res.grid.shape)
-        sel = dict(zip(res.grid.names, pos, strict=True))
+        sel = {n: s[n].values[i] for n, i in zip(res.grid.names, pos, strict=True)}
         cell: dict = {n: float(flat[n][idx]) for n in res.grid.names}
-        for var in (k for k in s.data_vars if s[k].dims[-1:] == ("stat",)
-                    and not k.endswith("_mcse")):
-            v, e = s[var].isel(sel).values, s[f"{var}_mcse"].isel(sel).values
-            cell[var] = {**{st: float(x) for st, x in zip(STATS, v, strict=True)},
-                         **{f"mcse_{st}": float(x) for st, x in zip(STATS, e, strict=True)}}
+        for var in results.summarized(s):
+            cell[var] = results.stat_dict(s, var, **sel)
         if "p_profitable" in s:
-            cell["p_profitable"] = float(s["p_profitable"].isel(sel))
-            cell["p_profitable_mcse"] = float(s["p_profitable_mcse"].isel(sel))
+            cell["p_profitable"], cell["p_profitable_mcse"] = results.p_profitable(s, **sel)
         cells.append(cell)
     return {
         "scenario": res.scenario.name, "output": res.output, "draws": res.draws,

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SetOpt, _load, app, err, out
+from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SetOpt, app, err, load, out
 
 #: Exit status of a calibration whose diagnostics failed (2 is bad input).
 EXIT_DIAGNOSTICS = 3
@@ -47,19 +47,19 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     if isinstance(chains, int) and 1 < chains <= 64:
         numpyro.set_host_device_count(chains)
 
-    from probmodel import calibration, io
+    from probmodel import calibration, calibration_output, runs
 
-    sc = _load(scenario, set_)
+    sc = load(scenario, set_)
     calibration.check_settings(chains, warmup, samples, seed)
     calibration.resolve_chain_method(chain_method, chains)
-    io.check_out_dir(out_dir)
+    runs.check_out_dir(out_dir)
     calibration.build(sc)  # located errors before any sampling
     t0 = time.perf_counter()
     cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples, seed=seed,
                                 chain_method=chain_method)
-    run_dir = calibration.write_run(cal, out_dir)
+    run_dir = runs.write(calibration_output.run_record(cal), out_dir)
     wall = time.perf_counter() - t0
-    summ = calibration.summary(cal)
+    summ = calibration_output.summary(cal)
     if json_:
         out.print_json(json.dumps({**summ, "run_dir": str(run_dir)}, default=float))
     else:
@@ -75,9 +75,9 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
 
 
 def _print(cal, summ, run_dir: Path, wall: float) -> None:
-    from probmodel import calibration, fmt
+    from probmodel import calibration_output, fmt
 
-    pp = calibration.prior_posterior_table(cal)
+    pp = calibration_output.prior_posterior_table(cal)
     t = Table(title=f"{cal.scenario.title}: prior -> posterior (median [90% interval])",
               title_justify="left")
     for col in ("quantity", "prior", "posterior", "shrinkage", "unit"):

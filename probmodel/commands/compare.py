@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import DrawsOpt, JsonOpt, OutOpt, SeedOpt, _progress, app, out
+from probmodel.cli import DrawsOpt, JsonOpt, OutOpt, SeedOpt, app, out, progress_bar
 
 FilesArg = Annotated[list[Path], typer.Argument(
     help="Two or more scenario files (TOML).", show_default=False)]
@@ -28,39 +28,16 @@ def run_compare(scenarios, output: str = "margin", draws: int = 200_000, seed: i
     -------
     (CompareResult, Path)
     """
-    import xarray as xr
-
-    from probmodel import io, sampling
+    from probmodel import runs
     from probmodel.analysis import compare as cmp
     from probmodel.plots import compare as plots
 
     res = cmp.compare(scenarios, output, draws, seed,
                       cmp.KEEP_DRAWS if keep is None else keep, progress)
-    figs = {"forest": plots.plot_forest(res.summary, output),
-            "ecdf": plots.plot_ecdf(res.ecdf, output),
-            "p_greater": plots.plot_p_greater(res.summary, output)}
-    name = io.run_id("compare_" + "_vs_".join(res.names)[:80], f"{seed}{draws}")
-    with io.run_folder(name, out_dir, runs_dir or io.RUNS_DIR) as rf:
-        for sc in scenarios:
-            rf.copy_scenario(sc)
-        rf.write_netcdf("draws.nc", xr.DataTree.from_dict(
-            {"/prior": res.kept, "/summary": res.summary, "/ecdf": res.ecdf}))
-        rf.write_csv("summary.csv", cmp.summary_table(res))
-        rf.write_csv("pairs.csv", cmp.pairs_table(res))
-        rf.write_json("summary.json", cmp.json_summary(res))
-        for fig_name, fig in figs.items():
-            rf.save_figure(fig_name, fig)
-        manifest = io.base_manifest(
-            "compare", None, method="forward Monte Carlo (iid), common random numbers: the "
-            "same seed for every scenario, shared parameters keyed by name", seed=seed,
-            draws=draws, draws_kept=int(res.kept.sizes["draw"]), output=output,
-            chunk_size=sampling.CHUNK, seconds=round(res.seconds, 3),
-            scenarios={sc.name: {"title": sc.title, "files": io.scenario_hashes(sc),
-                                 **({"overrides": dict(sc.overrides)} if sc.overrides
-                                    else {})} for sc in scenarios},
-            files=[*rf.files, "manifest.json"])
-        rf.write_json("manifest.json", manifest)
-    return res, rf.final
+    figures = lambda: {"forest": plots.plot_forest(res.summary, output),  # noqa: E731
+                       "ecdf": plots.plot_ecdf(res.ecdf, output),
+                       "p_greater": plots.plot_p_greater(res.summary, output)}
+    return res, runs.write(cmp.run_record(res, figures), out_dir, runs_dir)
 
 
 @app.command()
@@ -68,7 +45,7 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
             seed: SeedOpt = 0, keep: KeepOpt = 100_000, out_dir: OutOpt = None,
             json_: JsonOpt = False) -> None:
     """Compare scenarios on common random numbers: P(profit > 0), P(A > B), differences."""
-    from probmodel import api, io, sampling
+    from probmodel import api, runs, sampling
     from probmodel.analysis import compare as cmp
     from probmodel.errors import UsageError
 
@@ -77,15 +54,14 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
     if keep < 1:
         raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
     cmp.check_scenarios(scenarios, output)
-    io.check_out_dir(out_dir)
+    runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with _progress(draws * len(scenarios), enabled=not json_) as progress:
+    with progress_bar(draws * len(scenarios), enabled=not json_) as progress:
         res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, progress)
     wall = time.perf_counter() - t0
     if json_:
-        from probmodel.io import _clean
-
-        out.print_json(json.dumps({**_clean(cmp.json_summary(res)), "run_dir": str(run_dir)}))
+        out.print_json(json.dumps({**runs.clean(cmp.json_summary(res)),
+                                   "run_dir": str(run_dir)}))
         return
     _print(res)
     out.print(f"run folder: {run_dir}   ({len(scenarios)} scenarios x {draws:,} draws in "

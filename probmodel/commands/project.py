@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SeedOpt, SetOpt, _load, _progress, app, out
+from probmodel.cli import (
+    JsonOpt,
+    OutOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    app,
+    load,
+    out,
+    progress_bar,
+)
 
 DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo paths.")]
 
@@ -18,24 +28,27 @@ DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo paths.
 def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
             set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
     """Project a scenario over the years of its [projection] table; fan charts per year."""
-    from probmodel import fmt, io, sampling
+    from probmodel import fmt, runs, sampling
     from probmodel.analysis import projection as pj
+    from probmodel.plots import projection as plots
 
-    sc = _load(scenario, set_)
+    sc = load(scenario, set_)
     pj.load_projection(sc)
     sampling.check_draws_seed(draws, seed)
-    io.check_out_dir(out_dir)
+    runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with _progress(draws, enabled=not json_) as progress:
-        res = pj.run(sc, draws, seed, out_dir, progress=progress)
+    with progress_bar(draws, enabled=not json_) as progress:
+        res = pj.project(sc, draws, seed, progress=progress)
+    res.run_dir = runs.write(pj.run_record(sc, res, lambda: figures(sc, res, pj, plots)),
+                             out_dir)
     wall = time.perf_counter() - t0
     s = res.summary
     if json_:
-        out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
-                                   "run_dir": str(res.run_dir), **pj.json_summary(s),
-                                   "point_path": res.point}))
+        out.print_json(json.dumps(runs.clean({
+            "scenario": sc.name, "draws": draws, "seed": seed, "run_dir": str(res.run_dir),
+            **pj.json_summary(s), "point_path": res.point})))
         return
-    names = [k for k in pj.FAN_OUTPUTS if k in s["summary"]]
+    names = [k for k in pj.FAN_OUTPUTS if k in s]
     t = Table(title=f"{sc.title}: {draws:,} paths, seed {seed}; median [90% interval]",
               title_justify="left")
     t.add_column("year", justify="right")
@@ -43,14 +56,31 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
         t.add_column(f"{k} ({fmt.scale_for(k)[1]})", justify="right")
     if "p_profitable" in s:
         t.add_column("P(profit > 0) ± MCSE", justify="right")
-    for i, year in enumerate(s["years"]):
+    for year in s["year"].values:
         row = [str(year)]
         for k in names:
-            st = s["summary"][k][i]
-            row.append(f"{fmt.show(k, st['q50'])} [{fmt.show(k, st['q05'])}, "
-                       f"{fmt.show(k, st['q95'])}]")
+            st = s[k].sel(year=year)
+            row.append(f"{fmt.show(k, float(st.sel(stat='q50')))} "
+                       f"[{fmt.show(k, float(st.sel(stat='q05')))}, "
+                       f"{fmt.show(k, float(st.sel(stat='q95')))}]")
         if "p_profitable" in s:
-            row.append(f"{s['p_profitable'][i]:.4f} ± {s['p_profitable_mcse'][i]:.4f}")
+            row.append(f"{float(s['p_profitable'].sel(year=year)):.4f} ± "
+                       f"{float(s['p_profitable_mcse'].sel(year=year)):.4f}")
         t.add_row(*row)
     out.print(t)
     out.print(f"run folder: {res.run_dir}   ({draws:,} paths in {wall:.2f} s)")
+
+
+def figures(sc, res, pj, plots) -> dict:
+    """A fan chart per key output, all fans together, and P(profit > 0) per year."""
+    fans = pj.fans(sc, res)
+    s = res.summary
+    p = s["p_profitable"].values if "p_profitable" in s else None
+    se = s["p_profitable_mcse"].values if "p_profitable" in s else None
+    figs = {f"fan_{f.name}": plots.plot_fan(f) for f in fans}
+    if fans:
+        figs["fans"] = plots.plot_fans(fans, p, se)
+    if p is not None:
+        figs["p_profitable"] = plots.plot_probability_by_year(
+            [int(y) for y in s["year"].values], p, se, title=sc.title)
+    return figs

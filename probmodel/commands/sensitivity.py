@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SeedOpt, SetOpt, _load, _progress, app, out
+from probmodel.cli import (
+    JsonOpt,
+    OutOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    app,
+    load,
+    out,
+    progress_bar,
+)
 
 OutputOpt = Annotated[str | None, typer.Option(
     "--output", help="Quantity to analyse (default: margin, else chips_required).",
@@ -26,17 +36,21 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
                 seed: SeedOpt = 0, sobol_n: SobolOpt = 2**13, set_: SetOpt = None,
                 out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
     """What drives the answer (tornado, Sobol indices) and what drives losses."""
-    from probmodel import fmt, io, sampling
+    from probmodel import fmt, runs, sampling
     from probmodel.analysis import sensitivity as se
+    from probmodel.plots import sensitivity as plots
 
-    sc = _load(scenario, set_)
+    sc = load(scenario, set_)
     se.choose_output(sc, output)
     se.check_sobol_n(sobol_n)
     sampling.check_draws_seed(draws, seed)
-    io.check_out_dir(out_dir)
+    runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with _progress(draws, enabled=not json_) as progress:
-        res = se.run(sc, output, draws, seed, sobol_n, out_dir, progress=progress)
+    with progress_bar(draws, enabled=not json_) as progress:
+        res = se.analyse(sc, output, draws, seed, sobol_n, progress=progress)
+    res.run_dir = runs.write(se.run_record(sc, res, lambda: {
+        "tornado": plots.plot_tornado(res.tornado), "sobol": plots.plot_sobol(res.sobol),
+        "drivers": plots.plot_drivers(res.drivers)}, sobol_n), out_dir)
     wall = time.perf_counter() - t0
     t, s, d = res.tornado, res.sobol, res.drivers
     if json_:

@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SeedOpt, SetOpt, _load, _progress, app, out
+from probmodel.cli import (
+    JsonOpt,
+    OutOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    app,
+    load,
+    out,
+    progress_bar,
+)
 
 GridOpt = Annotated[list[str] | None, typer.Option(
     "--grid", help="A swept parameter: NAME=V1,V2,... or NAME=START:STOP:STEP (STOP "
@@ -38,32 +48,14 @@ def run_sweep(scenario, grid, output: str | None = None, draws: int = 50_000, se
     (SweepResult, Path)
         The result and the run folder written.
     """
-    from probmodel import io, sampling
+    from probmodel import runs
     from probmodel.analysis import sweep as sw
     from probmodel.plots import sweep as plots
 
     res = sw.sweep(scenario, grid, output, draws, seed,
                    sw.KEEP_DRAWS if keep is None else keep, progress)
-    figures = sweep_figures(res, plots)
-    name = io.run_id(f"{scenario.name}_sweep", f"{seed}{draws}{grid}")
-    with io.run_folder(name, out_dir, runs_dir or io.RUNS_DIR) as rf:
-        rf.copy_scenario(scenario)
-        import xarray as xr
-
-        rf.write_netcdf("sweep.nc", xr.DataTree.from_dict(
-            {"/draws": res.kept, "/summary": res.summary}))
-        rf.write_csv("summary.csv", sw.summary_table(res))
-        rf.write_json("summary.json", sw.json_summary(res))
-        for fig_name, fig in figures.items():
-            rf.save_figure(fig_name, fig)
-        rf.write_json("manifest.json", io.base_manifest(
-            "sweep", scenario, method="forward Monte Carlo (iid), common random numbers "
-            "in every cell", seed=seed, draws=draws, draws_kept=int(res.kept.sizes["draw"]),
-            output=res.output, grid={n: [float(v) for v in vs]
-                                     for n, vs in zip(grid.names, grid.values, strict=True)},
-            cells=grid.n_cells, chunk_size=sampling.CHUNK, seconds=round(res.seconds, 3),
-            files=[*rf.files, "manifest.json"]))
-    return res, rf.final
+    return res, runs.write(sw.run_record(res, lambda: sweep_figures(res, plots)), out_dir,
+                           runs_dir)
 
 
 def sweep_figures(res, plots) -> dict:
@@ -97,26 +89,22 @@ def run_point(scenario, grid, output: str, out_dir: Path | None = None,
     -------
     (xarray.Dataset, Path)
     """
-    from probmodel import io
+    from probmodel import runs
     from probmodel.analysis import sweep as sw
     from probmodel.plots import sweep as plots
 
     ds = sw.sweep_point(scenario, grid)
-    fig = plots.plot_point_grid(ds, output) if len(grid.names) <= 2 else None
-    name = io.run_id(f"{scenario.name}_sweep-point", f"{grid}")
-    with io.run_folder(name, out_dir, runs_dir or io.RUNS_DIR) as rf:
-        rf.copy_scenario(scenario)
-        rf.write_netcdf("grid.nc", ds)
-        rf.write_csv("point.csv", sw.point_table(ds, grid))
-        rf.write_json("summary.json", point_json(ds, grid, output, scenario.name))
-        if fig is not None:
-            rf.save_figure(f"point_{output}", fig)
-        rf.write_json("manifest.json", io.base_manifest(
-            "sweep-point", scenario, method="point values (float64)", output=output,
-            grid={n: [float(v) for v in vs] for n, vs in zip(grid.names, grid.values,
-                                                             strict=True)},
-            cells=grid.n_cells, files=[*rf.files, "manifest.json"]))
-    return ds, rf.final
+    figs = ({f"point_{output}": plots.plot_point_grid(ds, output)}
+            if len(grid.names) <= 2 else {})
+    run = runs.Run(
+        "sweep-point", f"{scenario.name}_sweep-point", f"{grid}", [scenario],
+        netcdf={"grid.nc": ds}, tables={"point.csv": sw.point_table(ds, grid)},
+        summary_json=point_json(ds, grid, output, scenario.name), figures=figs,
+        manifest=dict(method="point values (float64)", output=output,
+                      grid={n: [float(v) for v in vs]
+                            for n, vs in zip(grid.names, grid.values, strict=True)},
+                      cells=grid.n_cells))
+    return ds, runs.write(run, out_dir, runs_dir)
 
 
 def point_json(ds, grid, output: str, scenario: str) -> dict:
@@ -134,17 +122,17 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
           point: PointOpt = False, keep: KeepOpt = 10_000, scale: ScaleOpt = None,
           out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
     """Sweep one or two parameters over a grid: P(profit > 0) and intervals per cell."""
-    from probmodel import io, sampling
+    from probmodel import runs, sampling
     from probmodel.analysis import sweep as sw
     from probmodel.errors import UsageError
 
-    sc = _load(scenario, set_)
+    sc = load(scenario, set_)
     g = sw.parse_grid(grid or [])
     output = output or sw.default_output(sc)
     sw.check_grid(sc, g, output)
     if scale is not None and not scale > 0:
         raise UsageError(f"--scale: must be a positive number, not {scale:g}")
-    io.check_out_dir(out_dir)
+    runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
     if point:
         ds, run_dir = run_point(sc, g, output, out_dir)
@@ -158,21 +146,15 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
     sampling.check_draws_seed(draws, seed)
     if keep < 1:
         raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
-    with _progress(draws * g.n_cells, enabled=not json_) as progress:
+    with progress_bar(draws * g.n_cells, enabled=not json_) as progress:
         cb = (lambda done: progress(done * g.n_cells)) if progress else None
         res, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir, cb)
     wall = time.perf_counter() - t0
     if json_:
-        out.print_json(json.dumps({**_clean(sw.json_summary(res)), "run_dir": str(run_dir)}))
+        out.print_json(json.dumps({**runs.clean(sw.json_summary(res)), "run_dir": str(run_dir)}))
         return
     _print_sweep(res, scale)
     out.print(f"run folder: {run_dir}   ({g.n_cells} cells x {draws:,} draws in {wall:.2f} s)")
-
-
-def _clean(x):
-    from probmodel.io import _clean as clean
-
-    return clean(x)
 
 
 def _show(name: str, v: float, scale: float | None, digits: int = 3) -> str:

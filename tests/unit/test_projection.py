@@ -319,13 +319,16 @@ def test_yearly_noise_is_a_random_walk_of_the_stated_size(tiny_paths):
 def test_summaries_per_year_and_p_profit_mcse(tiny_paths):
     _, ds = tiny_paths
     s = pj.summarize(ds)
-    assert s["years"] == [2025, 2026, 2027, 2029]
-    for i, y in enumerate(s["years"]):
+    assert list(s["year"].values) == [2025, 2026, 2027, 2029]
+    assert s["chips_required"].dims == s["chips_required_mcse"].dims == ("year", "stat")
+    for y in s["year"].values:
         p = float((ds["profit"].sel(year=y).values > 0).mean())
-        assert s["p_profitable"][i] == pytest.approx(p)
-        assert s["p_profitable_mcse"][i] == pytest.approx(math.sqrt(p * (1 - p) / 20_000))
-        st = s["summary"]["chips_required"][i]
-        assert st["q05"] <= st["q50"] <= st["q95"]
+        assert float(s["p_profitable"].sel(year=y)) == pytest.approx(p)
+        assert float(s["p_profitable_mcse"].sel(year=y)) == pytest.approx(
+            math.sqrt(p * (1 - p) / 20_000))
+        st = s["chips_required"].sel(year=y)
+        assert st.sel(stat="es05") <= st.sel(stat="q05") <= st.sel(stat="q50") <= st.sel(
+            stat="q95") <= st.sel(stat="es95")
     table = pj.summary_table(s)
     assert list(table.columns) == ["variable", "year", "statistic", "value", "mcse", "units"]
     assert len(table.query("variable == 'profit' and statistic == 'p_gt_0'")) == 4

@@ -27,9 +27,9 @@ n = 10 * sampling.CHUNK + 1234
 one = streaming.run_stream(model, args, n, 3, devices=1, keep_all=True, exact_when_kept=False)
 two = streaming.run_stream(model, args, n, 3, keep_all=True, exact_when_kept=False)
 same_kept = all(np.array_equal(one.kept[k], two.kept[k]) for k in one.kept)
-print(json.dumps({"same_summary": one.summary == two.summary, "same_kept": same_kept,
+print(json.dumps({"same_summary": one.summary.identical(two.summary), "same_kept": same_kept,
                   "draws": [one.draws, two.draws], "n_kept": len(two.kept["margin"]),
-                  "p": [one.summary["p_profitable"], two.summary["p_profitable"]]}))
+                  "p": [float(one.summary["p_profitable"]), float(two.summary["p_profitable"])]}))
 """
 
 

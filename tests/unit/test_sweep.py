@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 import probmodel
+from probmodel import results
 from probmodel.analysis import sweep as sw
 from probmodel.cli import main
 from probmodel.errors import UsageError
@@ -180,7 +181,7 @@ def test_summary_crossing_and_break_even(adj):
     res = sw.sweep(adj, g, draws=20_000, seed=0, keep=500)
     s = res.summary
     assert s["margin"].dims == ("pay_rate", "stat")
-    assert list(s["stat"].values) == list(sw.STATS)
+    assert list(s["stat"].values) == list(results.STATS)
     q = s["margin"].sel(stat=["q05", "q25", "q50", "q75", "q95"]).values
     assert (np.diff(q, axis=1) >= 0).all()
     p, se = s["p_profitable"].values, s["p_profitable_mcse"].values

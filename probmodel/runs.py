@@ -1,0 +1,263 @@
+"""Run folders: the one module that writes them.
+
+Every command that computes draws describes its output as a :class:`Run` (what to
+write) and hands it to :func:`write`, which gives it a run id, writes it under a hidden
+temporary name next to its final place and renames it when complete (an interrupted or
+failed run never leaves a folder that looks finished, and an existing folder is never
+overwritten). It copies the scenario files, writes the netCDF files, summary.csv and
+summary.json generated from the result contract (:mod:`probmodel.results`), any other
+tables, the figures, and the manifest. No other module of probmodel calls
+``to_netcdf`` or writes a manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from probmodel.errors import RunError
+from probmodel.spec import Scenario
+
+RUNS_DIR = Path("runs")
+_PACKAGES = ("probmodel", "jax", "jaxlib", "numpyro", "arviz", "arviz-base", "arviz-stats",
+             "xarray", "numpy", "scipy", "h5netcdf", "SALib")
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of the packages a result depends on."""
+    out = {"python": platform.python_version()}
+    for pkg in _PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[pkg] = metadata.version(pkg)
+    return out
+
+
+def git_commit() -> str | None:
+    """The probmodel source commit, when it runs from a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        res = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if res.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "."],
+                           capture_output=True, text=True, timeout=5, check=False)
+    return res.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def scenario_hashes(scenario: Scenario) -> dict[str, str]:
+    """SHA-256 of every file the scenario was read from."""
+    return {p.name: sha256(p) for p in scenario.files}
+
+
+def clean(x: Any) -> Any:
+    """``x`` made JSON-safe: NaN and infinities become None, NumPy scalars Python's."""
+    if isinstance(x, float):
+        return x if x == x and x not in (float("inf"), float("-inf")) else None
+    if isinstance(x, Mapping):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [clean(v) for v in x]
+    if hasattr(x, "item") and callable(x.item):
+        return clean(x.item())
+    return x
+
+
+def check_out_dir(out: str | Path | None) -> None:
+    """Refuse an --out folder that exists already (before any work is done)."""
+    if out is not None and Path(out).exists():
+        raise RunError(f"--out: {out} already exists; probmodel never overwrites a run "
+                       "(choose a new folder)")
+
+
+def run_id(label: str, salt: str) -> str:
+    """``<UTC time>_<label>_<short hash>``: sortable, and unique within a second."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    h = hashlib.sha256(f"{salt}{uuid.uuid4()}".encode()).hexdigest()[:8]
+    return f"{now}_{label}_{h}"
+
+
+def base_manifest(kind: str, scenario: Scenario | None, **extra: Any) -> dict[str, Any]:
+    """Manifest fields common to every command."""
+    import jax
+
+    m: dict[str, Any] = {
+        "kind": kind,
+        "command": " ".join(["probmodel", *sys.argv[1:]]) if sys.argv else "",
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "devices": [str(d) for d in jax.devices()],
+    }
+    if scenario is not None:
+        m["scenario"] = scenario.name
+        m["scenario_title"] = scenario.title
+        m["scenario_files"] = scenario_hashes(scenario)
+        if scenario.overrides:
+            m["overrides"] = dict(scenario.overrides)
+    m.update(extra)
+    return m
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Folder:
+    """A run folder being written: files go to ``tmp``; the caller renames it."""
+
+    def __init__(self, final: Path, tmp: Path):
+        self.final = final
+        self.tmp = tmp
+        self.files: list[str] = []
+
+    def json(self, name: str, data: Any) -> None:
+        (self.tmp / name).write_text(json.dumps(clean(data), indent=2) + "\n")
+        self.files.append(name)
+
+    def csv(self, name: str, frame) -> None:
+        frame.to_csv(self.tmp / name, index=False)
+        self.files.append(name)
+
+    def netcdf(self, name: str, tree: xr.DataTree | xr.Dataset) -> None:
+        tree.to_netcdf(self.tmp / name, engine="h5netcdf")
+        self.files.append(name)
+
+    def figure(self, name: str, fig) -> None:
+        import matplotlib.pyplot as plt
+
+        d = self.tmp / "figures"
+        d.mkdir(exist_ok=True)
+        for ext in ("png", "svg"):
+            fig.savefig(d / f"{name}.{ext}", dpi=150, bbox_inches="tight")
+            self.files.append(f"figures/{name}.{ext}")
+        plt.close(fig)
+
+    def scenario(self, scenario: Scenario) -> None:
+        d = self.tmp / "scenario"
+        d.mkdir(exist_ok=True)
+        for p in scenario.files:
+            shutil.copyfile(p, d / p.name)
+            self.files.append(f"scenario/{p.name}")
+
+
+@contextlib.contextmanager
+def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Folder]:
+    """A hidden temporary folder renamed into place on success, removed on any failure."""
+    final = Path(out) if out is not None else runs_dir / name
+    check_out_dir(out)
+    if out is None and final.exists():
+        raise RunError(f"{final} already exists; probmodel never overwrites a run")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    f = _Folder(final, tmp)
+    try:
+        yield f
+        if final.exists():
+            raise RunError(f"{final} appeared while the run was being written; the run "
+                           f"was not saved")
+        os.rename(tmp, final)  # atomic on one filesystem; fails rather than replace a folder
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@dataclass
+class Run:
+    """What one run folder holds.
+
+    Attributes
+    ----------
+    kind : str
+        The command (``run``, ``sweep``, ``compare`` ...): the manifest's ``kind``.
+    label : str
+        The middle part of the run id (usually the scenario name).
+    salt : str
+        Mixed into the run id's hash (seed, draws, settings).
+    scenarios : sequence of Scenario
+        Copied byte for byte into scenario/. With one scenario the manifest names it.
+    summary : xarray.Dataset, optional
+        A result-contract Dataset: written as summary.csv (tidy rows) unless
+        ``tables`` already holds one.
+    summary_by_variable : bool
+        Row order of that summary.csv (:func:`probmodel.results.summary_table`).
+    summary_json : dict, optional
+        The body of summary.json.
+    netcdf : dict
+        File name -> Dataset or DataTree.
+    tables, json : dict
+        File name -> DataFrame / JSON-able data.
+    figures : dict or callable
+        Figure name -> matplotlib Figure, or a callable returning that mapping (drawn
+        only once the data files are written).
+    manifest : dict
+        Command-specific manifest fields.
+    """
+
+    kind: str
+    label: str
+    salt: str = ""
+    scenarios: Sequence[Scenario] = ()
+    summary: xr.Dataset | None = None
+    summary_by_variable: bool = False
+    summary_json: dict | None = None
+    netcdf: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)
+    json: dict = field(default_factory=dict)
+    figures: dict | Callable[[], dict] = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)
+
+
+def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None) -> Path:
+    """Write ``run`` as a new run folder (atomically); return its final path."""
+    from probmodel import results
+
+    name = run_id(run.label, run.salt)
+    with _atomic(name, out, runs_dir or RUNS_DIR) as f:
+        for sc in run.scenarios:
+            f.scenario(sc)
+        for fname, tree in run.netcdf.items():
+            f.netcdf(fname, tree)
+        tables = dict(run.tables)
+        if run.summary is not None and "summary.csv" not in tables:
+            tables = {"summary.csv": results.summary_table(
+                run.summary, variables_first=run.summary_by_variable), **tables}
+        for fname, frame in tables.items():
+            f.csv(fname, frame)
+        if run.summary_json is not None:
+            f.json("summary.json", run.summary_json)
+        for fname, data in run.json.items():
+            f.json(fname, data)
+        figures = run.figures() if callable(run.figures) else run.figures
+        for fig_name, fig in figures.items():
+            f.figure(fig_name, fig)
+        single = run.scenarios[0] if len(run.scenarios) == 1 else None
+        f.json("manifest.json", base_manifest(run.kind, single, **run.manifest,
+                                              files=[*f.files, "manifest.json"]))
+    return f.final
