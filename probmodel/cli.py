@@ -156,9 +156,9 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
         keep_draws: KeepDrawsOpt = False) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
+    sc = _load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import api, io, sampling
 
-    sc = _load(scenario, set_)
     sampling.check_draws_seed(draws, seed)
     api._check_precision(precision)
     io.check_out_dir(out_dir)
