@@ -1,12 +1,14 @@
 """probmodel: LLM-serving economics (DeepSeek V3/R1) as a probabilistic model on JAX.
 
 Public API: :func:`load_scenario`, :func:`simulate`, :func:`point`, :func:`run`.
+
+The API functions are loaded on first use (PEP 562), so ``import probmodel`` and the
+command line start without JAX, xarray or SciPy; numpyro is imported only by the
+calibration.
 """
 
-# numpyro is imported only by the calibration (probmodel.calibration imports it before
-# anything from arviz: arviz 1.x's lazy loader otherwise leaves numpyro.infer
-# half-initialised). The forward Monte Carlo and the CLI start without it.
-from probmodel.api import load_posterior, load_scenario, point, run, simulate
+from typing import Any
+
 from probmodel.errors import ProbmodelError, RunError, ScenarioError, UsageError
 
 __version__ = "0.1.0"
@@ -22,3 +24,17 @@ __all__ = [
     "run",
     "simulate",
 ]
+
+_API = ("load_posterior", "load_scenario", "point", "run", "simulate")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from probmodel import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_API})

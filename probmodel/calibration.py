@@ -30,9 +30,9 @@ from probmodel import _jax, sampling
 from probmodel import distributions as dists
 from probmodel import observations as obsmod
 from probmodel.errors import ScenarioError, UsageError
-from probmodel.model import NODES, evaluate, plan
+from probmodel.model import evaluate, plan
 from probmodel.observations import Observation
-from probmodel.spec import Scenario
+from probmodel.spec import Scenario, check_observations
 
 _jax.configure()
 
@@ -105,20 +105,6 @@ class Calibration:
 # --------------------------------------------------------------------------- model
 
 
-def _nodes_for(name: str) -> list:
-    return [n for n in NODES if n.name == name]
-
-
-def _missing_inputs(name: str, available: set[str]) -> str:
-    """Why ``name`` is not computed: the inputs its equations lack."""
-    have = available | {n.name for n in plan(available)}
-    reasons = []
-    for node in _nodes_for(name):
-        miss = [i for i in node.inputs if i not in have and i not in node.optional]
-        reasons.append(" and ".join(miss))
-    return " or ".join(r for r in reasons if r) or "an equation"
-
-
 def build(scenario: Scenario) -> CalibrationModel:
     """Check that ``scenario`` can be calibrated and return the model structure.
 
@@ -140,21 +126,10 @@ def build(scenario: Scenario) -> CalibrationModel:
     if not scenario.uncertain:
         raise ScenarioError([(label, "parameters", "no uncertain parameter: nothing to "
                                                    "calibrate")])
-    obs = obsmod.parse(scenario.observations)
+    obs = dict(scenario.observations)
     available = set(scenario.parameters) | ({"prices"} if scenario.prices is not None else set())
     outputs = tuple(n.name for n in plan(available))
-    problems = []
-    for name in obs:
-        p = scenario.parameters.get(name)
-        if p is not None and p.is_fixed:
-            problems.append((label, f"observations.{name}",
-                             f"{name} is fixed (value = {p.point:g}) in this scenario; an "
-                             "observation can only inform an uncertain parameter or an "
-                             "output computed from one"))
-        elif p is None and name not in outputs:
-            problems.append((label, f"observations.{name}",
-                             f"{name} is not computed by this scenario (it needs "
-                             f"{_missing_inputs(name, available)})"))
+    problems = check_observations(scenario)
     if problems:
         raise ScenarioError(problems)
     latent = tuple((k, p.dist) for k, p in scenario.uncertain.items())

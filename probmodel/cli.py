@@ -4,12 +4,18 @@ The other commands live in :mod:`probmodel.commands`; they and this module alone
 
 Every error a user can cause (bad file, bad flag, unknown name, existing --out) is
 printed as one line per problem and exits with status 2; no traceback.
+
+Start-up: importing this module loads typer, rich and nothing of the engine; each
+command imports what it needs when it runs (``check`` and ``point`` never import JAX,
+xarray, pandas or scipy.stats), and the commands of :mod:`probmodel.commands` are
+imported only when the command line names one of them or asks for the command list.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -45,13 +51,28 @@ OutOpt = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from probmodel import __version__
+
+        out.print(f"probmodel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """probmodel: the DeepSeek V3/R1 serving economics as a probabilistic model."""
+
+
 def load(path: Path, sets: list[str] | None):
     """The scenario of a command: read, validate, apply --set overrides."""
-    from probmodel import api
-    from probmodel.spec import parse_overrides
+    from probmodel.spec import parse_overrides, read_scenario
 
     overrides = parse_overrides(sets or [])
-    return api.load_scenario(path, overrides)
+    sc = read_scenario(path)
+    return sc.with_overrides(overrides) if overrides else sc
 
 
 @app.command()
@@ -59,13 +80,14 @@ def check(scenario: ScenarioArg) -> None:
     """Validate a scenario and show what the engine will sample for each parameter."""
     from probmodel import distributions as dists
     from probmodel import fmt
+    from probmodel.errors import ScenarioError
+    from probmodel.spec import check_observations
 
     sc = load(scenario, None)
-    obs = ()
-    if sc.observations:
-        from probmodel.calibration import build
-
-        obs = build(sc).observations  # located errors: observations the model cannot use
+    problems = check_observations(sc)  # located errors: observations the model cannot use
+    if problems:
+        raise ScenarioError(problems)
+    obs = tuple(sc.observations.values())
     out.print(f"[bold]{sc.title}[/bold]  ({' <- '.join(str(p) for p in sc.files)})")
     t = Table(title="Uncertain parameters", title_justify="left")
     for col in ("name", "family", "native parameters", "p05", "p50", "p95", "point", "unit"):
@@ -87,17 +109,33 @@ def check(scenario: ScenarioArg) -> None:
     if obs:
         out.print(f"observations ({len(obs)}): " + ", ".join(
             f"{o.name} = {o.value:g} ({o.kind}, {o.noise_text()})" for o in obs))
-    out.print(f"OK: {len(sc.uncertain)} uncertain, {len(sc.fixed)} fixed parameters")
+    if sc.correlations:
+        names, matrix = sc.correlation_matrix()
+        c = Table(title="Rank correlations (Spearman; 0 where none is given)",
+                  title_justify="left")
+        c.add_column("")
+        for n in names:
+            c.add_column(n, justify="right")
+        for n, row in zip(names, matrix, strict=True):
+            c.add_row(n, *(f"{v:+.2f}" if i != j else "1" for j, v in enumerate(row)
+                           for i in [names.index(n)]))
+        out.print(c)
+    if sc.projection is not None:
+        p = sc.projection
+        out.print(f"projection: {p.years[0]}-{p.years[-1]}, growth of "
+                  f"{', '.join(law.name for law in p.laws)}")
+    out.print(f"OK: {len(sc.uncertain)} uncertain, {len(sc.fixed)} fixed parameters"
+              + (f", {len(sc.correlations)} rank correlations" if sc.correlations else ""))
 
 
 @app.command()
 def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     """Evaluate every equation with each parameter at its point value (the report's)."""
-    from probmodel import api, fmt
-    from probmodel.model import unit_of
+    from probmodel import fmt
+    from probmodel.model import evaluate_point, unit_of
 
     sc = load(scenario, set_)
-    values = api.point(sc)
+    values = evaluate_point(sc.point_values())  # float64 NumPy: no JAX needed
     if json_:
         out.print_json(json.dumps(values))
         return
@@ -146,8 +184,18 @@ class progress_bar:
         return False
 
 
-# Commands that live in probmodel/commands/ register themselves on `app` on import.
-import probmodel.commands  # noqa: E402, F401
+#: Commands defined in this module; any other command (or the command list) needs
+#: the modules of probmodel/commands/, which register themselves on `app` on import.
+OWN_COMMANDS = ("check", "point")
+
+
+def load_commands(argv: list[str] | None = None) -> None:
+    """Import probmodel.commands unless ``argv`` names a command of this module."""
+    args = sys.argv[1:] if argv is None else argv
+    first = next((a for a in args if not a.startswith("-")), None)
+    if first in OWN_COMMANDS or (first is None and "--version" in args):
+        return
+    import probmodel.commands  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     from probmodel.errors import ProbmodelError, ScenarioError
 
     try:
+        load_commands(argv)
         rv = app(args=argv, standalone_mode=False, prog_name="probmodel")
         if rv == 130:  # typer turns Ctrl-C into exit status 130
             err.print("error: interrupted; no run folder was written", markup=False)

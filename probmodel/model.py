@@ -241,6 +241,26 @@ def evaluate(values: Mapping[str, object]) -> dict[str, object]:
     return out
 
 
+def evaluate_point(values: Mapping[str, object]) -> dict[str, float]:
+    """Every input and output at point values, in float64 NumPy (no JAX).
+
+    Parameters
+    ----------
+    values : mapping of name to number
+        Inputs at their point values (``prices`` an array of shape (2, 2, 3)).
+
+    Returns
+    -------
+    dict of str to float
+        Inputs and outputs, ``prices`` left out. The equations are plain arithmetic, each
+        operation rounded once in float64, so the numbers equal a float64 JAX evaluation.
+    """
+    import numpy as np
+
+    out = evaluate({k: np.asarray(v, dtype=np.float64) for k, v in values.items()})
+    return {k: float(v) for k, v in out.items() if k != "prices"}
+
+
 def output_names(available: set[str]) -> list[str]:
     """Names of the outputs computed from ``available`` inputs, in evaluation order."""
     return [n.name for n in plan(available)]

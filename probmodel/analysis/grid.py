@@ -15,7 +15,7 @@ import numpy as np
 
 from probmodel.errors import UsageError
 from probmodel.model import INPUTS, NODES, plan
-from probmodel.spec import Scenario, _suggest
+from probmodel.spec import Scenario, did_you_mean
 
 #: Most cells a sweep may have (a 100 x 100 grid).
 MAX_CELLS = 10_000
@@ -168,7 +168,7 @@ def check_output(scenario: Scenario, output: str) -> None:
     if output not in names:
         outs = [n.name for n in NODES]
         # Suggest only names this scenario has (never the very name it lacks).
-        hint = _suggest(output, [n for n in names if n != output])
+        hint = did_you_mean(output, [n for n in names if n != output])
         raise UsageError(f"--output: '{output}' is not computed by scenario {scenario.name}"
                          f"{hint} (it computes: {', '.join(n for n in names if n in outs)})")
 
@@ -186,7 +186,7 @@ def check_grid(scenario: Scenario, grid: Grid, output: str) -> None:
     deps = _ancestors(avail, output) | _ancestors(avail, "profit") | {output}
     for name, values in zip(grid.names, grid.values, strict=True):
         if name not in INPUTS:
-            raise UsageError(f"--grid: unknown parameter '{name}'{_suggest(name, INPUTS)}")
+            raise UsageError(f"--grid: unknown parameter '{name}'{did_you_mean(name, INPUTS)}")
         q = INPUTS[name]
         bad = [v for v in values if not q.contains(float(v))]
         if bad:

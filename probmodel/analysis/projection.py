@@ -1,6 +1,6 @@
 """Projections over years: coherent Monte Carlo paths and their summaries per year.
 
-A scenario's ``[projection]`` table (format in :mod:`probmodel.analysis.projection_schema`)
+A scenario's ``[projection]`` table (format in :mod:`probmodel.spec.projection`)
 moves chosen parameters along growth laws whose rates, targets and adoption curves are
 uncertain. Each draw is one path: its base-year inputs are drawn exactly as in a plain
 run (same keys, so the base year reproduces ``probmodel run`` draw for draw), its law
@@ -24,11 +24,11 @@ import xarray as xr
 
 from probmodel import distributions as dists
 from probmodel import results, runs, sampling
-from probmodel.analysis.projection_schema import Projection, Value, parse_table
 from probmodel.errors import ScenarioError, UsageError
 from probmodel.model import evaluate, unit_of
 from probmodel.sampling import DTYPE, ForwardModel, name_id
 from probmodel.spec import Scenario
+from probmodel.spec.projection import Projection, Value
 
 DEFAULT_DRAWS = 50_000
 #: Variables summarised per year and shown first (when the scenario defines them).
@@ -231,9 +231,7 @@ def load_projection(scenario: Scenario) -> Projection:
     if not scenario.projection:
         raise UsageError(f"{label}: no [projection] table (see docs/project.md for the "
                          "format)")
-    proj, problems = parse_table(dict(scenario.projection), label)
-    if proj is None:
-        raise ScenarioError([(label, p, m) for p, m in problems])
+    proj = scenario.projection  # parsed and checked with the scenario file
     missing = [(label, f"projection.growth.{law.name}",
                 f"'{law.name}' is not a parameter of the scenario; add "
                 f"[parameters.{law.name}] (its value is the base-year value)")

@@ -1,7 +1,11 @@
-"""The report's equations as pure jax.numpy functions (spec §2-4).
+"""The report's equations as pure array functions (spec §2-4).
 
 Every function broadcasts over arrays, is branch-free (so it jits and vmaps), and
-takes and returns plain arrays in the units of spec §7.
+takes and returns plain arrays in the units of spec §7. They use only arithmetic and
+indexing that NumPy and JAX arrays share (array-API style): the Monte Carlo evaluates
+them on JAX arrays, point mode on float64 NumPy arrays without importing JAX. An
+equation that needs a function (``where``, ``exp``) takes its namespace from its
+inputs rather than importing jax.numpy.
 """
 
 from probmodel.equations.compute import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+import numpy as np
 
 #: Price table axes, in the order of the `prices` array: window x model x class.
 WINDOWS = ("standard", "offpeak")
@@ -45,7 +45,9 @@ def revenue_before_pay_rate(
     # Written out per class and cell rather than as stacked arrays and an einsum: the
     # same sum, but elementwise on the draw axis (an einsum or a reduction over the tiny
     # window x model axes is ~10x slower on CPU, where it dominates a Monte Carlo chunk).
-    p = jnp.asarray(prices)
+    # NumPy arrays (point mode, float64) and JAX arrays (the Monte Carlo) alike: index
+    # whatever array arrives; only a nested list needs converting.
+    p = prices if hasattr(prices, "shape") else np.asarray(prices)
 
     def blended(c):
         """Price of class c averaged over window and model shares."""

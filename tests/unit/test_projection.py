@@ -219,10 +219,10 @@ def test_bad_tables_give_located_errors(tmp_path, table, path, message):
 def test_law_on_a_parameter_the_scenario_lacks(tmp_path):
     p = write(tmp_path, '\n[projection]\nyears = [2025, 2026]\n[projection.growth.dau]\n'
                         'law = "exponential"\nrate = 0.1\nsource = "s"\n')
-    sc = probmodel.load_scenario(p)  # the table itself is fine
+    # The table itself is fine; the scenario is checked as a whole when it is read.
     with pytest.raises(ScenarioError, match=r"projection\.growth\.dau: 'dau' is not a "
                                             r"parameter"):
-        pj.load_projection(sc)
+        probmodel.load_scenario(p)
 
 
 def test_no_projection_table_is_a_usage_error(tiny):

@@ -1,7 +1,7 @@
 """numpyro distributions for probmodel's families (the calibration model and NUTS).
 
-Kept apart from :mod:`probmodel.distributions` so that the forward Monte Carlo and the
-CLI never import numpyro (about 0.6 s of start-up on CPU).
+Loaded only when a calibration asks for it (``distributions.to_numpyro``), so the
+forward Monte Carlo and the CLI never import numpyro (about 0.6 s of start-up on CPU).
 """
 
 from __future__ import annotations
@@ -18,12 +18,8 @@ from numpyro.distributions import constraints
 from numpyro.distributions.transforms import AffineTransform
 from numpyro.distributions.util import promote_shapes, validate_sample
 
-from probmodel.distributions import (
-    _concrete,
-    _native_values,
-    _pert_shapes,
-    _triangular_icdf,
-)
+from probmodel.distributions.registry import native_values, pert_shapes
+from probmodel.distributions.samplers import concrete, triangular_icdf
 
 __all__ = ["TriangularDistribution", "to_numpyro"]
 
@@ -88,7 +84,7 @@ class TriangularDistribution(npd.Distribution):
         """
         shape = tuple(sample_shape) + self.batch_shape
         dtype = jnp.result_type(self.low, self.mode, self.high, float)
-        return _triangular_icdf(
+        return triangular_icdf(
             jax.random.uniform(key, shape, dtype), self.low, self.mode, self.high
         )
 
@@ -149,7 +145,7 @@ class TriangularDistribution(npd.Distribution):
         jax.Array
             The quantiles.
         """
-        return _triangular_icdf(q, self.low, self.mode, self.high)
+        return triangular_icdf(q, self.low, self.mode, self.high)
 
     @property
     def mean(self):
@@ -186,7 +182,7 @@ def to_numpyro(family: str, params: Mapping[str, Any]) -> npd.Distribution:
     A TruncatedNormal's infinite bound becomes numpyro's one-sided truncation, which
     needs the bound's value at trace time (pass bounds as numbers, not traced arrays).
     """
-    fam, p = _native_values(family, params)
+    fam, p = native_values(family, params)
     match fam.name:
         case "Normal":
             return npd.Normal(p[0], p[1])
@@ -201,7 +197,7 @@ def to_numpyro(family: str, params: Mapping[str, Any]) -> npd.Distribution:
         case "TruncatedNormal":
             loc, scale, low, high = p
             # An infinite bound means no truncation on that side: numpyro wants None.
-            lo_c, hi_c = _concrete(low), _concrete(high)
+            lo_c, hi_c = concrete(low), concrete(high)
             if lo_c is not None and lo_c.ndim == 0 and np.isneginf(lo_c):
                 low = None
             if hi_c is not None and hi_c.ndim == 0 and np.isposinf(hi_c):
@@ -211,7 +207,7 @@ def to_numpyro(family: str, params: Mapping[str, Any]) -> npd.Distribution:
             return TriangularDistribution(*p)
         case _:  # PERT
             low, mode, high = p
-            a, b = _pert_shapes(low, mode, high)
+            a, b = pert_shapes(low, mode, high)
             return npd.TransformedDistribution(
                 npd.Beta(a, b),
                 AffineTransform(low, high - low, domain=constraints.unit_interval),

@@ -1,0 +1,51 @@
+"""Start-up: the command line and validation import nothing heavy (issue 12).
+
+Each check runs in a fresh interpreter (the test process itself has JAX loaded) and
+lists the heavy modules present in ``sys.modules`` afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("jax", "jaxlib", "xarray", "pandas", "scipy.stats", "scipy.special", "scipy.optimize",
+         "numpyro", "arviz", "matplotlib", "pydantic")
+
+
+def loaded_after(code: str) -> list[str]:
+    probe = (f"import sys, json\n{code}\n"
+             f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_cli_imports_nothing_heavy():
+    assert loaded_after("import probmodel.cli") == []
+
+
+def test_importing_the_package_and_spec_imports_nothing_heavy():
+    assert loaded_after("import probmodel, probmodel.spec, probmodel.distributions, "
+                        "probmodel.model, probmodel.observations") == []
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], ["--version"], ["check", "priors/deepseek-adjusted.toml"],
+    ["point", "priors/deepseek-adjusted.toml"], ["check", "priors/deepseek-evidence.toml"],
+    ["check", "priors/agents-h20-2025-2030.toml"],
+    ["point", "priors/deepseek-theoretical.toml", "--set", "pay_rate=0.5", "--json"],
+    ["run", "no/such/file.toml"], ["check", "priors/deepseek-adjusted.toml", "--nope"],
+])
+def test_fast_commands_do_not_import_jax_or_scipy(args):
+    code = ("import contextlib, io\nfrom probmodel.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), "
+            "contextlib.redirect_stderr(io.StringIO()):\n"
+            f"    main({args!r})")
+    assert loaded_after(code) == []
