@@ -21,13 +21,14 @@ interpolation error is well inside the MCSE (tested at 1e6 draws: below 0.25 MCS
 MCSEs use the same order-statistic window as
 :func:`probmodel.results.quantiles_with_mcse`, applied to the histogram CDF.
 
-Expected shortfall: the device also sums (count, sum, sum of squares, float64) the draws
-in the bins at or below the bin of the pilot's q05 estimate and at or above that of its
-q95. The exact tail sums are then moved from the pilot's bin to the final quantile by the
-histogram bins in between (bin midpoints; a few thousandths of the draws, each off by at
-most half a bin), so es05/es95 are exact up to that sliver (tested against numpy within
-MCSE). When every draw is kept, summaries are exact statistics of the kept draws instead
-(:func:`probmodel.results.stats_kernel`).
+Expected shortfall: the device also sums (float64 accumulation) the draws in the bins at
+or below the bin of the pilot's q05 estimate and at or above that of its q95; their
+counts are the histogram's. The exact tail sums are then moved from the pilot's bin to
+the final quantile by the histogram bins in between (bin midpoints; a few thousandths of
+the draws, each off by at most half a bin), so es05/es95 are exact up to that sliver
+(tested against numpy within MCSE). Their MCSE needs the tail's variance, taken from the
+histogram (bin midpoints). When every draw is kept, summaries are exact statistics of the
+kept draws instead (:func:`probmodel.results.stats_kernel`).
 """
 
 from __future__ import annotations
@@ -131,13 +132,12 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
             pos = jnp.floor((t - lo[:, None]) * inv_w[:, None])
             b = jnp.clip(pos, -1, BINS).astype(jnp.int32) + 1
             b = jnp.where(jnp.isnan(t), BINS + 2, b)
-            xd = x.astype(jnp.float64)
-            tails = []
-            for m in (valid & (b <= k_lo[:, None]), valid & (b >= k_hi[:, None]) & (b <= BINS + 1)):
-                tails += [jnp.sum(m, axis=1, dtype=jnp.int64).astype(jnp.float64),
-                          jnp.sum(jnp.where(m, xd, 0.0), axis=1),
-                          jnp.sum(jnp.where(m, xd * xd, 0.0), axis=1)]
-            stats["tails"] = jnp.stack(tails, axis=1)  # (V, 6)
+            # exact sums of the tail bins' draws (float64 accumulation of float32 draws;
+            # their counts are the histogram's)
+            stats["tails"] = jnp.stack([
+                jnp.sum(jnp.where(m, x, 0.0), axis=1, dtype=jnp.float64)
+                for m in (valid & (b <= k_lo[:, None]),
+                          valid & (b >= k_hi[:, None]) & (b <= BINS + 1))], axis=1)  # (V, 2)
             hist = hist.at[(b + offsets).ravel()].add(jnp.broadcast_to(valid, x.shape).ravel()
                                                       .astype(jnp.int32), mode="drop")
         return hist, stats
@@ -252,12 +252,14 @@ def hist_quantiles(counts: np.ndarray, edges: np.ndarray, probs) -> np.ndarray:
     return edges[k] + inside * (edges[k + 1] - edges[k])
 
 
-def _tail(counts, edges, q, probs_n, base, lower: bool):
+def _tail(counts, edges, q, probs_n, exact_sum, k_thr, lower: bool):
     """Count, sum and sum of squares of the draws at or below (above) ``q``.
 
-    ``base`` holds the exact sums over the bins at or below (at or above) the pilot's
-    threshold bin; whole bins between that bin and the one holding ``q`` are added or
-    removed at their midpoints, and the part of ``q``'s bin beyond ``q`` likewise.
+    ``exact_sum`` is the device's exact sum of the draws in the bins at or below (at or
+    above) the pilot's threshold bin ``k_thr``; whole bins between that bin and the one
+    holding ``q`` are added or removed at their midpoints, and the part of ``q``'s bin
+    beyond ``q`` likewise. The sum of squares (for the MCSE only) uses bin midpoints,
+    with the outer (underflow or overflow) bin at the mean its exact sum implies.
     """
     c = counts.astype(np.float64)
     mid = (edges[:-1] + edges[1:]) / 2
@@ -265,17 +267,23 @@ def _tail(counts, edges, q, probs_n, base, lower: bool):
     kq = int(np.clip(np.searchsorted(cum[0], probs_n, side="right") - 1, 0, len(c) - 1))
     below = probs_n - cum[0][kq]  # draws of q's bin at or below q
     w = edges[kq + 1] - edges[kq]
+    last = len(c)
     if lower:
-        k_thr = base[3]
+        inner = (1, k_thr + 1)  # base bins [0, k_thr]: the outer bin 0, inner [1, k_thr]
+        outer = 0
         span = (k_thr + 1, kq)  # full bins [0, kq) = base + bins [k_thr + 1, kq)
         part, at = below, edges[kq] + below / max(c[kq], 1) * w / 2
     else:
-        k_thr = base[3]
+        inner = (k_thr, last - 1)  # base bins [k_thr, last): inner, then the outer bin
+        outer = last - 1
         span = (kq + 1, k_thr)  # full bins (kq, end] = base + bins [kq + 1, k_thr)
         part = c[kq] - below
         at = edges[kq + 1] - part / max(c[kq], 1) * w / 2
-    sums = [base[j] + cum[j][span[1]] - cum[j][span[0]] + part * at**j for j in range(3)]
-    return sums
+    in_s = [cum[j][inner[1]] - cum[j][inner[0]] if inner[1] > inner[0] else 0.0
+            for j in range(3)]
+    m_out = (exact_sum - in_s[1]) / c[outer] if c[outer] > 0 else 0.0
+    base = (in_s[0] + c[outer], exact_sum, in_s[2] + c[outer] * m_out**2)
+    return [base[j] + cum[j][span[1]] - cum[j][span[0]] + part * at**j for j in range(3)]
 
 
 def _hist_summary(plan, acc, lo, inv_w, logs, n, mean, sd, vmin, vmax, thresholds, tails):
@@ -292,9 +300,8 @@ def _hist_summary(plan, acc, lo, inv_w, logs, n, mean, sd, vmin, vmax, threshold
         qs, qse = results.mcse_from_window(allq, len(probs))
         es, es_se = [], []
         for side, (p, q) in enumerate(((probs[0], qs[0]), (probs[-1], qs[-1]))):
-            t = tails[j, 3 * side:3 * side + 3]
-            base = (*t, thresholds[side][j])
-            cnt, s1, s2 = _tail(finite, edges, q, p * finite.sum(), base, side == 0)
+            cnt, s1, s2 = _tail(finite, edges, q, p * finite.sum(), tails[j, side],
+                                int(thresholds[side][j]), side == 0)
             cnt = max(cnt, 1.0)
             e = s1 / cnt
             es.append(e)
