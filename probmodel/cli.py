@@ -64,7 +64,12 @@ def _main(version: Annotated[bool, typer.Option(
     """probmodel: the DeepSeek V3/R1 serving economics as a probabilistic model."""
 
 
-def _load(path: Path, sets: list[str] | None):
+def load(path: Path, sets: list[str] | None):
+    """Read and validate a scenario file and apply ``--set NAME=VALUE`` overrides.
+
+    Imports only the scenario package (no JAX), so that a bad file or flag is reported
+    at once; every command calls it before importing the engine.
+    """
     from probmodel.spec import parse_overrides, read_scenario
 
     overrides = parse_overrides(sets or [])
@@ -80,7 +85,7 @@ def check(scenario: ScenarioArg) -> None:
     from probmodel.errors import ScenarioError
     from probmodel.spec import check_observations
 
-    sc = _load(scenario, None)
+    sc = load(scenario, None)
     problems = check_observations(sc)  # located errors: observations the model cannot use
     if problems:
         raise ScenarioError(problems)
@@ -131,7 +136,7 @@ def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) ->
     from probmodel import fmt
     from probmodel.model import evaluate_point, unit_of
 
-    sc = _load(scenario, set_)
+    sc = load(scenario, set_)
     values = evaluate_point(sc.point_values())  # float64 NumPy: no JAX needed
     if json_:
         out.print_json(json.dumps(values))
@@ -156,7 +161,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
         keep_draws: KeepDrawsOpt = False) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
-    sc = _load(scenario, set_)  # a bad file is reported before JAX is imported
+    sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import api, io, sampling
 
     sampling.check_draws_seed(draws, seed)
@@ -165,7 +170,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     post = api.posterior_for(sc, api.load_posterior(posterior)) if posterior else None
     t0 = time.perf_counter()
     total = None if precision is not None else draws
-    with _progress(total, enabled=not json_) as progress:
+    with ProgressBar(total, enabled=not json_) as progress:
         res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress,
                       posterior=post, posterior_source=str(posterior) if posterior else None,
                       precision=precision, keep_draws=keep_draws)
@@ -217,7 +222,7 @@ def _print_summary(sc, summary, draws, seed) -> None:
                   f"± {summary['p_profitable_mcse']:.4f} (MCSE)")
 
 
-class _progress:
+class ProgressBar:
     """A rich progress bar on stderr for runs that take more than a moment.
 
     ``total`` None: the number of draws is not known in advance (--precision).
@@ -247,6 +252,10 @@ class _progress:
             self._p.stop()
         return False
 
+
+# Former private names, still imported by probmodel/commands/ modules.
+_load = load
+_progress = ProgressBar
 
 #: Commands defined in this module; any other command (or the command list) needs
 #: the modules of probmodel/commands/, which register themselves on `app` on import.
