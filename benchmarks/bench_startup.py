@@ -4,8 +4,10 @@ Times ``probmodel --help``, ``--version``, an error for a missing file, a bad fl
 ``check`` and ``point`` on priors/deepseek-adjusted.toml, each run as a fresh process
 (``python -m probmodel ...``) ``--repeat`` times, interleaved so that load from other
 processes falls on every command alike. Prints the median wall time with its spread
-(interquartile range and min-max), the load average, and the cumulative time of
-``import probmodel.cli`` from ``python -X importtime`` (median of the repeats).
+(interquartile range and min-max), the median CPU time (user + system) of the process,
+which depends much less on the load of a shared machine than wall time, the load
+average, and the cumulative time of ``import probmodel.cli`` from
+``python -X importtime`` (median of the repeats).
 
 The target is a median under 0.5 s. The figures depend on the machine's load (the
 project's machine is shared); never used as a test.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,11 +48,17 @@ def _env(source: Path | None) -> dict[str, str]:
     return env
 
 
-def _wall(args: list[str], env: dict[str, str], cwd: Path) -> float:
-    t0 = time.perf_counter()
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _wall(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``python -m probmodel ARGS`` process."""
+    c0, t0 = _cpu_children(), time.perf_counter()
     subprocess.run([sys.executable, "-m", "probmodel", *args], env=env, cwd=cwd,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu_children() - c0
 
 
 def _import_cli_seconds(env: dict[str, str], cwd: Path) -> float:
@@ -78,23 +87,27 @@ def main() -> None:
     # the one asked for.
     cwd = source if source is not None else Path("/")
     times: dict[str, list[float]] = {k: [] for k in CASES}
+    cpu: dict[str, list[float]] = {k: [] for k in CASES}
     imports = []
     for argv in CASES.values():  # warm the OS file cache and .pyc files
         _wall(argv, env, cwd)
     load0 = os.getloadavg()[0]
     for _ in range(args.repeat):
         for name, argv in CASES.items():
-            times[name].append(_wall(argv, env, cwd))
+            wall, used = _wall(argv, env, cwd)
+            times[name].append(wall)
+            cpu[name].append(used)
         imports.append(_import_cli_seconds(env, cwd))
     print(f"probmodel start-up, {args.repeat} runs each, python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs; load average {load0:.2f} at start, "
           f"{os.getloadavg()[0]:.2f} at end; source {source or 'installed'}")
     print()
-    print("| command | median wall (IQR, min-max) |")
-    print("|---|---|")
+    print("| command | median wall (IQR, min-max) | median CPU |")
+    print("|---|---|---|")
     for name, xs in times.items():
-        print(f"| `probmodel {' '.join(CASES[name][:1])}` ({name}) | {_spread(xs)} |")
-    print(f"| `import probmodel.cli` (-X importtime, cumulative) | {_spread(imports)} |")
+        print(f"| `probmodel {' '.join(CASES[name][:1])}` ({name}) | {_spread(xs)} | "
+              f"{statistics.median(cpu[name]):.3f} s |")
+    print(f"| `import probmodel.cli` (-X importtime, cumulative) | {_spread(imports)} | |")
 
 
 if __name__ == "__main__":

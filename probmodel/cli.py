@@ -67,7 +67,11 @@ def _main(version: Annotated[bool, typer.Option(
 
 
 def load(path: Path, sets: list[str] | None):
-    """The scenario of a command: read, validate, apply --set overrides."""
+    """Read and validate a scenario file and apply ``--set NAME=VALUE`` overrides.
+
+    Imports only the scenario package (no JAX), so that a bad file or flag is reported
+    at once; every command calls it before importing the engine.
+    """
     from probmodel.spec import parse_overrides, read_scenario
 
     overrides = parse_overrides(sets or [])
