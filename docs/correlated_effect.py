@@ -27,7 +27,7 @@ import scipy.stats
 
 import probmodel
 from probmodel import correlation as co
-from probmodel import sampling
+from probmodel import fmt, sampling
 from probmodel.analysis import stress as st
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,15 +92,16 @@ def main() -> None:
     print("every input's values identical with and without correlations (sorted arrays equal)")
     pi, pc = ind["profit"] > 0, cor["profit"] > 0
     d = pc.astype(float) - pi
-    print(f"P(profit > 0): independent {pi.mean():.4f} ± {np.sqrt(pi.mean() * (1 - pi.mean()) / n):.4f}"
-          f", correlated {pc.mean():.4f} ± {np.sqrt(pc.mean() * (1 - pc.mean()) / n):.4f}, "
+    se = lambda p: np.sqrt(p * (1 - p) / n)  # noqa: E731
+    print(f"P(profit > 0): independent {pi.mean():.4f} ± {se(pi.mean()):.4f}, "
+          f"correlated {pc.mean():.4f} ± {se(pc.mean()):.4f}, "
           f"difference {d.mean():+.4f} ± {d.std(ddof=1) / np.sqrt(n):.4f} (paired MCSE)")
     for name in (*KEY_STATS, "revenue", "total_cost"):
         for label, dr in (("independent", ind), ("correlated", cor)):
             y = dr[name].astype(np.float64)
             q = np.quantile(y, [0.05, 0.5, 0.95])
             es05 = y[y <= q[0]].mean()
-            div, unit = probmodel.fmt.scale_for(name) if hasattr(probmodel, "fmt") else (1, "")
+            div, unit = fmt.scale_for(name)
             print(f"{name:>10} {label:>11}: q05 {q[0] / div:8.2f}  q50 {q[1] / div:8.2f}  "
                   f"q95 {q[2] / div:8.2f}  es05 {es05 / div:8.2f}  ({unit})")
     # a stress case on the correlated draws: conditioning moves the correlated inputs
@@ -120,6 +121,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from probmodel import fmt  # noqa: F401  (probmodel.fmt for the display units)
-
     main()

@@ -121,7 +121,7 @@ def check_positive_definite(names: Sequence[str], matrix) -> list[tuple[str, str
     return out
 
 
-def _rank_order(x):
+def rank_order(x):
     """Indices that sort the float32 vector ``x`` (stable: ties keep their draw order).
 
     XLA's CPU sort of floats goes through a total-order comparator and is ~7x slower
@@ -174,7 +174,7 @@ def rank_correlate(key, draws: Mapping[str, jax.Array], names: tuple[str, ...],
         return out
     x = jnp.stack([draws[nm] for nm in names])  # (k, n)
     n = x.shape[1]
-    order = jax.vmap(_rank_order)(x)  # (k, n): order[j, r] = draw holding rank r of input j
+    order = jax.vmap(rank_order)(x)  # (k, n): order[j, r] = draw holding rank r of input j
     xs = jnp.take_along_axis(x, order, axis=1)  # each input's values, sorted
     # van der Waerden scores, computed in float64 then kept as float32 for the sorts.
     a = ndtri(jnp.arange(1, n + 1, dtype=jnp.float64) / (n + 1))
@@ -186,7 +186,7 @@ def rank_correlate(key, draws: Mapping[str, jax.Array], names: tuple[str, ...],
     chol = jnp.linalg.cholesky(target)
     m = jax.scipy.linalg.solve_triangular(f, chol.T, lower=True, trans="T").T  # L F^-1
     s_star = (m[1:] @ s).astype(jnp.float32)  # rows 1..k-1; row 0 equals S's row 0
-    new_order = jax.vmap(_rank_order)(s_star)
+    new_order = jax.vmap(rank_order)(s_star)
     placed = jnp.zeros((k - 1, n), x.dtype).at[jnp.arange(k - 1)[:, None], new_order].set(
         xs[1:])
     for j, nm in enumerate(names[1:]):
