@@ -184,6 +184,10 @@ def _edges(x: np.ndarray, band: Band):
     return inside, edges, (float(t_lo), float(t_hi))
 
 
+#: Draws per block when summing influence functions (bounds the float64 temporaries).
+_BLOCK = 1 << 20
+
+
 def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base):
     """Values, MCSE, difference to base and its MCSE of STATS (+ P(y > 0) row last)."""
     n = y.size
@@ -196,15 +200,23 @@ def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base):
     def psi_all(v):
         return np.vstack([psi(v), (v > 0) - p])
 
-    inf = np.where(inside, psi_all(y), 0.0)
-    for sign, below, frac, near in edges:
-        h = psi_all(y[near]).mean(axis=1, keepdims=True)
-        inf = inf + sign * h * (frac - below)
-    inf = inf / f
-    mcse = inf.std(axis=1) / math.sqrt(n)
-    base_inf = psi_base(y)
-    diff_mcse = (inf - base_inf).std(axis=1) / math.sqrt(n)
-    return vals, mcse, diff_mcse
+    h = [(sign, below, frac, psi_all(y[near]).mean(axis=1, keepdims=True))
+         for sign, below, frac, near in edges]
+    # sums of IF, IF^2, D and D^2 (D = IF - psi_base) over blocks of draws
+    acc = np.zeros((4, len(vals)))
+    for lo in range(0, n, _BLOCK):
+        sl = slice(lo, min(n, lo + _BLOCK))
+        yy = y[sl]
+        inf = np.where(inside[sl], psi_all(yy), 0.0)
+        for sign, below, frac, he in h:
+            inf += sign * he * (frac - below[sl])
+        inf /= f
+        d = inf - psi_base(yy)
+        acc += [inf.sum(axis=1), np.square(inf).sum(axis=1), d.sum(axis=1),
+                np.square(d).sum(axis=1)]
+    var = np.maximum(acc[1] / n - np.square(acc[0] / n), 0.0)
+    dvar = np.maximum(acc[3] / n - np.square(acc[2] / n), 0.0)
+    return vals, np.sqrt(var / n), np.sqrt(dvar / n)
 
 
 def stress_arrays(draws: Mapping[str, np.ndarray], bands: Sequence[Band],

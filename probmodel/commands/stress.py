@@ -16,6 +16,8 @@ BandOpt = Annotated[list[str], typer.Option(
     "HI-th percentile (e.g. pay_rate=0:10, its bottom decile). Repeatable.",
     show_default=False)]
 DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo draws of the base.")]
+#: draws.nc keeps every draw up to this many, an evenly thinned subset beyond.
+KEEP_DRAWS = 1 << 20
 
 
 @app.command()
@@ -54,25 +56,31 @@ def _print_tables(sc, res, bands, draws: int, seed: int) -> None:
     t = Table(title=f"{sc.title}: stress test, {draws:,} draws, seed {seed}; each case is "
                     "the subset of those draws with the input in its band (± MCSE)",
               title_justify="left")
-    for c in ("case", "input range", "draws", "P(profit > 0)", "difference to base"):
+    profit = "p_profitable" in res
+    cols = ("case", "input range", "draws", *(("P(profit > 0)", "difference to base")
+                                               if profit else ()))
+    for c in cols:
         t.add_column(c, justify="left" if c in ("case", "input range") else "right")
     for i, label in enumerate(res["band"].values):
         r = res.isel(band=i)
         rng = "" if i == 0 else (f"{fmt.number(float(r.band_lo_value), 4)} to "
                                  f"{fmt.number(float(r.band_hi_value), 4)}")
-        p = d = ""
-        if "p_profitable" in res:
-            p = f"{float(r.p_profitable):.4f} ± {float(r.p_profitable_mcse):.4f}"
-            d = "" if i == 0 else (f"{float(r.p_profitable_diff):+.4f} ± "
-                                   f"{float(r.p_profitable_diff_mcse):.4f}")
-        t.add_row(Text(str(label)), rng, f"{int(r.n_draws):,}", p, d)
+        row = [Text(str(label)), rng, f"{int(r.n_draws):,}"]
+        if profit:
+            row.append(f"{float(r.p_profitable):.4f} ± {float(r.p_profitable_mcse):.4f}")
+            row.append("" if i == 0 else (f"{float(r.p_profitable_diff):+.4f} ± "
+                                          f"{float(r.p_profitable_diff_mcse):.4f}"))
+        t.add_row(*row)
     out.print(t)
-    q = Table(title="Outputs per case: quantiles, es05 (mean of the worst 5% of the case) and "
-                    "the difference of the median and es05 to the base (± MCSE)",
-              title_justify="left")
-    for c in ("case", "output", "q05", "q50", "q95", "es05", "Δ q50", "Δ es05"):
-        q.add_column(c, justify="left" if c in ("case", "output") else "right")
     names = [n for n in ("margin", "profit") if n in res] or res.attrs["outputs"].split(", ")[:2]
+    # the bad tail: low for money earned, high for chips (demand) and cost
+    tail = "es05" if profit else "es95"
+    side = "worst 5%" if profit else "highest 5%"
+    q = Table(title=f"Outputs per case: quantiles, {tail} (mean of the {side} of the case) "
+                    f"and the difference of the median and {tail} to the base (± MCSE)",
+              title_justify="left")
+    for c in ("case", "output", "q05", "q50", "q95", tail, "Δ q50", f"Δ {tail}"):
+        q.add_column(c, justify="left" if c in ("case", "output") else "right")
     for i, label in enumerate(res["band"].values):
         for name in names:
             v, d, dse = (res[k].isel(band=i) for k in (name, f"{name}_diff", f"{name}_diff_mcse"))
@@ -81,10 +89,10 @@ def _print_tables(sc, res, bands, draws: int, seed: int) -> None:
                 return (f"{fmt.show(name, float(d.sel(stat=s)))} ± "
                         f"{fmt.show(name, float(dse.sel(stat=s)), 2)}")
 
-            stats = ("q05", "q50", "q95", "es05")
+            stats = ("q05", "q50", "q95", tail)
             q.add_row(Text(str(label)), fmt.label(name),
                       *(fmt.show(name, float(v.sel(stat=s))) for s in stats),
-                      "" if i == 0 else diff("q50"), "" if i == 0 else diff("es05"))
+                      "" if i == 0 else diff("q50"), "" if i == 0 else diff(tail))
     out.print(q)
 
 
@@ -148,6 +156,10 @@ def write_run(sc, res, ds, draws: int, seed: int, out_dir, seconds: float):
     from probmodel.plots.stress import plot_stress
 
     name = io.run_id(sc.name, f"stress{seed}{draws}{res.attrs['bands']}")
+    stride = -(-draws // KEEP_DRAWS)  # draws.nc keeps at most ~KEEP_DRAWS draws, as run does
+    if stride > 1:
+        ds = ds.isel(draw=slice(None, None, stride))
+        ds.attrs["thinned"] = f"every {stride}th of {draws} draws"
     with io.run_folder(name, out_dir) as rf:
         rf.copy_scenario(sc)
         rf.write_netcdf("stress.nc", res)
@@ -160,5 +172,6 @@ def write_run(sc, res, ds, draws: int, seed: int, out_dir, seconds: float):
             "stress", sc, method="forward Monte Carlo (iid); cases are subsets of the same "
             "draws", seed=seed, draws=draws, chunk_size=sampling.CHUNK,
             bands=res.attrs["bands"].split(", "), mcse_method=res.attrs["mcse_method"],
+            draws_kept=int(ds.sizes["draw"]), kept_stride=stride,
             seconds=round(seconds, 3), files=[*rf.files, "manifest.json"]))
     return rf.final

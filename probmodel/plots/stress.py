@@ -13,18 +13,21 @@ def plot_stress(result: xr.Dataset, outputs: tuple[str, ...] = ("profit", "margi
     """Forest plot of the stressed cases: one row per case, one panel per output.
 
     Each row shows the 90% interval (q05-q95, thin), the interquartile range (thick),
-    the median (dot) and the expected shortfall es05 (the mean of the worst 5% of the
-    case, a cross). P(profit > 0) with its MCSE is written beside each case; the base is
-    the top row, with its median as a dotted reference line in every panel.
+    the median (dot) and the expected shortfall of the bad tail (a cross): es05, the mean
+    of the lowest 5% of the case, for money earned; es95 for chips and cost.
+    P(profit > 0) with its MCSE is written beside each case; the base is the top row,
+    with its median as a dotted reference line in every panel.
 
     Parameters
     ----------
     result : xarray.Dataset
         The result of :func:`probmodel.analysis.stress.stress`.
     outputs : tuple of str
-        Outputs to show, those present in ``result``.
+        Outputs to show, those present in ``result`` (else the first two key outputs the
+        result has, e.g. chips_required for a demand-only scenario).
     """
-    names = [o for o in outputs if o in result]
+    names = [o for o in outputs if o in result] or [
+        o for o in result.attrs.get("outputs", "").split(", ") if o in result][:2]
     fig, axes = style.new_figure(1, len(names), sharey=True, squeeze=False,
                                  figsize=(5.5 * len(names) + 1.5,
                                           1.8 + 0.7 * result.sizes["band"]))
@@ -36,8 +39,11 @@ def plot_stress(result: xr.Dataset, outputs: tuple[str, ...] = ("profit", "margi
         ax.hlines(y, sel("q05"), sel("q95"), color=style.BAND_90, lw=3, label="90% interval")
         ax.hlines(y, sel("q25"), sel("q75"), color=style.BAND_50, lw=7, label="50% interval")
         ax.plot(sel("q50"), y, "o", color=style.MEDIAN, ms=6, label="median")
-        ax.plot(sel("es05"), y, "x", color=style.LOSS, ms=8, mew=2,
-                label="es05 (mean of the worst 5%)")
+        # the bad tail: low profit or margin, high chip demand or cost
+        tail, text = (("es95", "highest") if name in ("chips_required", "total_cost")
+                      else ("es05", "lowest"))
+        ax.plot(sel(tail), y, "x", color=style.LOSS, ms=8, mew=2,
+                label=f"{tail} (mean of the {text} 5%)")
         ax.axvline(sel("q50")[0], color=style.MEDIAN, lw=0.8, ls=":")
         if name in ("profit", "margin"):
             ax.axvline(0, color="black", lw=0.8)

@@ -236,3 +236,30 @@ def test_figure_structure(ds):
     notes = [t.get_text() for t in axes[1].texts]
     assert len(notes) == 3
     assert all(n.startswith("P(profit > 0) = ") for n in notes)
+
+
+def test_demand_only_scenario_has_no_profit_and_plots_chips(priors):
+    from probmodel.plots.stress import plot_stress
+
+    sc = probmodel.load_scenario(priors / "chatbot-h20.toml")
+    ds = probmodel.simulate(sc, draws=5000, seed=1)
+    res = st.stress(ds, [st.Band("users", 90, 100)])
+    assert "p_profitable" not in res
+    assert res.attrs["outputs"] == "chips_required"
+    r = res.sel(band="users=90:100")
+    assert float(r.chips_required_diff.sel(stat="q50")) > 0  # more users, more chips
+    fig = plot_stress(res)
+    assert [a.get_xlabel() for a in fig.axes] == ["chips_required (thousand chips)"]
+    assert fig.axes[0].get_legend_handles_labels()[1][-1] == "es95 (mean of the highest 5%)"
+
+
+def test_large_runs_sum_influence_functions_in_blocks(monkeypatch):
+    """The blocked sums give the same MCSEs as one block (memory is bounded at any N)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=5000)
+    d = {"x": x, "y": x + rng.normal(size=5000)}
+    one = st.stress_arrays(d, [st.Band("x", 10, 30)], ["y"])["y"]
+    monkeypatch.setattr(st, "_BLOCK", 777)
+    many = st.stress_arrays(d, [st.Band("x", 10, 30)], ["y"])["y"]
+    for k in ("value", "mcse", "diff", "diff_mcse"):
+        np.testing.assert_allclose(many[k], one[k], rtol=1e-9, atol=1e-15)
