@@ -1,0 +1,341 @@
+"""Stress tests: the outputs when one input sits in a band of its own percentiles.
+
+A band ``NAME=LO:HI`` is one stressed case: the draws of the base run whose ``NAME``
+lies between its LO-th and HI-th percentile, both computed on those same draws. Every
+case is a subset of the base draws (common random numbers: a difference to the base is
+the band, not Monte Carlo noise), and conditioning on the joint draws moves every input
+that is correlated with ``NAME`` too, as a risk team expects of "the world in which
+pay_rate is in its bottom decile".
+
+Per case the result holds, for the key outputs and every uncertain input, the
+statistics of the result contract (mean, sd, q05 ... q95, es05, es95) with their MCSE,
+P(profit > 0) with its MCSE, and the difference to the base with an MCSE that accounts
+for the case being a subset of the base draws.
+
+MCSE (derived here, not batch means; batch means would need many batches, and a 10%
+band of a small run leaves a few draws per batch for its tails): every statistic T is
+a smooth functional of the joint law F of (input X, output Y), so
+``T_hat - T ~ mean_i IF(x_i, y_i)`` over the N iid draws and the MCSE is
+``sd(IF) / sqrt(N)``. For a case with band ``B = (t_lo, t_hi]``, ``t = Q_X(a), Q_X(b)``,
+``f = b - a``, and a statistic with influence function ``psi`` under the law of Y
+given X in B (``psi = y - mean`` for the mean; ``(p - 1{y <= q}) / g(q)`` for a
+quantile, ``1 / g`` from the order-statistic window the run summaries use;
+``(y - q) 1{tail} / alpha + q - ES`` for an expected shortfall; ``1{y > 0} - P`` for a
+probability; ``((y - mean)^2 - sd^2) / (2 sd)`` for the sd), perturbing F moves both
+the draws inside B and its percentile edges, which gives
+
+    IF(x, y) = [psi(y) 1{x in B} + h_hi (b - 1{x <= t_hi}) - h_lo (a - 1{x <= t_lo})] / f
+
+with ``h_e = E[psi(Y) | X = t_e]``, estimated by the mean of ``psi`` over the draws
+nearest the edge in rank (the edge terms vanish at the 0th and 100th percentiles, and
+for an output that does not depend on X). Without them the MCSE of, say, the mean
+profit in the bottom pay_rate decile would be too small by a factor ~sqrt(1 + 9 d^2 /
+s^2), d the gap between the case mean and the mean at the edge. The difference to the
+base has influence function ``IF_case - psi_base`` on the same draws, whence its MCSE:
+the positive correlation of a case with the base it is part of is accounted for
+exactly. For the base itself, these are the iid formulas of the run summaries.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from probmodel.errors import UsageError
+
+#: The statistics of each case (the ``stat`` coordinate of the result contract).
+STATS = ("mean", "sd", "q05", "q25", "q50", "q75", "q95", "es05", "es95")
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+TAIL = 0.05
+#: Outputs summarised per case, when the scenario computes them.
+KEY_OUTPUTS = ("margin", "profit", "revenue", "total_cost", "chips_required")
+#: The fewest draws a case may hold: below this its tails (es05 is the mean of 5% of
+#: the case) rest on a handful of draws.
+MIN_CASE_DRAWS = 100
+_Z = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Band:
+    """One stressed case: ``name`` between its ``lo``-th and ``hi``-th percentile."""
+
+    name: str
+    lo: float
+    hi: float
+
+    @property
+    def label(self) -> str:
+        """``name=lo:hi`` as the user writes it (the ``band`` coordinate)."""
+        return f"{self.name}={self.lo:g}:{self.hi:g}"
+
+
+def parse_band(text: str, uncertain: Sequence[str], fixed: Sequence[str] = (),
+               outputs: Sequence[str] = ()) -> Band:
+    """Parse and check one ``NAME=LO:HI`` band.
+
+    Raises
+    ------
+    UsageError
+        One line, ``--band TEXT: problem``: not of the form NAME=LO:HI, an unknown name
+        (with a suggestion), a fixed parameter or an output, percentiles that are not
+        numbers, outside 0..100, or LO >= HI.
+    """
+    where = f"--band {text}"
+    name, sep, rng = text.partition("=")
+    name = name.strip()
+    lo_s, sep2, hi_s = rng.partition(":")
+    if not sep or not sep2 or not name:
+        raise UsageError(f"{where}: not of the form NAME=LO:HI (e.g. pay_rate=0:10, "
+                         "the bottom decile of pay_rate)")
+    if name not in uncertain:
+        if name in fixed:
+            raise UsageError(f"{where}: {name} is a fixed parameter; a band needs an "
+                             "uncertain one (" + ", ".join(uncertain) + ")")
+        if name in outputs:
+            raise UsageError(f"{where}: {name} is an output; a band conditions on an "
+                             "uncertain input (" + ", ".join(uncertain) + ")")
+        close = difflib.get_close_matches(name, list(uncertain), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else (
+            " (uncertain parameters: " + ", ".join(uncertain) + ")")
+        raise UsageError(f"{where}: '{name}' is not an uncertain parameter of the "
+                         f"scenario{hint}")
+    try:
+        lo, hi = float(lo_s), float(hi_s)
+    except ValueError:
+        raise UsageError(f"{where}: LO and HI must be percentiles (numbers in 0..100), "
+                         f"not '{lo_s}' and '{hi_s}'") from None
+    if not (0 <= lo <= 100 and 0 <= hi <= 100):
+        raise UsageError(f"{where}: percentiles must lie in 0..100")
+    if lo >= hi:
+        raise UsageError(f"{where}: LO ({lo:g}) must be below HI ({hi:g})")
+    return Band(name, lo, hi)
+
+
+def check_size(bands: Sequence[Band], draws: int) -> None:
+    """Refuse, before sampling, a band that would hold fewer than MIN_CASE_DRAWS draws."""
+    for b in bands:
+        expected = draws * (b.hi - b.lo) / 100
+        if expected < MIN_CASE_DRAWS:
+            need = math.ceil(MIN_CASE_DRAWS * 100 / (b.hi - b.lo))
+            raise UsageError(f"--band {b.label}: selects about {expected:.0f} of {draws:,} "
+                             f"draws, fewer than {MIN_CASE_DRAWS}; use --draws {need:,} "
+                             "or more, or a wider band")
+
+
+def _quantile_inv_density(y: np.ndarray, q: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """1 / density at the sample quantiles, from the +-1.96 sd order-statistic window."""
+    n = y.size
+    s = np.sqrt(probs * (1 - probs) / n)
+    lo, hi = np.clip(probs - _Z * s, 0, 1), np.clip(probs + _Z * s, 0, 1)
+    w = np.quantile(y, np.concatenate([lo, hi]))
+    k = len(probs)
+    return (w[k:] - w[:k]) / np.maximum(hi - lo, 1e-300)
+
+
+def _stats_and_psi(yb: np.ndarray):
+    """Values of STATS on the case draws ``yb`` and their influence functions.
+
+    Returns the values (len(STATS),) and a function mapping any draws y to
+    psi(y), shape (len(STATS), len(y)).
+    """
+    n = yb.size
+    mean = yb.mean()
+    sd = yb.std(ddof=1) if n > 1 else 0.0
+    probs = np.asarray(QUANTILES)
+    qs = np.quantile(yb, probs)
+    inv_g = _quantile_inv_density(yb, qs, probs)
+    q_lo, q_hi = qs[0], qs[-1]
+    lo_tail, hi_tail = yb <= q_lo, yb >= q_hi
+    es_lo = yb[lo_tail].mean()
+    es_hi = yb[hi_tail].mean()
+    a_lo, a_hi = lo_tail.mean(), hi_tail.mean()
+    values = np.array([mean, sd, *qs, es_lo, es_hi])
+
+    def psi(y: np.ndarray) -> np.ndarray:
+        rows = [y - mean,
+                (np.square(y - mean) - sd**2) / (2 * sd) if sd > 0 else np.zeros_like(y)]
+        rows += [(p - (y <= q)) * g for p, q, g in zip(probs, qs, inv_g, strict=True)]
+        rows.append(np.where(y <= q_lo, y - q_lo, 0.0) / a_lo + q_lo - es_lo)
+        rows.append(np.where(y >= q_hi, y - q_hi, 0.0) / a_hi + q_hi - es_hi)
+        return np.stack(rows)
+
+    return values, psi
+
+
+def _edges(x: np.ndarray, band: Band):
+    """Band mask and, per finite edge, (sign, below-mask, fraction, nearest-draws index)."""
+    n = x.size
+    t_lo, t_hi = np.quantile(x, [band.lo / 100, band.hi / 100])
+    inside = (x >= t_lo) & (x <= t_hi)
+    order = np.argsort(x, kind="stable")
+    half = max(25, n // 200)  # the ~1% of draws nearest the edge in rank
+    edges = []
+    for sign, pct, below in ((-1, band.lo, x < t_lo), (1, band.hi, x <= t_hi)):
+        if pct in (0, 100):
+            continue  # the edge is the sample minimum / maximum: no edge term
+        r = round(pct / 100 * (n - 1))
+        near = order[max(0, r - half):min(n, r + half)]
+        edges.append((sign, below, below.mean(), near))
+    return inside, edges, (float(t_lo), float(t_hi))
+
+
+#: Draws per block when summing influence functions (bounds the float64 temporaries).
+_BLOCK = 1 << 20
+
+
+def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base):
+    """Values, MCSE, difference to base and its MCSE of STATS (+ P(y > 0) row last)."""
+    n = y.size
+    yb = y[inside]
+    f = yb.size / n
+    values, psi = _stats_and_psi(yb)
+    p = float((yb > 0).mean())
+    vals = np.append(values, p)
+
+    def psi_all(v):
+        return np.vstack([psi(v), (v > 0) - p])
+
+    h = [(sign, below, frac, psi_all(y[near]).mean(axis=1, keepdims=True))
+         for sign, below, frac, near in edges]
+    # sums of IF, IF^2, D and D^2 (D = IF - psi_base) over blocks of draws
+    acc = np.zeros((4, len(vals)))
+    for lo in range(0, n, _BLOCK):
+        sl = slice(lo, min(n, lo + _BLOCK))
+        yy = y[sl]
+        inf = np.where(inside[sl], psi_all(yy), 0.0)
+        for sign, below, frac, he in h:
+            inf += sign * he * (frac - below[sl])
+        inf /= f
+        d = inf - psi_base(yy)
+        acc += [inf.sum(axis=1), np.square(inf).sum(axis=1), d.sum(axis=1),
+                np.square(d).sum(axis=1)]
+    var = np.maximum(acc[1] / n - np.square(acc[0] / n), 0.0)
+    dvar = np.maximum(acc[3] / n - np.square(acc[2] / n), 0.0)
+    return vals, np.sqrt(var / n), np.sqrt(dvar / n)
+
+
+def stress_arrays(draws: Mapping[str, np.ndarray], bands: Sequence[Band],
+                  variables: Sequence[str]) -> dict:
+    """The NumPy kernel of :func:`stress`: cases x (STATS + P(> 0)) per variable.
+
+    Returns a dict with ``labels``, ``n`` (draws per case), ``thresholds`` and, per
+    variable, arrays ``value``, ``mcse``, ``diff``, ``diff_mcse`` of shape
+    (1 + len(bands), len(STATS) + 1); row 0 is the base, the last column P(var > 0).
+    """
+    n = next(iter(draws.values())).size
+    cases = [(np.ones(n, bool), [])]
+    thresholds = [(np.nan, np.nan)]
+    for b in bands:
+        x = np.asarray(draws[b.name], np.float64).ravel()
+        inside, edges, t = _edges(x, b)
+        if inside.sum() < MIN_CASE_DRAWS:
+            raise UsageError(f"--band {b.label}: selects {int(inside.sum())} of {n:,} draws, "
+                             f"fewer than {MIN_CASE_DRAWS}; use more --draws or a wider band")
+        cases.append((inside, edges))
+        thresholds.append(t)
+    out: dict = {"labels": ["base", *(b.label for b in bands)],
+                 "n": np.array([int(c[0].sum()) for c in cases]),
+                 "thresholds": np.array(thresholds)}
+    for var in variables:
+        y = np.asarray(draws[var], np.float64).ravel()
+        _, base_psi = _stats_and_psi(y)
+        pb = float((y > 0).mean())
+
+        def psi_base(v, base_psi=base_psi, pb=pb):
+            return np.vstack([base_psi(v), (v > 0) - pb])
+
+        rows = [_case(y, inside, edges, psi_base) for inside, edges in cases]
+        value = np.array([r[0] for r in rows])
+        out[var] = {"value": value, "mcse": np.array([r[1] for r in rows]),
+                    "diff": value - value[0], "diff_mcse": np.array([r[2] for r in rows])}
+        out[var]["diff_mcse"][0] = 0.0
+    return out
+
+
+def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None = None,
+           inputs: Sequence[str] | None = None) -> xr.Dataset:
+    """Stressed cases of a run's draws, in the result contract.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Draws with dims (chain, draw), e.g. from :func:`probmodel.simulate`: every band's
+        input and every variable to summarise.
+    bands : sequence of Band
+        The cases (see :func:`parse_band`).
+    outputs, inputs : sequence of str, optional
+        Variables to summarise; default the key outputs present and every variable
+        with a ``distribution`` attribute (the uncertain inputs).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``band`` (``base`` first, then each band's label) and ``stat``. Per variable
+        ``<var>``, ``<var>_mcse``, ``<var>_diff`` (case minus base) and
+        ``<var>_diff_mcse``; ``p_profitable`` (+ ``_mcse``, ``_diff``, ``_diff_mcse``)
+        over ``band`` when profit is present; ``n_draws`` per case; coordinates
+        ``band_variable``, ``band_lo``, ``band_hi`` (percentiles) and
+        ``band_lo_value``, ``band_hi_value`` (the input at those percentiles).
+    """
+    outputs = [k for k in KEY_OUTPUTS if k in ds] if outputs is None else list(outputs)
+    if inputs is None:
+        inputs = [k for k in ds.data_vars if "distribution" in ds[k].attrs]
+    variables = [*outputs, *(k for k in inputs if k not in outputs)]
+    need = {b.name for b in bands} | set(variables) | ({"profit"} if "profit" in ds else set())
+    flat = {k: ds[k].values.reshape(-1) for k in need}
+    res = stress_arrays(flat, bands, variables)
+    labels = res["labels"]
+    coords = {
+        "band": labels, "stat": list(STATS),
+        "band_variable": ("band", ["", *(b.name for b in bands)]),
+        "band_lo": ("band", [0.0, *(b.lo for b in bands)]),
+        "band_hi": ("band", [100.0, *(b.hi for b in bands)]),
+        "band_lo_value": ("band", res["thresholds"][:, 0]),
+        "band_hi_value": ("band", res["thresholds"][:, 1]),
+    }
+    data = {"n_draws": ("band", res["n"], {"units": "1", "long_name": "draws in the case"})}
+    k = len(STATS)
+    for var in variables:
+        r, units = res[var], ds[var].attrs.get("units", "")
+        data[var] = (("band", "stat"), r["value"][:, :k], {"units": units})
+        data[f"{var}_mcse"] = (("band", "stat"), r["mcse"][:, :k], {"units": units})
+        data[f"{var}_diff"] = (("band", "stat"), r["diff"][:, :k], {"units": units})
+        data[f"{var}_diff_mcse"] = (("band", "stat"), r["diff_mcse"][:, :k], {"units": units})
+    if "profit" in ds:
+        r = res["profit"] if "profit" in res else stress_arrays(flat, bands, ["profit"])["profit"]
+        for suffix in ("", "_mcse", "_diff", "_diff_mcse"):
+            key = {"": "value", "_mcse": "mcse", "_diff": "diff", "_diff_mcse": "diff_mcse"}
+            data[f"p_profitable{suffix}"] = ("band", r[key[suffix]][:, k], {"units": "1"})
+    out = xr.Dataset(data, coords=coords)
+    out.attrs.update({
+        "analysis": "stress",
+        "draws": int(flat[variables[0]].size) if variables else 0,
+        "bands": ", ".join(b.label for b in bands),
+        "outputs": ", ".join(outputs),
+        "method": "cases are subsets of the base draws (common random numbers); a band's "
+                  "percentiles are computed on the same draws",
+        "mcse_method": "iid influence functions, band edges included (probmodel.analysis."
+                       "stress module notes)",
+    })
+    for key in ("scenario", "title", "seed"):
+        if key in ds.attrs:
+            out.attrs[key] = ds.attrs[key]
+    return out
+
+
+def run(scenario, bands: Sequence[Band], draws: int, seed: int,
+        progress=None) -> tuple[xr.Dataset, xr.Dataset]:
+    """Draw the base run with :func:`probmodel.simulate` and stress it.
+
+    Returns the stress result and the draws it was computed from.
+    """
+    from probmodel import api
+
+    check_size(bands, draws)
+    ds = api.simulate(scenario, draws=draws, seed=seed, progress=progress)
+    return stress(ds, bands), ds
