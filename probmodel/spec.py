@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from probmodel import catalog
 from probmodel import distributions as dists
 from probmodel.analysis.projection_schema import validate_table as validate_projection
 from probmodel.equations import CLASSES, MODELS, WINDOWS
@@ -99,6 +100,8 @@ class Scenario:
         UsageError
             For a name the model does not know or a value outside its domain.
         """
+        # Roofline catalogs: --set chip=NAME / model=NAME (logic in probmodel.catalog).
+        self, sets = catalog.apply_overrides(self, sets, origin)
         params = dict(self.parameters)
         for name, value in sets.items():
             if name not in INPUTS:
@@ -135,6 +138,10 @@ def parse_overrides(items: list[str], origin: str = "--set") -> dict[str, float]
         name = name.strip()
         if not sep or not name:
             raise UsageError(f"{origin}: '{item}' is not of the form NAME=VALUE")
+        # Roofline catalogs: chip=NAME / model=NAME pick an entry (probmodel.catalog).
+        if (picked := catalog.split_override(name, raw, origin)) is not None:
+            out[name] = picked
+            continue
         try:
             value = float(raw)
         except ValueError:
@@ -295,6 +302,8 @@ def parse_document(doc: Mapping[str, Any], label: str) -> tuple[dict[str, Any], 
     Returns the pieces found and the list of problems.
     """
     problems = _Problems(label)
+    # Roofline catalogs: chip = "...", model = "..." become parameter tables (probmodel.catalog).
+    doc = catalog.expand_document(doc, problems.add)
     for key in doc:
         if key not in TOP_LEVEL_KEYS:
             problems.add(key, f"unknown top-level key{_suggest(key, TOP_LEVEL_KEYS)} (known: "
