@@ -14,8 +14,13 @@ work by phase, as DeepSeek serves it (prefill and decode on separate chips):
   bandwidth-bound at small batches and long contexts and compute-bound at large ones;
   the batch is capped by what fits in HBM next to the weights.
 
-Achieved rates are fractions of the spec (``*_efficiency``), uncertain inputs that
-absorb what the roofline leaves out (communication, scheduling, load over the day).
+Achieved rates are fractions of the spec, in two layers: kernel efficiencies
+(``prefill_flops_efficiency``, ``decode_bandwidth_efficiency``,
+``decode_flops_efficiency``: what the matmul and attention kernels reach, transferable
+between chips of one generation) and ``fleet_efficiency``, the share of that roofline
+rate a serving fleet keeps over its busy hours (expert-parallel communication that is not
+overlapped, pipeline bubbles, batching gaps, uneven load). A benchmark at full load has
+``fleet_efficiency`` near 1; DeepSeek's 24-hour production averages do not.
 
 All functions are branch-free array code (jax.numpy), in the units of their Notes.
 """
@@ -47,14 +52,15 @@ def matmul_peak_flops(weight_bytes_per_param, chip_fp8_flops, chip_peak_flops):
 
 
 def prefill_seconds_per_token(active_params, prefill_attention_flops, prefill_context,
-                              matmul_peak_flops, chip_peak_flops, prefill_flops_efficiency):
+                              matmul_peak_flops, chip_peak_flops, prefill_flops_efficiency,
+                              fleet_efficiency=1.0):
     """Chip-seconds to prefill one token that misses the KV cache.
 
     Notes
     -----
     prefill_seconds_per_token = (2 x active_params / matmul_peak_flops
     + prefill_attention_flops x prefill_context / chip_peak_flops)
-    / prefill_flops_efficiency  [chip s/token]
+    / (prefill_flops_efficiency x fleet_efficiency)  [chip s/token]
 
     ``prefill_context`` is the mean number of tokens a computed token attends to (its
     position, cached prefix included); attention runs in BF16 (``chip_peak_flops``).
@@ -66,7 +72,7 @@ def prefill_seconds_per_token(active_params, prefill_attention_flops, prefill_co
     """
     weights = FLOPS_PER_ACTIVE_PARAM_PER_TOKEN * active_params / matmul_peak_flops
     attention = prefill_attention_flops * prefill_context / chip_peak_flops
-    return (weights + attention) / prefill_flops_efficiency
+    return (weights + attention) / (prefill_flops_efficiency * fleet_efficiency)
 
 
 def cached_seconds_per_token(kv_bytes_per_token, chip_host_bandwidth):
@@ -142,7 +148,7 @@ def decode_batch(decode_batch_per_chip, chip_hbm_capacity, decode_weight_bytes_p
 def decode_step_seconds(decode_batch, decode_weight_bytes_per_chip, decode_context,
                         kv_bytes_per_token, chip_hbm_bandwidth, decode_bandwidth_efficiency,
                         active_params, decode_attention_flops, matmul_peak_flops,
-                        chip_peak_flops, decode_flops_efficiency):
+                        chip_peak_flops, decode_flops_efficiency, fleet_efficiency=1.0):
     """Seconds per decode step: the larger of memory time and compute time.
 
     Notes
@@ -154,7 +160,7 @@ def decode_step_seconds(decode_batch, decode_weight_bytes_per_chip, decode_conte
     + decode_attention_flops x decode_context / chip_peak_flops)
     / decode_flops_efficiency  [s]
 
-    decode_step_seconds = max(memory, compute)  [s]
+    decode_step_seconds = max(memory, compute) / fleet_efficiency  [s]
 
     References
     ----------
@@ -168,7 +174,7 @@ def decode_step_seconds(decode_batch, decode_weight_bytes_per_chip, decode_conte
     per_token = (FLOPS_PER_ACTIVE_PARAM_PER_TOKEN * active_params / matmul_peak_flops
                  + decode_attention_flops * decode_context / chip_peak_flops)
     compute = decode_batch * per_token / decode_flops_efficiency
-    return jnp.maximum(memory, compute)
+    return jnp.maximum(memory, compute) / fleet_efficiency
 
 
 def decode_tokens_per_chip_second(decode_batch, decode_step_seconds):
