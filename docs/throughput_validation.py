@@ -55,8 +55,9 @@ def main(run_dir: str) -> None:
     kernel = {k: post[k] for k in KERNEL}
     # (a) the benchmark's conditions: full load, the kernels' roofline (fleet_efficiency 1)
     h20_bench = evaluate(bench, kernel)
-    # (b) like for like: an H20 fleet keeping DeepSeek's share of the roofline
-    h20_prod = evaluate(bench, {**kernel, "fleet_efficiency": post["fleet_efficiency"]})
+    # (b) like for like: the H800 itself at the benchmark's workload and deployment
+    h800_bench = evaluate(probmodel.load_scenario("priors/h20-benchmark-roofline.toml",
+                                                  {"chip": "H800"}), kernel)
     # DeepSeek's prefill rate counts cache hits; the ratios use computed tokens
     h800_pre = 1.0 / h800["prefill_seconds_per_token"]
     rows = [
@@ -66,27 +67,34 @@ def main(run_dir: str) -> None:
          summary(h800["decode_tokens_per_chip_second"]), f"{MEASURED['h800_decode']:,.0f}"),
         ("fleet_efficiency (DeepSeek posterior)", summary(post["fleet_efficiency"]), ""),
     ]
-    for label, h20 in (("benchmark conditions", h20_bench), ("DeepSeek's fleet efficiency",
-                                                             h20_prod)):
-        pre = 1.0 / h20["prefill_seconds_per_token"]
-        dec = h20["decode_tokens_per_chip_second"]
-        rows += [
-            (f"H20 prefill tokens/s per GPU, {label}", summary(pre),
-             f"{MEASURED['h20_prefill_computed']:,.0f}"),
-            (f"H20 decode tokens/s per GPU, {label}", summary(dec),
-             f"{MEASURED['h20_decode']:,.0f}"),
-            (f"H800:H20 prefill ratio, {label}", summary(h800_pre / pre),
-             f"{MEASURED['h800_prefill_computed'] / MEASURED['h20_prefill_computed']:.2f}"),
-            (f"H800:H20 decode ratio, {label}",
-             summary(h800["decode_tokens_per_chip_second"] / dec),
-             f"{MEASURED['h800_decode'] / MEASURED['h20_decode']:.2f}"),
-        ]
+    pre = 1.0 / h20_bench["prefill_seconds_per_token"]
+    dec = h20_bench["decode_tokens_per_chip_second"]
+    rows += [
+        ("H20 prefill tokens/s per GPU, benchmark conditions", summary(pre),
+         f"{MEASURED['h20_prefill_computed']:,.0f}"),
+        ("H20 decode tokens/s per GPU, benchmark conditions", summary(dec),
+         f"{MEASURED['h20_decode']:,.0f}"),
+        ("H800 (DeepSeek's day) : H20 (benchmark) prefill ratio", summary(h800_pre / pre),
+         f"{MEASURED['h800_prefill_computed'] / MEASURED['h20_prefill_computed']:.2f}"),
+        ("H800 (DeepSeek's day) : H20 (benchmark) decode ratio",
+         summary(h800["decode_tokens_per_chip_second"] / dec),
+         f"{MEASURED['h800_decode'] / MEASURED['h20_decode']:.2f}"),
+        ("H800 : H20 prefill ratio, both at the benchmark",
+         summary(h20_bench["prefill_seconds_per_token"] / h800_bench["prefill_seconds_per_token"]),
+         ""),
+        ("H800 : H20 decode ratio, both at the benchmark (EP16)",
+         summary(h800_bench["decode_tokens_per_chip_second"] / dec), ""),
+        ("H800 decode batch at the benchmark (EP16, HBM-capped)",
+         summary(h800_bench["decode_batch"]), ""),
+    ]
     compute_bound = _compute_bound_share(h20_bench)
     width = max(len(r[0]) for r in rows)
     print(f"{'quantity':<{width}}  {'model: median [90% interval]':>34}  measured")
     for name, model_text, measured in rows:
         print(f"{name:<{width}}  {model_text:>34}  {measured}")
     print(f"H20 decode steps compute-bound at the benchmark conditions: {compute_bound:.1%}")
+    print(f"H800 decode steps compute-bound at the benchmark conditions: "
+          f"{_compute_bound_share(h800_bench):.1%}")
     print(f"H800 decode steps compute-bound at DeepSeek's conditions: "
           f"{_compute_bound_share(h800):.1%}")
     print(f"posterior draws: {len(post['fleet_efficiency'])}")
