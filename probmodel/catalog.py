@@ -32,6 +32,9 @@ SELECTORS: dict[str, tuple[str, str]] = {
     "model": ("models.toml", "models"),
 }
 
+#: File names of the catalogs in priors/: data for scenarios, not scenarios themselves.
+CATALOG_FILES = frozenset(file for file, _ in SELECTORS.values())
+
 #: Entry keys that are not parameter tables.
 _ENTRY_META = ("description",)
 
