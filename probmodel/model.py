@@ -306,6 +306,11 @@ NODES: tuple[Node, ...] = (
          "every token billed at R1's standard price (DeepSeek's headline revenue)"),
     Node("requests_per_dau", ("tokens_per_day", "dau", "tokens_per_request"),
          eq.requests_per_dau, "request/(user day)", "requests per daily active user"),
+    # Revenue and cost per token: what a margin path is made of (projections per year).
+    Node("revenue_per_mtok", ("revenue", "tokens_per_day"), lambda r, t: r / t * 1e6,
+         "USD/Mtoken", "revenue per 1M tokens served (all classes): revenue / tokens x 1e6"),
+    Node("cost_per_mtok", ("total_cost", "tokens_per_day"), lambda c, t: c / t * 1e6,
+         "USD/Mtoken", "total cost per 1M tokens served (all classes): total_cost / tokens x 1e6"),
 )
 
 #: Every output name with its unit (first definition wins).

@@ -233,3 +233,30 @@ def test_provisioned_fleet_option_for_deepseek(priors):
     assert peak["implied_utilization"] == avg["implied_utilization"]  # definition kept
     assert peak["revenue"] == avg["revenue"]
     assert peak["profit"] == pytest.approx(avg["profit"] - (106_752 - 87_072) / 0.70, rel=1e-9)
+
+
+def test_projection_never_runs_a_chip_above_its_peak(priors):
+    # The roofline projection's efficiency gains follow logistic paths to targets below 1:
+    # in every draw and year, each phase's rate stays at or under the chip's roofline rate
+    # at efficiency 1, and the per-token revenue and cost are reported per year.
+    from probmodel.analysis import projection
+
+    sc = api.load_scenario(priors / "agents-h20-2025-2030-roofline.toml")
+    ds = projection.simulate(sc, draws=2000, seed=0)
+    v = {k: ds[k].values for k in ds.data_vars}
+    v.update({k: p.point for k, p in sc.fixed.items() if k not in v})
+    for name in ("fleet_efficiency", "decode_flops_efficiency", "prefill_flops_efficiency",
+                 "decode_bandwidth_efficiency"):
+        assert np.all((v[name] > 0) & (v[name] <= 1)), name
+    peak_prefill = rl.prefill_seconds_per_token(
+        v["active_params"], v["prefill_attention_flops"], v["prefill_context"],
+        v["matmul_peak_flops"], v["chip_peak_flops"], 1.0)
+    assert np.all(v["prefill_seconds_per_token"] >= np.asarray(peak_prefill) * (1 - 1e-6))
+    peak_step = rl.decode_step_seconds(
+        v["decode_batch"], v["decode_weight_bytes_per_chip"], v["decode_context"],
+        v["kv_bytes_per_token"], v["chip_hbm_bandwidth"], 1.0, v["active_params"],
+        v["decode_attention_flops"], v["matmul_peak_flops"], v["chip_peak_flops"], 1.0)
+    assert np.all(v["decode_step_seconds"] >= np.asarray(peak_step) * (1 - 1e-6))
+    assert np.all(v["compute_utilization"] < 1)
+    assert ds["revenue_per_mtok"].dims[-1] == "year"
+    assert ds["cost_per_mtok"].sizes["year"] == 6
