@@ -19,9 +19,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from probmodel.errors import UsageError
+
+if TYPE_CHECKING:  # spec imports this module; the annotation only needs the name
+    from probmodel.spec import Scenario
 
 #: Where the catalogs live: the project's priors/ folder, next to the package.
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "priors"
@@ -150,7 +153,8 @@ def split_override(name: str, raw: str, origin: str = "--set") -> str | None:
     return value
 
 
-def apply_overrides(scenario, sets: Mapping[str, Any], origin: str = "--set"):
+def apply_overrides(scenario: Scenario, sets: Mapping[str, Any],
+                    origin: str = "--set") -> tuple[Scenario, dict[str, Any]]:
     """Apply the catalog picks among ``sets`` to a parsed scenario.
 
     Parameters
