@@ -307,9 +307,12 @@ NODES: tuple[Node, ...] = (
     Node("requests_per_dau", ("tokens_per_day", "dau", "tokens_per_request"),
          eq.requests_per_dau, "request/(user day)", "requests per daily active user"),
     # Revenue and cost per token: what a margin path is made of (projections per year).
-    Node("revenue_per_mtok", ("revenue", "tokens_per_day"), lambda r, t: r / t * 1e6,
+    # Written as x * (1e6 / tokens): with fixed token counts the factor is one constant in
+    # every compiled graph, so sharded and single-device runs agree bit for bit (x / t * 1e6
+    # was rewritten differently by the two graphs, 1 ulp apart).
+    Node("revenue_per_mtok", ("revenue", "tokens_per_day"), lambda r, t: r * (1e6 / t),
          "USD/Mtoken", "revenue per 1M tokens served (all classes): revenue / tokens x 1e6"),
-    Node("cost_per_mtok", ("total_cost", "tokens_per_day"), lambda c, t: c / t * 1e6,
+    Node("cost_per_mtok", ("total_cost", "tokens_per_day"), lambda c, t: c * (1e6 / t),
          "USD/Mtoken", "total cost per 1M tokens served (all classes): total_cost / tokens x 1e6"),
 )
 
