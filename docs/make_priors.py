@@ -9,6 +9,7 @@ from pathlib import Path
 
 from probmodel import distributions as dists
 from probmodel import fmt
+from probmodel.catalog import CATALOG_FILES
 from probmodel.io import read_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,8 @@ def render() -> str:
     """The whole page as markdown."""
     parts = [HEADER]
     for path in sorted((ROOT / "priors").glob("*.toml")):
+        if path.name in CATALOG_FILES:  # hardware/model catalogs: data, not scenarios
+            continue
         sc = read_scenario(path)
         rel = path.relative_to(ROOT)
         ext = f" (extends `{sc.files[1].name}`)" if len(sc.files) > 1 else ""

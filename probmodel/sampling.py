@@ -200,7 +200,7 @@ def _mt_log_gamma(s):
         w = c * x
         pos = w > -1.0
         w = jnp.where(pos, w, 0.0)
-        ok = pos & (jnp.log(u2) < 3.0 * d * dists._log1p_tail(w, DTYPE))
+        ok = pos & (jnp.log(u2) < 3.0 * d * dists.log1p_tail(w, DTYPE))
         return jnp.log(d) + 3.0 * jnp.log1p(w), ok
 
     return propose

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SeedOpt, SetOpt, _load, _progress, app, out
+from probmodel.cli import (
+    JsonOpt,
+    OutOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    app,
+    load,
+    out,
+    progress_bar,
+)
 
 BandOpt = Annotated[list[str], typer.Option(
     "--band", help="A stressed case NAME=LO:HI: the draws with NAME between its LO-th and "
@@ -25,18 +35,18 @@ def stress(scenario: ScenarioArg, band: BandOpt, draws: DrawsOpt = 200_000,
            seed: SeedOpt = 0, set_: SetOpt = None, out_dir: OutOpt = None,
            json_: JsonOpt = False) -> None:
     """Stress tests: P(profit > 0), quantiles and expected shortfall per percentile band."""
-    from probmodel import io, sampling
+    sc = load(scenario, set_)
+    from probmodel import runs, sampling
     from probmodel.analysis import stress as st
     from probmodel.model import plan
 
-    sc = _load(scenario, set_)
     sampling.check_draws_seed(draws, seed)
     outputs = [n.name for n in plan(set(sc.parameters) | {"prices"})]
     bands = [st.parse_band(b, list(sc.uncertain), list(sc.fixed), outputs) for b in band]
     st.check_size(bands, draws)
-    io.check_out_dir(out_dir)
+    runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with _progress(draws, enabled=not json_) as progress:
+    with progress_bar(draws, enabled=not json_) as progress:
         res, ds = st.run(sc, bands, draws, seed, progress=progress)
     run_dir = write_run(sc, res, ds, draws, seed, out_dir, time.perf_counter() - t0)
     wall = time.perf_counter() - t0
@@ -152,26 +162,23 @@ def write_run(sc, res, ds, draws: int, seed: int, out_dir, seconds: float):
     """The run folder: stress.nc (the result), draws.nc, summary CSV/JSON, figure."""
     import xarray as xr
 
-    from probmodel import io, sampling
+    from probmodel import runs, sampling
     from probmodel.plots.stress import plot_stress
 
-    name = io.run_id(sc.name, f"stress{seed}{draws}{res.attrs['bands']}")
     stride = -(-draws // KEEP_DRAWS)  # draws.nc keeps at most ~KEEP_DRAWS draws, as run does
     if stride > 1:
         ds = ds.isel(draw=slice(None, None, stride))
         ds.attrs["thinned"] = f"every {stride}th of {draws} draws"
-    with io.run_folder(name, out_dir) as rf:
-        rf.copy_scenario(sc)
-        rf.write_netcdf("stress.nc", res)
-        rf.write_netcdf("draws.nc", xr.DataTree.from_dict({"prior": ds}))
-        rf.write_csv("summary.csv", summary_frame(res))
-        rf.write_json("summary.json", {"scenario": sc.name, "draws": draws, "seed": seed,
-                                       **st_json(res)})
-        rf.save_figure("stress", plot_stress(res))
-        rf.write_json("manifest.json", io.base_manifest(
-            "stress", sc, method="forward Monte Carlo (iid); cases are subsets of the same "
-            "draws", seed=seed, draws=draws, chunk_size=sampling.CHUNK,
+    return runs.write(runs.Run(
+        kind="stress", label=sc.name, salt=f"stress{seed}{draws}{res.attrs['bands']}",
+        scenarios=[sc],
+        netcdf={"stress.nc": res, "draws.nc": xr.DataTree.from_dict({"prior": ds})},
+        tables={"summary.csv": summary_frame(res)},
+        summary_json={"scenario": sc.name, "draws": draws, "seed": seed, **st_json(res)},
+        figures=lambda: {"stress": plot_stress(res)},
+        manifest=dict(
+            method="forward Monte Carlo (iid); cases are subsets of the same draws",
+            seed=seed, draws=draws, chunk_size=sampling.CHUNK,
             bands=res.attrs["bands"].split(", "), mcse_method=res.attrs["mcse_method"],
-            draws_kept=int(ds.sizes["draw"]), kept_stride=stride,
-            seconds=round(seconds, 3), files=[*rf.files, "manifest.json"]))
-    return rf.final
+            draws_kept=int(ds.sizes["draw"]), kept_stride=stride, seconds=round(seconds, 3)),
+    ), out_dir)

@@ -73,9 +73,6 @@ _LAZY = {
     "triangular_icdf": ("samplers", "triangular_icdf"),
     "TriangularDistribution": ("numpyro_dists", "TriangularDistribution"),
     "to_numpyro": ("numpyro_dists", "to_numpyro"),
-    # Former private name, still used by the sampling layer until it moves to
-    # log1p_tail; remove with that last caller.
-    "_log1p_tail": ("samplers", "log1p_tail"),
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from probmodel import catalog
 from probmodel import distributions as dists
 from probmodel.distributions.registry import KEY_ORDER
 from probmodel.equations.revenue import CLASSES, MODELS, WINDOWS
@@ -49,6 +50,10 @@ def parse_overrides(items: list[str], origin: str = "--set") -> dict[str, float]
         name = name.strip()
         if not sep or not name:
             raise UsageError(f"{origin}: '{item}' is not of the form NAME=VALUE")
+        # Roofline catalogs: chip=NAME / model=NAME pick an entry.
+        if (picked := catalog.split_override(name, raw, origin)) is not None:
+            out[name] = picked
+            continue
         try:
             value = float(raw)
         except ValueError:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from probmodel import catalog
 from probmodel import distributions as dists
 from probmodel.errors import ScenarioError, UsageError
 from probmodel.model import INPUTS, NODES, plan
@@ -107,6 +108,8 @@ class Scenario:
         UsageError
             For a name the scenario does not use or a value outside its domain.
         """
+        # Roofline catalogs: --set chip=NAME / model=NAME switch the pick first.
+        self, sets = catalog.apply_overrides(self, sets, origin)
         params = dict(self.parameters)
         settable = self.settable()
         for name, value in sets.items():
@@ -142,6 +145,8 @@ def parse_document(doc: Mapping[str, Any], label: str) -> tuple[dict[str, Any], 
     Returns the pieces found and the list of problems, as (file, path, message).
     """
     problems = Problems(label)
+    # Roofline catalogs: chip = "...", model = "..." become parameter tables.
+    doc = catalog.expand_document(doc, problems.add)
     for key in doc:
         if key not in TOP_LEVEL_KEYS:
             problems.add(key, f"unknown top-level key{did_you_mean(key, TOP_LEVEL_KEYS)} "

@@ -23,6 +23,7 @@ from scipy import special
 
 import probmodel
 from probmodel import sampling
+from probmodel.catalog import CATALOG_FILES
 
 N = 1_000_000
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def shipped_betas() -> list[tuple[float, float]]:
     pairs = set()
     for f in sorted((ROOT / "priors").glob("*.toml")):
+        if f.name in CATALOG_FILES:  # hardware/model catalogs, not scenarios
+            continue
         sc = probmodel.load_scenario(f)
         for p in sc.uncertain.values():
             if p.dist == "Beta":

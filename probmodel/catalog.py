@@ -1,0 +1,200 @@
+"""Hardware and model catalogs: ``chip = "H20"`` and ``model = "deepseek-v3"`` in a scenario.
+
+The catalogs are data (priors/hardware.toml, priors/models.toml). Each entry is a set of
+ordinary parameter tables (``value`` or ``dist``, ``unit``, ``source``), so picking an
+entry is the same as writing those tables into the scenario: the scenario parser
+validates them like any other parameter, and a parameter the scenario states itself
+keeps the scenario's value (a catalog fills gaps, it never overrides the file).
+
+The scenario parser calls :func:`expand_document` on every file it reads, and
+``Scenario.with_overrides`` calls :func:`apply_overrides` so that ``--set chip=H200``
+switches the pick after parsing. Unknown names are located errors that list the known
+ones (exit 2).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from probmodel.errors import UsageError
+
+if TYPE_CHECKING:  # spec imports this module; the annotation only needs the name
+    from probmodel.spec import Scenario
+
+#: Where the catalogs live: the project's priors/ folder, next to the package.
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "priors"
+
+#: Top-level scenario key -> (catalog file, table of entries in it).
+SELECTORS: dict[str, tuple[str, str]] = {
+    "chip": ("hardware.toml", "chips"),
+    "model": ("models.toml", "models"),
+}
+
+#: File names of the catalogs in priors/: data for scenarios, not scenarios themselves.
+CATALOG_FILES = frozenset(file for file, _ in SELECTORS.values())
+
+#: Entry keys that are not parameter tables.
+_ENTRY_META = ("description",)
+
+
+def _mark(kind: str, name: str) -> str:
+    """The description prefix that says a parameter came from a catalog entry."""
+    return f"from the {kind} catalog ({name})"
+
+
+@cache
+def entries(kind: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """The entries of one catalog: entry name -> parameter name -> parameter table.
+
+    Parameters
+    ----------
+    kind : {"chip", "model"}
+        Which catalog.
+
+    Returns
+    -------
+    dict
+        Entry names in file order, each a mapping of parameter tables.
+    """
+    file, table = SELECTORS[kind]
+    doc = tomllib.loads((CATALOG_DIR / file).read_text(encoding="utf-8"))
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, entry in doc.get(table, {}).items():
+        out[name] = {k: dict(v) for k, v in entry.items() if k not in _ENTRY_META}
+    return out
+
+
+def known(kind: str) -> str:
+    """The known entry names of a catalog, for messages."""
+    return ", ".join(entries(kind))
+
+
+def entry_tables(kind: str, name: str) -> dict[str, dict[str, Any]]:
+    """The parameter tables of one entry, each marked as coming from the catalog.
+
+    Raises
+    ------
+    KeyError
+        When ``name`` is not in the catalog.
+    """
+    tables = entries(kind)[name]
+    mark = _mark(kind, name)
+    out = {}
+    for pname, t in tables.items():
+        t = dict(t)
+        desc = t.get("description", "")
+        t["description"] = f"{mark}: {desc}" if desc else mark
+        out[pname] = t
+    return out
+
+
+def is_from_catalog(description: str, kind: str) -> bool:
+    """Whether a parameter's description marks it as taken from a ``kind`` catalog entry."""
+    return description.startswith(f"from the {kind} catalog (")
+
+
+def expand_document(doc: Mapping[str, Any],
+                    add_problem: Callable[[str, str], None]) -> dict[str, Any]:
+    """Replace a document's ``chip``/``model`` keys by the parameter tables they name.
+
+    Parameters
+    ----------
+    doc : mapping
+        One scenario file as parsed TOML.
+    add_problem : callable
+        ``add_problem(path, message)`` records a located problem (unknown name, not a
+        string).
+
+    Returns
+    -------
+    dict
+        A copy of ``doc`` without the selector keys, whose ``parameters`` table holds
+        the picked entries' tables where the file does not state them itself.
+    """
+    if not any(k in doc for k in SELECTORS):
+        return dict(doc)
+    out = {k: v for k, v in doc.items() if k not in SELECTORS}
+    params = out.get("parameters", {})
+    if not isinstance(params, dict):
+        return out  # the parser reports the bad parameters table itself
+    params = dict(params)
+    for kind in SELECTORS:
+        if kind not in doc:
+            continue
+        name = doc[kind]
+        if not isinstance(name, str) or name not in entries(kind):
+            shown = repr(name) if isinstance(name, str) else f"{type(name).__name__} {name!r}"
+            add_problem(kind, f"unknown {kind} {shown} (known: {known(kind)})")
+            continue
+        for pname, table in entry_tables(kind, name).items():
+            params.setdefault(pname, table)
+    out["parameters"] = params
+    return out
+
+
+def split_override(name: str, raw: str, origin: str = "--set") -> str | None:
+    """The catalog entry picked by a ``--set NAME=VALUE`` item, or None if NAME is no selector.
+
+    Raises
+    ------
+    UsageError
+        For an unknown entry name, with the known ones listed.
+    """
+    if name not in SELECTORS:
+        return None
+    value = raw.strip()
+    if value not in entries(name):
+        raise UsageError(f"{origin}: unknown {name} '{value}' (known: {known(name)})")
+    return value
+
+
+def apply_overrides(scenario: Scenario, sets: Mapping[str, Any],
+                    origin: str = "--set") -> tuple[Scenario, dict[str, Any]]:
+    """Apply the catalog picks among ``sets`` to a parsed scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A parsed scenario.
+    sets : mapping
+        ``--set`` items; selector names (chip, model) map to entry names, the rest to
+        numbers.
+    origin : str
+        How the items are named in messages and sources.
+
+    Returns
+    -------
+    tuple
+        (the scenario with the picked entries' parameters, the remaining numeric sets).
+        A parameter replaced is one that came from the same catalog (or was missing); a
+        parameter the scenario file states itself keeps its value.
+    """
+    picks = {k: v for k, v in sets.items() if k in SELECTORS}
+    rest = {k: v for k, v in sets.items() if k not in SELECTORS}
+    if not picks:
+        return scenario, rest
+    # Imported here, not at module level: spec imports this module to expand documents.
+    from probmodel.spec.parameters import parse_parameter
+    from probmodel.spec.problems import Problems
+
+    params = dict(scenario.parameters)
+    for kind, name in picks.items():
+        if name not in entries(kind):
+            raise UsageError(f"{origin}: unknown {kind} '{name}' (known: {known(kind)})")
+        for pname, table in entry_tables(kind, name).items():
+            old = params.get(pname)
+            if old is not None and not is_from_catalog(old.description, kind):
+                continue
+            table = {**table, "source": f"{table['source']} [{origin} {kind}={name}]"}
+            collected = Problems(SELECTORS[kind][0])
+            p = parse_parameter(pname, table, collected)
+            if p is None:  # a broken catalog entry: name the entry, not the user's file
+                path, msg = collected.items[0][1:]
+                raise UsageError(f"{SELECTORS[kind][0]}: {kind} {name}: {path}: {msg}")
+            params[pname] = p
+    return replace(scenario, parameters=params), rest
