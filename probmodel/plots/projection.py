@@ -12,7 +12,10 @@ from probmodel.plots import style
 PATH_COLOUR = "#525252"
 POINT_COLOUR = "#ff7f00"
 LOG_RATIO = 30.0  # bands spanning more than this factor are drawn on a log axis
-MARGIN_FLOOR = -300.0  # margin bands reaching below -300% get a symlog axis
+# margin = profit / revenue is unbounded below; a symmetric-log axis made the bands hard
+# to read. The axis stops at -200% (costs three times revenue: deep loss whatever the
+# exact figure) and the 5% quantiles below it are written along the bottom edge.
+MARGIN_FLOOR = -200.0
 
 
 def _draw_fan(ax, fan, legend: bool = True) -> None:
@@ -23,9 +26,13 @@ def _draw_fan(ax, fan, legend: bool = True) -> None:
                     linewidth=0)
     ax.fill_between(years, q[1], q[-2], color=style.BAND_50, alpha=0.8, label="50% band",
                     linewidth=0)
-    for i, path in enumerate(style.scaled(fan.name, np.asarray(fan.paths))):
+    # Sample paths show how one draw moves from year to year; a path far outside the
+    # 90% band would stretch or leave the panel, so only paths inside the band are drawn.
+    paths = style.scaled(fan.name, np.asarray(fan.paths))
+    inside = [p for p in paths if np.all((p >= q[0]) & (p <= q[-1]))]
+    for i, path in enumerate(inside):
         ax.plot(years, path, color=PATH_COLOUR, linewidth=0.6, alpha=0.6,
-                label="sample paths" if i == 0 else None)
+                label="sample paths inside the 90% band" if i == 0 else None)
     ax.plot(years, q[len(q) // 2], color=style.MEDIAN, linewidth=2.2, label="median")
     if fan.point is not None:
         ax.plot(years, style.scaled(fan.name, np.asarray(fan.point)), color=POINT_COLOUR,
@@ -37,9 +44,13 @@ def _draw_fan(ax, fan, legend: bool = True) -> None:
         ax.set_yscale("log")
         ax.set_ylim(lo / 1.3, hi * 1.3)
     elif fan.name == "margin" and lo < MARGIN_FLOOR:
-        # margin = profit / revenue is unbounded below: linear within +-100%, log beyond
-        ax.set_yscale("symlog", linthresh=100.0)
-        ax.set_ylim(lo * 1.3, max(hi, 0.0) + 20.0)
+        top = max(hi, 0.0) + 10.0
+        ax.set_ylim(MARGIN_FLOOR, top)
+        for yr, v in zip(years, q[0], strict=True):
+            if v < MARGIN_FLOOR:
+                ax.annotate(f"5%: {v:,.0f}%", (yr, MARGIN_FLOOR), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom",
+                            fontsize=7, color=style.LOSS)
     else:
         pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
         ax.set_ylim(lo - pad, hi + pad)
@@ -47,7 +58,9 @@ def _draw_fan(ax, fan, legend: bool = True) -> None:
         ax.axhline(0.0, color=style.LOSS, linewidth=0.8, linestyle=":")
     ax.set_xticks(years)
     ax.set_xlabel("year")
-    ax.set_ylabel(style.axis_label(fan.name))
+    cut = fan.name == "margin" and ax.get_ylim()[0] == MARGIN_FLOOR
+    ax.set_ylabel(style.axis_label(fan.name) + (f", axis cut at {MARGIN_FLOOR:.0f}" if cut
+                                                 else ""))
     ax.grid(alpha=0.3)
     if legend:
         ax.legend(loc="best", fontsize=8)

@@ -74,15 +74,19 @@ def plot_tornado(t, max_inputs: int = 15) -> Figure:
     ax.set_xlabel(style.axis_label(t.output))
     ax.margins(x=0.18)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    if idle:
-        ax.annotate(f"no effect on {t.output} with the others at point: {', '.join(idle)}",
-                    (0.0, -0.14 - 0.25 / n), xycoords="axes fraction", fontsize=8,
-                    color="0.35", va="top")
+    _legend_and_note(fig, ax, idle, t.output)
     what = f"{t.title}: " if t.title else ""
     ax.set_title(f"{what}tornado of {style.axis_label(t.output)}, each input at p05/p95, "
                  "others at point", fontsize=10)
     return fig
+
+
+def _legend_and_note(fig, ax, idle: list[str], output: str) -> None:
+    """Legend below the axes (never over a bar), and the inputs left out, named."""
+    note = (f"\nno effect on {output} with the others at point (not drawn): "
+            f"{', '.join(idle)}") if idle else ""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8,
+              frameon=False, title=note.strip() or None, title_fontsize=8)
 
 
 def _label_bars(ax, t, lo, hi, y, centre: float, n: int, fontsize: float = 7.0) -> None:
@@ -138,11 +142,7 @@ def plot_tornado_ranges(outer, inner, max_inputs: int = 15) -> Figure:
     ax.set_xlabel(style.axis_label(outer.output))
     ax.margins(x=0.18)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    if idle:
-        ax.annotate(f"no effect on {outer.output} with the others at point: "
-                    f"{', '.join(idle)}", (0.0, -0.14 - 0.25 / n), xycoords="axes fraction",
-                    fontsize=8, color="0.35", va="top")
+    _legend_and_note(fig, ax, idle, outer.output)
     what = f"{outer.title}: " if outer.title else ""
     ax.set_title(f"{what}tornado of {style.axis_label(outer.output)} at p05/p95 and "
                  "p10/p90, others at point", fontsize=10)
