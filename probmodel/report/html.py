@@ -47,7 +47,7 @@ table { border-collapse: collapse; margin: 8px 0 14px; font-size: 0.86em; }
 th, td { border-bottom: 1px solid var(--rule); padding: 3px 8px; vertical-align: top; }
 th { background: var(--band); text-align: left; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.src { max-width: 460px; font-size: 0.92em; }
+td.src { min-width: 260px; max-width: 460px; font-size: 0.92em; }
 tr.fail td { background: #fde8e8; }
 .scroll { overflow-x: auto; }
 figure { margin: 14px 0 22px; break-inside: avoid; page-break-inside: avoid; }
@@ -104,8 +104,11 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]],
     """An HTML table. Cells are escaped unless ``raw`` (already HTML, e.g. links)."""
     numeric = list(numeric) if numeric is not None else [False] * len(headers)
 
+    src = [str(h).strip().lower() in ("source", "sources") for h in headers]
+
     def cell(tag: str, v: str, j: int) -> str:
-        cls = ' class="num"' if j < len(numeric) and numeric[j] else ""
+        cls = (' class="num"' if j < len(numeric) and numeric[j] else
+               ' class="src"' if tag == "td" and j < len(src) and src[j] else "")
         return f"<{tag}{cls}>{v if raw else esc(v)}</{tag}>"
 
     head = "".join(cell("th", esc(h) if raw else h, j) for j, h in enumerate(headers))

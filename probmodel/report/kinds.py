@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from probmodel.report import common as cm
 from probmodel.report import numbers as nb
+from probmodel.report.assumptions import merged_parameters
 from probmodel.report.folder import RunFolder, finite
 from probmodel.report.html import esc, figure_from_matplotlib, table
 
@@ -35,10 +36,22 @@ def run(r: RunFolder) -> str:
     extra = (f"Drawn from the calibration posterior for {esc(', '.join(post))} "
              f"(joint resampling of {esc(r.manifest.get('posterior_source', ''))}); the "
              "other inputs from their priors.") if post else ""
+    if p is None and df is not None and (df["variable"] == "chips_required").any():
+        # a demand scenario (no prices, no profit): the question is the fleet it needs
+        u = cm.unit_of(df, "chips_required")
+        med, lo, hi = (cm.stat(df, "chips_required", q) for q in ("q50", "q05", "q95"))
+        shown = nb.scale("chips_required", u)[1]
+        question = f"How many chips does serving this demand need ({r.title})?"
+        headline = (f"chips required: median {esc(nb.with_mcse('chips_required', u, *med))} "
+                    f"{esc(shown)}")
+        detail = (f"90% interval {esc(nb.show('chips_required', u, lo[0]))} to "
+                  f"{esc(nb.show('chips_required', u, hi[0]))} {esc(shown)}.")
+    else:
+        question = f"Is serving profitable under these assumptions ({r.title})?"
+        headline = cm.p_profit_html(p, se)
+        detail = cm.key_sentence(df) if df is not None else ""
     head = cm.answer(
-        f"Is serving profitable under these assumptions ({r.title})?",
-        cm.p_profit_html(p, se),
-        cm.key_sentence(df) if df is not None else "",
+        question, headline, detail,
         f"{r.draws:,} Monte Carlo draws, seed {r.manifest.get('seed')}." if r.draws else "",
         extra)
     body = [head, "<h3>Key intervals</h3>",
@@ -78,15 +91,16 @@ def sweep(r: RunFolder) -> str:
         by = {(c.get(rows_n), c.get(cols_n) if cols_n else None): c for c in cells}
         unit = cm.unit_of(r.tables["summary"], out_name) if "summary" in r.tables else None
 
+        units = {n: str(t.get("unit", "")) for n, (_, t) in merged_parameters(r).items()}
+
+        def label(name, v):
+            div, shown = nb.scale(name, units.get(name))
+            return f"{nb.number(v / div, 3)}{'%' if shown == '%' else ' ' + shown}"
+
         def matrix(cell_text):
-            rows = []
-            for a in rv:
-                rows.append([nb.show(rows_n, "1" if a is not None and abs(a) <= 1 else None,
-                                     a, 3)]
-                            + [cell_text(by.get((a, b))) for b in cv])
-            head = [f"{rows_n} \\ {cols_n}" if cols_n else rows_n,
-                    *(nb.show(cols_n, "1" if abs(b) <= 1 else None, b, 3) if cols_n
-                      else out_name for b in cv)]
+            rows = [[label(rows_n, a)] + [cell_text(by.get((a, b))) for b in cv] for a in rv]
+            head = [f"{rows_n} (down) \\ {cols_n} (across)" if cols_n else rows_n,
+                    *(label(cols_n, b) if cols_n else out_name for b in cv)]
             return table(head, rows, [True] * len(head))
 
         def pcell(c):
@@ -107,8 +121,7 @@ def sweep(r: RunFolder) -> str:
             headline, f"{r.draws:,} draws per cell on common random numbers (the same draws "
             "in every cell), seed " f"{r.manifest.get('seed')}." if r.draws else ""))
         if ps:
-            parts.append(f"<h3>P(profit &gt; 0) ± MCSE ({esc(rows_n)} down, "
-                         f"{esc(cols_n or '')} across; % where a share)</h3>" + matrix(pcell))
+            parts.append("<h3>P(profit &gt; 0) ± MCSE in each cell</h3>" + matrix(pcell))
         parts.append(f"<h3>Median {esc(out_name)} ({esc(nb.scale(out_name, unit)[1])}) "
                      "± MCSE</h3>" + matrix(mcell))
     else:

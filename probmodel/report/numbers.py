@@ -73,5 +73,7 @@ def percent(p: float | None, se: float | None = None) -> str:
         return "–"
     if se is None or not math.isfinite(se):
         return f"{p * 100:.1f}%"
+    if se == 0:  # p is 0 or 1: every draw on one side (the MCSE of a proportion is then 0)
+        return f"{p * 100:.0f}% (every draw)"
     d = min(max(decimals_for(se * 100) - 1, 1), 3)
     return f"{p * 100:.{d}f}% ± {se * 100:.{d}f}%"

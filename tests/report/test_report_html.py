@@ -147,7 +147,7 @@ def test_write_report_hook_writes_into_the_run_folder(sweep_dir, tmp_path):
 
 @pytest.mark.parametrize(("p", "se", "want"), [
     (0.494, 0.0035, "49.4% ± 0.4%"), (0.5, 0.0005, "50.00% ± 0.05%"),
-    (0.02, 0.00001, "2.000% ± 0.001%")])
+    (0.02, 0.00001, "2.000% ± 0.001%"), (1.0, 0.0, "100% (every draw)")])
 def test_percent_shows_the_mcse_precision(p, se, want):
     assert nb.percent(p, se) == want
 
