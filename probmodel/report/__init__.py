@@ -72,6 +72,7 @@ def build_report(run_dirs: Sequence[str | Path], title: str | None = None) -> st
     from probmodel import __version__
 
     head = title or (runs[0].title if len(runs) == 1 else
+                     f"{runs[0].title}; {runs[1].title}" if len(runs) == 2 else
                      f"{runs[0].title} and {len(runs) - 1} more")
     kinds_text = ", ".join(dict.fromkeys(_KIND_TITLE.get(r.kind, r.kind).lower()
                                          for r in runs))

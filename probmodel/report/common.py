@@ -33,8 +33,10 @@ def p_profit_html(p: float | None, se: float | None) -> str:
     if p is None:
         return "P(profit &gt; 0) not defined for this scenario (it has no profit)"
     cls = "good" if p >= 0.5 else "bad"
-    return (f'P(profit &gt; 0) = <span class="{cls}">{esc(nb.percent(p, se))}</span> '
-            '<span class="note">(± one Monte Carlo standard error)</span>')
+    note = ('' if se == 0 else
+            ' <span class="note">(± one Monte Carlo standard error)</span>')
+    return f'P(profit &gt; 0) = <span class="{cls}">{esc(nb.percent(p, se))}</span>{note}'
+
 
 
 def tidy(df: pd.DataFrame | None) -> pd.DataFrame | None:
