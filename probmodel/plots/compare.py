@@ -53,7 +53,9 @@ def plot_forest(summary: xr.Dataset, output: str) -> Figure:
     ax.set_xlabel(style.axis_label(output))
     ax.set_title(f"{style.axis_label(output)} per scenario", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    # legend outside the axes, under both panels: inside, it covered an interval
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3,
+               fontsize=8, frameon=False)
     ax.margins(x=0.05)
     ref = names[0]
     d = summary["difference"]

@@ -12,42 +12,64 @@ from probmodel.plots import style
 PATH_COLOUR = "#525252"
 POINT_COLOUR = "#ff7f00"
 LOG_RATIO = 30.0  # bands spanning more than this factor are drawn on a log axis
-MARGIN_FLOOR = -300.0  # margin bands reaching below -300% get a symlog axis
+# margin = profit / revenue is unbounded below; a symmetric-log axis made the bands hard
+# to read. The margin axis is linear and stops below the 50% band and the median (at
+# -200% at the least: costs three times revenue); the 5% quantiles below it are written
+# along the bottom edge.
+MARGIN_FLOOR = -200.0
+
+
+def _limits(name: str, q: np.ndarray) -> tuple[float, float, str]:
+    """(bottom, top, scale) of a fan's value axis: on the bands, log for wide positives."""
+    lo, hi = float(np.min(q[0])), float(np.max(q[-1]))
+    if lo > 0 and hi / lo > LOG_RATIO:
+        return lo / 1.3, hi * 1.3, "log"
+    if name == "margin" and lo < MARGIN_FLOOR:
+        inner = float(min(np.min(q[1]), np.min(q[len(q) // 2])))
+        bottom = min(MARGIN_FLOOR, inner - 0.1 * (max(hi, 0.0) - inner))
+        if lo < bottom:
+            return bottom, max(hi, 0.0) + 0.06 * (max(hi, 0.0) - bottom), "cut"
+    pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
+    return lo - pad, hi + pad, "linear"
 
 
 def _draw_fan(ax, fan, legend: bool = True) -> None:
     """Bands, median, sample paths and the point path of one variable on ``ax``."""
     q = style.scaled(fan.name, np.asarray(fan.quantiles))
     years = np.asarray(fan.years)
+    bottom, top, how = _limits(fan.name, q)
     ax.fill_between(years, q[0], q[-1], color=style.BAND_90, label="90% band",
                     linewidth=0)
     ax.fill_between(years, q[1], q[-2], color=style.BAND_50, alpha=0.8, label="50% band",
                     linewidth=0)
-    for i, path in enumerate(style.scaled(fan.name, np.asarray(fan.paths))):
+    # Sample paths show how one draw moves from year to year. A path outside the 90%
+    # band (or below a cut axis) would stretch the axis or leave the panel: only paths
+    # that stay inside both are drawn.
+    paths = style.scaled(fan.name, np.asarray(fan.paths))
+    inside = [p for p in paths
+              if np.all((p >= np.maximum(q[0], bottom)) & (p <= np.minimum(q[-1], top)))]
+    for i, path in enumerate(inside):
         ax.plot(years, path, color=PATH_COLOUR, linewidth=0.6, alpha=0.6,
-                label="sample paths" if i == 0 else None)
+                label="sample paths (inside the 90% band)" if i == 0 else None)
     ax.plot(years, q[len(q) // 2], color=style.MEDIAN, linewidth=2.2, label="median")
     if fan.point is not None:
         ax.plot(years, style.scaled(fan.name, np.asarray(fan.point)), color=POINT_COLOUR,
                 linestyle="--", linewidth=1.4, label="point path")
-    # Sample paths may leave the 90% band by far: keep the axis on the bands. Counts
-    # and money spread over orders of magnitude across years: a log axis then.
-    lo, hi = float(np.min(q[0])), float(np.max(q[-1]))
-    if lo > 0 and hi / lo > LOG_RATIO:
+    if how == "log":
         ax.set_yscale("log")
-        ax.set_ylim(lo / 1.3, hi * 1.3)
-    elif fan.name == "margin" and lo < MARGIN_FLOOR:
-        # margin = profit / revenue is unbounded below: linear within +-100%, log beyond
-        ax.set_yscale("symlog", linthresh=100.0)
-        ax.set_ylim(lo * 1.3, max(hi, 0.0) + 20.0)
-    else:
-        pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
-        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_ylim(bottom, top)
+    if how == "cut":
+        for yr, v in zip(years, q[0], strict=True):
+            if v < bottom:
+                ax.annotate(f"5%: {v:,.0f}", (yr, bottom), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom",
+                            fontsize=6.5, color=style.LOSS)
+        ax.margins(x=0.07)
     if fan.name == "margin":
         ax.axhline(0.0, color=style.LOSS, linewidth=0.8, linestyle=":")
     ax.set_xticks(years)
     ax.set_xlabel("year")
-    ax.set_ylabel(style.axis_label(fan.name))
+    ax.set_ylabel(style.axis_label(fan.name) + (", 90% band cut" if how == "cut" else ""))
     ax.grid(alpha=0.3)
     if legend:
         ax.legend(loc="best", fontsize=8)

@@ -16,10 +16,27 @@ ALL_COLOUR = "#525252"
 SHIFT_COLOUR = "#756bb1"
 
 
+# How an input's value is written beside a bar: shares with one decimal (so "57.8%"
+# never stands next to "58%"), money and counts with three significant digits and unit.
+_UNIT_TEXT = {"USD/(GPU h)": ("$", "/GPU-h", 1.0), "user": ("", "M users", 1e6),
+              "token/request": ("", "k tokens/request", 1e3), "GPU": ("", " GPUs", 1.0),
+              "chip": ("", "k chips", 1e3), "USD/day": ("$", "k/day", 1e3)}
+
+
 def _input_value(name: str, unit: str, x: float) -> str:
     if unit == "1":
-        return f"{x * 100:.3g}%"
-    return f"{fmt.number(float(x), 3)}"
+        return f"{x * 100:.1f}%"
+    pre, post, div = _UNIT_TEXT.get(unit, ("", f" {unit}" if unit else "", 1.0))
+    return f"{pre}{fmt.number(float(x) / div, 3)}{post}"
+
+
+def _effective(t, max_inputs: int) -> tuple[int, list[str]]:
+    """How many rows to draw (inputs that move the output) and the names that do not."""
+    swing = np.abs(np.asarray(t.at_high) - np.asarray(t.at_low))
+    scale = max(float(np.max(np.abs([t.point, *t.at_low, *t.at_high]))), 1e-300)
+    moves = swing > 1e-9 * scale  # float64 evaluations: a zero swing is exactly zero
+    idle = [n for n, m in zip(t.names, moves, strict=True) if not m]
+    return min(int(moves.sum()), max_inputs), idle
 
 
 def plot_tornado(t, max_inputs: int = 15) -> Figure:
@@ -38,8 +55,9 @@ def plot_tornado(t, max_inputs: int = 15) -> Figure:
         Horizontal bars from the point value (the centre line), largest swing on top;
         each bar end is labelled with the input value that produced it.
     """
-    n = min(len(t.names), max_inputs)
-    fig, ax = style.new_figure(figsize=(9, 1.2 + 0.45 * n))
+    n, idle = _effective(t, max_inputs)
+    n = max(n, 1)
+    fig, ax = style.new_figure(figsize=(9, 1.6 + 0.45 * n))
     centre = float(style.scaled(t.output, t.point))
     lo = style.scaled(t.output, np.asarray(t.at_low[:n]))
     hi = style.scaled(t.output, np.asarray(t.at_high[:n]))
@@ -50,23 +68,136 @@ def plot_tornado(t, max_inputs: int = 15) -> Figure:
             label="input at its 95% quantile")
     ax.axvline(centre, color="black", linewidth=1.2,
                label=f"point value {fmt.number(centre, 3)} {fmt.scale_for(t.output)[1]}")
+    _label_bars(ax, t, lo, hi, y, centre, n)
+    ax.set_yticks(y)
+    ax.set_yticklabels(t.names[:n])
+    ax.set_xlabel(style.axis_label(t.output))
+    ax.margins(x=0.18)
+    ax.grid(axis="x", alpha=0.3)
+    _legend_and_note(fig, ax, idle, t.output)
+    what = f"{t.title}: " if t.title else ""
+    ax.set_title(f"{what}tornado of {style.axis_label(t.output)}, each input at p05/p95, "
+                 "others at point", fontsize=10)
+    return fig
+
+
+def _legend_and_note(fig, ax, idle: list[str], output: str) -> None:
+    """Legend below the axes (never over a bar), and the inputs left out, named."""
+    note = (f"\nno effect on {output} with the others at point (not drawn): "
+            f"{', '.join(idle)}") if idle else ""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8,
+              frameon=False, title=note.strip() or None, title_fontsize=8)
+
+
+def _label_bars(ax, t, lo, hi, y, centre: float, n: int, fontsize: float = 7.0) -> None:
+    """Write at each bar end the input value that produced it."""
     for i in range(n):
         unit = t.units[i] if t.units else ""
         for v, xin in ((lo[i], t.low_input[i]), (hi[i], t.high_input[i])):
             if v != centre:
                 ax.annotate(_input_value(t.names[i], unit, xin), (v, y[i]),
                             xytext=(3 if v > centre else -3, 0), textcoords="offset points",
-                            ha="left" if v > centre else "right", va="center", fontsize=7)
+                            ha="left" if v > centre else "right", va="center",
+                            fontsize=fontsize)
+
+
+def plot_tornado_ranges(outer, inner, max_inputs: int = 15) -> Figure:
+    """Tornado at two percentile ranges: p05/p95 (light) and p10/p90 (dark) on one axis.
+
+    Parameters
+    ----------
+    outer, inner : probmodel.analysis.sensitivity.Tornado
+        The output with each input at its outer (5%/95%) and inner (10%/90%) quantiles,
+        the others at point; the same output and point value. Rows follow ``outer``
+        (largest swing on top); inputs that do not move the output are named in a note.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Light bars for the outer range, dark bars inside them for the inner range, the
+        outer range's input values written at the bar ends.
+    """
+    n, idle = _effective(outer, max_inputs)
+    n = max(n, 1)
+    fig, ax = style.new_figure(figsize=(9, 1.6 + 0.5 * n))
+    centre = float(style.scaled(outer.output, outer.point))
+    pos = {name: i for i, name in enumerate(inner.names)}
+    idx = [pos[nm] for nm in outer.names[:n]]
+    y = np.arange(n)[::-1]
+    o_lo = style.scaled(outer.output, np.asarray(outer.at_low[:n]))
+    o_hi = style.scaled(outer.output, np.asarray(outer.at_high[:n]))
+    i_lo = style.scaled(inner.output, np.asarray(inner.at_low)[idx])
+    i_hi = style.scaled(inner.output, np.asarray(inner.at_high)[idx])
+    ax.barh(y, o_lo - centre, left=centre, color=LOW_COLOUR, alpha=0.45, height=0.7,
+            label="low quantile: 5% (light), 10% (dark)")
+    ax.barh(y, o_hi - centre, left=centre, color=HIGH_COLOUR, alpha=0.45, height=0.7,
+            label="high quantile: 95% (light), 90% (dark)")
+    ax.barh(y, i_lo - centre, left=centre, color=LOW_COLOUR, height=0.4)
+    ax.barh(y, i_hi - centre, left=centre, color=HIGH_COLOUR, height=0.4)
+    ax.axvline(centre, color="black", linewidth=1.2,
+               label=f"point value {fmt.number(centre, 3)} {fmt.scale_for(outer.output)[1]}")
+    _label_bars(ax, outer, o_lo, o_hi, y, centre, n)
     ax.set_yticks(y)
-    ax.set_yticklabels(t.names[:n])
-    ax.set_xlabel(style.axis_label(t.output))
-    ax.margins(x=0.15)
+    ax.set_yticklabels(outer.names[:n])
+    ax.set_xlabel(style.axis_label(outer.output))
+    ax.margins(x=0.18)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    what = f"{t.title}: " if t.title else ""
-    ax.set_title(f"{what}tornado of {style.axis_label(t.output)}, each input at p05/p95, "
-                 "others at point")
+    _legend_and_note(fig, ax, idle, outer.output)
+    what = f"{outer.title}: " if outer.title else ""
+    ax.set_title(f"{what}tornado of {style.axis_label(outer.output)} at p05/p95 and "
+                 "p10/p90, others at point", fontsize=10)
     return fig
+
+
+def plot_spider(output: str, percentiles: np.ndarray, medians: dict[str, np.ndarray],
+                overall: float, title: str = "", per_bin: int | None = None) -> Figure:
+    """Spider plot: the output's median as each input moves through its percentiles.
+
+    Parameters
+    ----------
+    output : str
+        The output's name.
+    percentiles : array
+        Input percentiles (0-100) at which each line is evaluated (bin centres).
+    medians : dict
+        Input name -> the output's median at each percentile (same length).
+    overall : float
+        The output's median over all draws (the horizontal reference).
+    title : str
+        The scenario's title.
+    per_bin : int, optional
+        Draws behind each point, written in the subtitle.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line per input; steep lines are the inputs the output follows.
+    """
+    fig, ax = style.new_figure(figsize=(9, 5))
+    for i, (name, m) in enumerate(medians.items()):
+        ax.plot(percentiles, style.scaled(output, np.asarray(m)), marker="o", ms=3.5,
+                linewidth=1.6, color=_SPIDER_COLOURS[i % len(_SPIDER_COLOURS)],
+                linestyle="-" if i < len(_SPIDER_COLOURS) else "--", label=name)
+    ax.axhline(float(style.scaled(output, overall)), color="black", linewidth=1.0,
+               linestyle=":", label="median over all draws")
+    if output in ("margin", "profit"):
+        ax.axhline(0.0, color=style.LOSS, linewidth=0.8)
+    ax.set_xlim(0, 100)
+    ax.set_xticks([0, 10, 25, 50, 75, 90, 100])
+    ax.set_xlabel("percentile of the input (%)")
+    ax.set_ylabel(f"median {style.axis_label(output)}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    what = f"{title}: " if title else ""
+    per = f", {per_bin:,} draws per point" if per_bin else ""
+    ax.set_title(f"{what}median {style.axis_label(output)} as each input moves through its "
+                 f"percentiles\n(draws binned by the input's deciles, all other inputs "
+                 f"drawn{per})", fontsize=10)
+    return fig
+
+
+_SPIDER_COLOURS = ("#08519c", "#cb181d", "#238b45", "#6a51a3", "#d94801", "#525252",
+                   "#0570b0", "#ae017e")
 
 
 def plot_sobol(s, max_inputs: int = 15) -> Figure:

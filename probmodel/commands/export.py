@@ -1,0 +1,23 @@
+"""``probmodel export``: a run folder as an Excel workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from probmodel.cli import app, out
+
+RunDirArg = Annotated[Path, typer.Argument(help="A run folder (any kind).", show_default=False)]
+XlsxOpt = Annotated[Path, typer.Option(
+    "--xlsx", help="The workbook to write (.xlsx; must not exist).", show_default=False)]
+
+
+@app.command()
+def export(run_dir: RunDirArg, xlsx: XlsxOpt) -> None:
+    """Write a run folder as an Excel workbook (summary with MCSE, inputs, provenance)."""
+    from probmodel.report.workbook import export_xlsx
+
+    path = export_xlsx(run_dir, xlsx)
+    out.print(f"workbook: {path}", markup=False)

@@ -1,0 +1,160 @@
+"""Progress of long commands: a bar with an ETA on a terminal, a plain line in a log.
+
+On a terminal (stderr is a tty) a rich progress bar with the count and the time left;
+when stderr is a pipe or a file (CI logs, ``nohup``, ``2> log``), one plain line about
+every 10 seconds, e.g. ``sampling: 300,000/1,000,000 draws (30%), 12 s elapsed, ETA 28 s``,
+so a long job is visibly alive without filling the log with bar redraws. ``quiet``
+turns both off. The engine reports the cumulative count done through a callback; it
+never prints.
+
+Call pattern in a command (the ``progress=`` callback the library functions take)::
+
+    from probmodel.progress import progress
+
+    @app.command()
+    def run(..., quiet: QuietOpt = False):
+        with progress(draws, "sampling", unit="draws", quiet=quiet or json_) as update:
+            res = api.run(sc, draws=draws, seed=seed, progress=update)   # update(done)
+
+    # unknown total (--precision): progress(None, "sampling until precise")
+    # phases (calibrate: warm-up then sampling, per chain):
+    with progress(warmup, "chain 1 warm-up", unit="steps", quiet=quiet) as update:
+        update.phase("chain 1 sampling", samples)    # restarts the count and the ETA
+        ...
+
+``QuietOpt`` is ``Annotated[bool, typer.Option("--quiet", "-q", help="No progress
+output.")]``; a command with ``--json`` passes ``quiet=quiet or json_`` so that stdout
+stays clean (progress goes to stderr in any case).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+#: Seconds between two plain progress lines when stderr is not a terminal.
+LOG_INTERVAL = 10.0
+
+
+def _duration(s: float) -> str:
+    if s < 60:
+        return f"{s:.0f} s"
+    if s < 3600:
+        return f"{int(s // 60)} min {int(s % 60):02d} s"
+    return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
+
+
+class Progress:
+    """A progress reporter; call it with the cumulative count done.
+
+    Parameters
+    ----------
+    total : int or None
+        The count at completion (None: unknown, the count alone is shown).
+    what : str
+        What is being done ("sampling", "chain 1 warm-up").
+    unit : str
+        What is counted ("draws", "paths", "steps").
+    quiet : bool
+        Show nothing.
+    stream : text stream, optional
+        Where to write (default: stderr).
+    terminal : bool, optional
+        Force the terminal (bar) or log (lines) mode; default: whether ``stream`` is a
+        terminal.
+    clock : callable
+        Seconds, monotonic (tests pass a fake clock).
+    interval : float
+        Seconds between two plain lines in log mode.
+    """
+
+    def __init__(self, total: int | None, what: str = "working", unit: str = "",
+                 quiet: bool = False, stream: TextIO | None = None,
+                 terminal: bool | None = None, clock: Callable[[], float] = time.monotonic,
+                 interval: float = LOG_INTERVAL):
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self.terminal = (terminal if terminal is not None
+                         else bool(getattr(self.stream, "isatty", lambda: False)()))
+        self.clock = clock
+        self.interval = interval
+        self.unit = unit
+        self._bar = None
+        self._task = None
+        self._lines = 0
+        self.phase(what, total)
+
+    # ------------------------------------------------------------------ public
+    def phase(self, what: str, total: int | None) -> None:
+        """Start a new phase: its own description, total, count and ETA."""
+        self.what, self.total, self.done = what, total, 0
+        self._start = self.clock()
+        self._last_line = self._start
+        if self._bar is not None:
+            self._bar.reset(self._task, total=total, description=what)
+
+    def __call__(self, done: int) -> None:
+        """Record the cumulative count ``done`` (the engine's ``progress`` callback)."""
+        self.done = int(done)
+        if self.quiet:
+            return
+        if self.terminal:
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self.done)
+            return
+        now = self.clock()
+        if now - self._last_line >= self.interval:
+            self._last_line = now
+            self._write(self.line(now))
+
+    def line(self, now: float | None = None) -> str:
+        """The plain progress line: done/total (share), elapsed, ETA."""
+        now = self.clock() if now is None else now
+        elapsed = max(now - self._start, 0.0)
+        unit = f" {self.unit}" if self.unit else ""
+        if self.total:
+            share = self.done / self.total
+            eta = (f", ETA {_duration(elapsed * (self.total - self.done) / self.done)}"
+                   if 0 < self.done < self.total else "")
+            return (f"{self.what}: {self.done:,}/{self.total:,}{unit} ({share:.0%}), "
+                    f"{_duration(elapsed)} elapsed{eta}")
+        return f"{self.what}: {self.done:,}{unit}, {_duration(elapsed)} elapsed"
+
+    # ------------------------------------------------------------------ context
+    def __enter__(self) -> Progress:
+        if not self.quiet and self.terminal:
+            from rich import progress as rp
+            from rich.console import Console
+
+            console = Console(file=self.stream, stderr=self.stream is sys.stderr)
+            self._bar = rp.Progress(rp.TextColumn("{task.description}"), rp.BarColumn(),
+                                    rp.MofNCompleteColumn(), rp.TextColumn(self.unit),
+                                    rp.TimeElapsedColumn(), rp.TextColumn("ETA"),
+                                    rp.TimeRemainingColumn(), console=console,
+                                    transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.what, total=self.total)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+        elif not self.quiet and exc_type is None and self._lines:
+            # a log that showed progress lines also shows the end
+            self._write(f"{self.what}: done, {self.done:,}"
+                        f"{' ' + self.unit if self.unit else ''} in "
+                        f"{_duration(self.clock() - self._start)}")
+        return False
+
+    def _write(self, text: str) -> None:
+        self._lines += 1
+        print(text, file=self.stream, flush=True)
+
+
+def progress(total: int | None, what: str = "working", unit: str = "", quiet: bool = False,
+             **kw) -> Progress:
+    """A :class:`Progress` to use as ``with progress(...) as update: f(progress=update)``."""
+    return Progress(total, what, unit, quiet, **kw)

@@ -1,0 +1,240 @@
+"""Parts every report section has: summary tables, figures, assumptions, provenance."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from probmodel.report import assumptions as asm
+from probmodel.report import numbers as nb
+from probmodel.report.folder import RunFolder, finite
+from probmodel.report.html import esc, figure_from_file, linkify, table
+
+_TIDY = ("variable", "statistic", "value", "mcse", "units")
+_STAT_LABEL = {"mean": "mean", "sd": "sd", "q05": "5%", "q25": "25%", "q50": "median",
+               "q75": "75%", "q95": "95%", "es05": "ES 5% (lower tail)",
+               "es95": "ES 95% (upper tail)", "p_gt_0": "P(> 0)",
+               "p_profitable": "P(profit > 0)"}
+KEY_OUTPUTS = ("margin", "profit", "revenue", "total_cost", "implied_utilization",
+               "chips_required")
+
+
+def answer(question: str, headline: str, *paragraphs: str) -> str:
+    """The question and the answer, first in every section (``headline`` is HTML)."""
+    ps = "".join(f"<p>{p}</p>" for p in paragraphs if p)
+    return (f'<div class="answer"><p class="question">{esc(question)}</p>'
+            f'<p class="headline">{headline}</p>{ps}</div>')
+
+
+def p_profit_html(p: float | None, se: float | None) -> str:
+    """``P(profit > 0) = 49.4% ± 0.4%`` coloured by which side of one half it lies."""
+    if p is None:
+        return "P(profit &gt; 0) not defined for this scenario (it has no profit)"
+    cls = "good" if p >= 0.5 else "bad"
+    note = ('' if se == 0 else
+            ' <span class="note">(± one Monte Carlo standard error)</span>')
+    return f'P(profit &gt; 0) = <span class="{cls}">{esc(nb.percent(p, se))}</span>{note}'
+
+
+
+def tidy(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``df`` when it is a tidy summary (variable, statistic, value, ...), else None."""
+    if df is None or not {"variable", "statistic", "value"} <= set(df.columns):
+        return None
+    return df
+
+
+def stat(df: pd.DataFrame, var: str, st: str) -> tuple[float | None, float | None]:
+    """(value, mcse) of one statistic of one variable in a tidy frame (one group)."""
+    r = df[(df["variable"] == var) & (df["statistic"] == st)]
+    if r.empty:
+        return None, None
+    row = r.iloc[0]
+    return finite(row["value"]), finite(row.get("mcse"))
+
+
+def unit_of(df: pd.DataFrame, var: str) -> str | None:
+    """The unit a tidy frame records for ``var``."""
+    if "units" not in df.columns:
+        return None
+    u = df.loc[df["variable"] == var, "units"]
+    return None if u.empty or (isinstance(u.iloc[0], float)) else str(u.iloc[0])
+
+
+def key_interval_rows(df: pd.DataFrame, names: Sequence[str]) -> list[list[str]]:
+    """Rows: quantity, median ± MCSE, 90% interval (each end ± MCSE), mean ± MCSE, unit."""
+    rows = []
+    for v in names:
+        u = unit_of(df, v)
+        if u is None and df[df["variable"] == v].empty:
+            continue
+        med, lo, hi, mean = (stat(df, v, s) for s in ("q50", "q05", "q95", "mean"))
+        rows.append([v, nb.with_mcse(v, u, *med),
+                     f"[{nb.with_mcse(v, u, *lo)}, {nb.with_mcse(v, u, *hi)}]",
+                     nb.with_mcse(v, u, *mean), nb.scale(v, u)[1]])
+    return rows
+
+
+def key_sentence(df: pd.DataFrame, names: Sequence[str] = ("margin", "profit")) -> str:
+    """``margin: median -0.6% (90% interval -152% to 49%); profit: ...`` for the answer."""
+    out = []
+    for v in names:
+        if df[df["variable"] == v].empty:
+            continue
+        u = unit_of(df, v)
+        med, lo, hi = (stat(df, v, s)[0] for s in ("q50", "q05", "q95"))
+        shown = nb.scale(v, u)[1]
+        out.append(f"{v}: median {nb.show(v, u, med)} {shown} (90% interval "
+                   f"{nb.show(v, u, lo)} to {nb.show(v, u, hi)} {shown})")
+    return esc("; ".join(out) + ".") if out else ""
+
+
+KEY_HEADERS = ["quantity", "median ± MCSE", "90% interval [5%, 95%] ± MCSE",
+               "mean ± MCSE", "unit"]
+KEY_NUMERIC = [False, True, True, True, False]
+
+
+def summary_tables(df: pd.DataFrame | None, max_rows: int = 400) -> str:
+    """summary.csv as tables: one row per (extra dims, variable), statistics across.
+
+    Each cell is ``value ± MCSE`` in the variable's display unit; statistics without an
+    MCSE (sd) show the value alone.
+    """
+    df = tidy(df)
+    if df is None or df.empty:
+        return ""
+    dims = [c for c in df.columns if c not in _TIDY]
+    stats = list(dict.fromkeys(df["statistic"]))
+    keys = [*dims, "variable"]
+    rows, n = [], 0
+    for key, g in df.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        var = str(key[-1])
+        u = unit_of(g, var)
+        by = {r["statistic"]: (finite(r["value"]), finite(r.get("mcse")))
+              for _, r in g.iterrows()}
+        cells = []
+        for s in stats:
+            if s not in by:
+                cells.append("")
+            elif s.startswith("p_"):
+                cells.append(nb.percent(*by[s]))
+            else:
+                cells.append(nb.with_mcse(var, u, *by[s]))
+        rows.append([*(nb.number(k, 4) if isinstance(k, float) else str(k) for k in key[:-1]),
+                     var, *cells, nb.scale(var, u)[1]])
+        n += 1
+        if n >= max_rows:
+            break
+    headers = [*dims, "quantity", *(_STAT_LABEL.get(s, s) for s in stats), "unit"]
+    numeric = [False] * (len(dims) + 1) + [True] * len(stats) + [False]
+    note = ("<p class=\"note\">Each cell: estimate ± Monte Carlo standard error, in the "
+            "unit of the last column. sd has no MCSE shown.</p>")
+    more = (f'<p class="note">First {max_rows} rows of {df.groupby(keys).ngroups}; '
+            "the rest are in summary.csv.</p>") if n >= max_rows else ""
+    return note + table(headers, rows, numeric) + more
+
+
+def csv_table(df: pd.DataFrame, max_rows: int = 200, fail_column: str | None = None) -> str:
+    """Any CSV of the run folder as a table (numbers to 4 significant digits)."""
+    rows, classes = [], []
+    for _, r in df.head(max_rows).iterrows():
+        cells = []
+        for c in df.columns:
+            v = r[c]
+            if isinstance(v, float | int) and not isinstance(v, bool):
+                cells.append(nb.number(float(v), 4) if not math.isnan(float(v)) else "")
+            else:
+                cells.append(linkify(v) if c == "source" else esc(v))
+        rows.append(cells)
+        bad = fail_column is not None and str(r.get(fail_column)).lower() in ("false", "0")
+        classes.append("fail" if bad else "")
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and df[c].dtype != bool
+               for c in df.columns]
+    more = (f'<p class="note">First {max_rows} of {len(df)} rows.</p>'
+            if len(df) > max_rows else "")
+    return table([esc(c) for c in df.columns], rows, numeric, classes, raw=True) + more
+
+
+def figures(run: RunFolder, captions: dict[str, str] | None = None,
+            skip: Sequence[str] = ()) -> str:
+    """The figures the command saved in figures/, inline (SVG when it saved one)."""
+    captions = captions or {}
+    out = []
+    for name, path in run.figures.items():
+        if name in skip:
+            continue
+        cap = captions.get(name, f"{name.replace('_', ' ')} (figures/{path.name})")
+        out.append(figure_from_file(path.read_bytes(), path.suffix, cap,
+                                    f"{name} figure of {run.title}"))
+    return "".join(out)
+
+
+def assumptions_section(run: RunFolder) -> str:
+    """Every parameter (law as written, 5/50/95% quantiles, point, unit, source)."""
+    rows, note = asm.assumptions(run)
+    if not rows:
+        return "<h3>Assumptions</h3><p class=\"note\">No scenario file in the run folder.</p>"
+    body = []
+    for a in rows:
+        q = [nb.show(a.name, a.unit, x, 3) for x in (a.q05, a.q50, a.q95)]
+        interval = f"[{q[0]}, {q[2]}]" if a.q05 is not None else ""
+        body.append([esc(a.name), esc(a.distribution), esc(interval), esc(q[1] if a.q50
+                     is not None else ""), esc(nb.show(a.name, a.unit, a.point, 4)),
+                     esc(nb.scale(a.name, a.unit)[1]), linkify(a.source), esc(a.file)])
+    t = table(["parameter", "distribution (as written)", "90% interval", "median", "point",
+               "unit", "source", "file"], body, [False, False, True, True, True, False,
+                                                 False, False], raw=True)
+    n_unc = sum(not a.distribution.startswith("fixed") for a in rows)
+    parts = [f"<h3>Assumptions</h3><p>{n_unc} uncertain and {len(rows) - n_unc} fixed "
+             "parameters. Interval and median: quantiles of the law the engine sampled; "
+             "point: the report's value (used by point mode).</p>",
+             f'<p class="note">{esc(note)}</p>' if note else "", t]
+    if cor := asm.correlations(run):
+        parts.append("<h4>Rank correlations</h4>" + table(
+            ["between", "and", "Spearman rank", "source"],
+            [[esc(a), esc(b), f"{r:+.2f}", linkify(s)] for a, b, r, s in cor],
+            [False, False, True, False], raw=True))
+    if obs := asm.observations(run):
+        parts.append("<h4>Observations (what the calibration conditions on)</h4>" + table(
+            ["observation", "value", "likelihood", "source"],
+            [[esc(a), esc(b), esc(c), linkify(d)] for a, b, c, d in obs], raw=True))
+    files = "".join(
+        f"<details><summary>scenario/{esc(n)} (verbatim)</summary><pre>"
+        f"{esc(data.decode('utf-8', 'replace'))}</pre></details>"
+        for n, data in run.scenario_files.items())
+    parts.append(files)
+    return "".join(parts)
+
+
+def provenance_section(run: RunFolder) -> str:
+    """The probmodel version, commit, seed, draws, file hashes (checked), the command line."""
+    m = run.manifest
+    versions = m.get("versions") or {}
+    items = [("kind", run.kind), ("created (UTC)", m.get("created_utc", "")),
+             ("probmodel", versions.get("probmodel", "unknown")),
+             ("source commit", m.get("git_commit") or "unknown"),
+             ("seed", m.get("seed", m.get("settings", {}).get("seed", "")
+                            if isinstance(m.get("settings"), dict) else "")),
+             ("draws", f"{run.draws:,}" if run.draws else "–"),
+             ("method", m.get("method", "")), ("platform", m.get("platform", "")),
+             ("devices", ", ".join(map(str, m.get("devices") or []))),
+             ("run folder", run.path.name)]
+    for k in ("draws_nc", "quantile_method", "posterior_source", "chains", "warmup", "samples"):
+        if m.get(k) is not None:
+            items.append((k.replace("_", " "), m[k]))
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items)
+    hashes = []
+    for name, rec, actual in run.file_hashes():
+        ok = ("matches" if actual == rec else "MISSING from scenario/" if actual is None
+              else "DIFFERS: the copy was changed after the run")
+        hashes.append([name, rec, ok])
+    ht = table(["scenario file", "SHA-256 (manifest)", "copy in scenario/"], hashes,
+               row_classes=["" if h[2] == "matches" else "fail" for h in hashes])
+    pk = ", ".join(f"{k} {v}" for k, v in versions.items())
+    cmd = m.get("command", "")
+    return (f"<h3>Provenance</h3><dl class=\"prov\">{dl}</dl>{ht}"
+            f"<p>Reproduce (the same files, seed and package versions give the same draws):</p>"
+            f"<pre>{esc(cmd)}</pre><p class=\"note\">Package versions: {esc(pk)}</p>")

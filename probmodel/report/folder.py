@@ -1,0 +1,172 @@
+"""Reading a run folder as its documented files: manifest, summaries, tables, figures, scenario.
+
+The report and the workbook are built from these files only (never from the engine's
+objects), so a run written by any version of probmodel that keeps the documented
+layout (manifest.json, scenario/, draws.nc, summary.csv, summary.json, figures/) can be
+reported on, and a report can be made long after the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from probmodel.errors import RunError
+
+#: Run kinds the report knows; any other kind is still reported generically.
+KINDS = ("run", "sweep", "compare", "sensitivity", "project", "calibrate", "stress")
+
+
+@dataclass
+class RunFolder:
+    """The files of one run folder, read once."""
+
+    path: Path
+    manifest: dict[str, Any]
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # <name>.csv -> frame
+    figures: dict[str, Path] = field(default_factory=dict)  # figure name -> best file
+    scenario_files: dict[str, bytes] = field(default_factory=dict)  # scenario/ copies
+
+    @property
+    def kind(self) -> str:
+        """The command that wrote the folder (manifest ``kind``)."""
+        return str(self.manifest.get("kind", "unknown"))
+
+    @property
+    def title(self) -> str:
+        """The scenario's title (or the scenario names of a comparison)."""
+        if t := self.manifest.get("scenario_title"):
+            return str(t)
+        if sc := self.manifest.get("scenarios"):
+            return "comparison of " + ", ".join(str(k) for k in sc)
+        return str(self.manifest.get("scenario", self.path.name))
+
+    @property
+    def draws(self) -> int | None:
+        """Monte Carlo draws (or paths) per scenario or cell, when recorded."""
+        d = self.manifest.get("draws", self.summary.get("draws"))
+        return int(d) if isinstance(d, int | float) else None
+
+    def file_hashes(self) -> list[tuple[str, str, str | None]]:
+        """(file, recorded SHA-256, SHA-256 of the copy in scenario/ or None if absent)."""
+        recorded: dict[str, str] = dict(self.manifest.get("scenario_files") or {})
+        for sc in (self.manifest.get("scenarios") or {}).values():
+            if isinstance(sc, dict):
+                recorded.update(sc.get("files") or {})
+        out = []
+        for name, digest in recorded.items():
+            data = self.scenario_files.get(name)
+            out.append((name, str(digest),
+                        hashlib.sha256(data).hexdigest() if data is not None else None))
+        return out
+
+    def draws_dataset(self):
+        """The draws of draws.nc as one xarray Dataset (the first group holding draws).
+
+        Returns None when the folder has no draws.nc. The prior group of a forward run,
+        the posterior predictive of a calibration; the file is read into memory and
+        closed.
+        """
+        import xarray as xr
+
+        nc = self.path / "draws.nc"
+        if not nc.is_file():
+            return None
+        with xr.open_datatree(nc, engine="h5netcdf") as tree:
+            for group in ("prior", "posterior_predictive", "posterior"):
+                if group in tree.children:
+                    return tree[group].to_dataset().load()
+            for node in tree.subtree:
+                if node.has_data and "draw" in node.dims:
+                    return node.to_dataset().load()
+        return None
+
+    def scenario_tomls(self) -> list[tuple[str, dict[str, Any]]]:
+        """The scenario files in extends order, most derived first: (name, TOML table).
+
+        Files that fail to parse are skipped (their bytes are still shown verbatim).
+        """
+        parsed = {}
+        for name, data in self.scenario_files.items():
+            try:
+                parsed[name] = tomllib.loads(data.decode("utf-8"))
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+        extended = {str(t.get("extends", "")).rsplit("/", 1)[-1] for t in parsed.values()}
+        heads = [n for n in parsed if n not in extended] or list(parsed)
+        ordered: list[str] = []
+        for head in heads:
+            n: str | None = head
+            while n and n in parsed and n not in ordered:
+                ordered.append(n)
+                n = str(parsed[n].get("extends", "")).rsplit("/", 1)[-1] or None
+        return [(n, parsed[n]) for n in ordered]
+
+
+def _read_json(path: Path, where: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise RunError(f"{where}: {path.name} is unreadable ({e})") from None
+    if not isinstance(data, dict):
+        raise RunError(f"{where}: {path.name} is not a JSON object")
+    return data
+
+
+def read_run(path: str | Path) -> RunFolder:
+    """Read a run folder written by probmodel.
+
+    Raises
+    ------
+    RunError
+        Naming the folder when it is missing, not a folder, or lacks a readable
+        manifest.json.
+    """
+    p = Path(path)
+    where = str(p)
+    if not p.exists():
+        raise RunError(f"{where}: no such run folder")
+    if not p.is_dir():
+        raise RunError(f"{where}: is a file, not a run folder")
+    if not (p / "manifest.json").is_file():
+        raise RunError(f"{where}: not a run folder (no manifest.json)")
+    manifest = _read_json(p / "manifest.json", where)
+    summary = _read_json(p / "summary.json", where) if (p / "summary.json").is_file() else {}
+    tables = {}
+    for csv in sorted(p.glob("*.csv")):
+        try:
+            tables[csv.stem] = pd.read_csv(csv)
+        except (OSError, ValueError, pd.errors.ParserError) as e:
+            raise RunError(f"{where}: {csv.name} is unreadable ({e})") from None
+    figures: dict[str, Path] = {}
+    for ext in ("png", "svg"):  # SVG preferred: it replaces a PNG of the same name
+        for f in sorted((p / "figures").glob(f"*.{ext}")):
+            figures[f.stem] = f
+    scen = {f.name: f.read_bytes() for f in sorted((p / "scenario").glob("*.toml"))}
+    return RunFolder(p, manifest, summary, tables, figures, scen)
+
+
+def finite(x: Any) -> float | None:
+    """``x`` as a float when it is a finite number, else None (JSON null, NaN, text)."""
+    if isinstance(x, bool) or x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def as_array(values) -> np.ndarray:
+    """A 1-D float64 array of draws with non-finite values dropped."""
+    a = np.asarray(values, np.float64).ravel()
+    return a[np.isfinite(a)]

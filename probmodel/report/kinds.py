@@ -1,0 +1,277 @@
+"""The question, the answer and the figures of each kind of run folder.
+
+Each ``<kind>(run)`` returns the HTML between a section's heading and its assumptions:
+the answer block, the figures, the summary tables. Unknown kinds (a command added later)
+get :func:`generic`: the summary tables, every CSV and every figure of the folder.
+"""
+
+from __future__ import annotations
+
+from probmodel.report import common as cm
+from probmodel.report import numbers as nb
+from probmodel.report.assumptions import merged_parameters
+from probmodel.report.folder import RunFolder, finite
+from probmodel.report.html import esc, figure_from_matplotlib, table
+
+
+def _other_csvs(run: RunFolder, skip: tuple[str, ...], titles: dict[str, str]) -> str:
+    out = []
+    for name, df in run.tables.items():
+        if name in skip or name == "summary":
+            continue
+        out.append(f"<h4>{esc(titles.get(name, name + '.csv'))}</h4>"
+                   + cm.csv_table(df, fail_column="ok" if "ok" in df.columns else None))
+    return "".join(out)
+
+
+def run(r: RunFolder) -> str:
+    """A forward Monte Carlo run: P(profit > 0), key intervals, distributions."""
+    from probmodel.plots import run as prun
+
+    s = r.summary
+    p, se = finite(s.get("p_profitable")), finite(s.get("p_profitable_mcse"))
+    df = cm.tidy(r.tables.get("summary"))
+    keys = cm.key_interval_rows(df, cm.KEY_OUTPUTS) if df is not None else []
+    post = r.manifest.get("posterior_parameters")
+    extra = (f"Drawn from the calibration posterior for {esc(', '.join(post))} "
+             f"(joint resampling of {esc(r.manifest.get('posterior_source', ''))}); the "
+             "other inputs from their priors.") if post else ""
+    if p is None and df is not None and (df["variable"] == "chips_required").any():
+        # a demand scenario (no prices, no profit): the question is the fleet it needs
+        u = cm.unit_of(df, "chips_required")
+        med, lo, hi = (cm.stat(df, "chips_required", q) for q in ("q50", "q05", "q95"))
+        shown = nb.scale("chips_required", u)[1]
+        question = f"How many chips does serving this demand need ({r.title})?"
+        headline = (f"chips required: median {esc(nb.with_mcse('chips_required', u, *med))} "
+                    f"{esc(shown)}")
+        detail = (f"90% interval {esc(nb.show('chips_required', u, lo[0]))} to "
+                  f"{esc(nb.show('chips_required', u, hi[0]))} {esc(shown)}.")
+    else:
+        question = f"Is serving profitable under these assumptions ({r.title})?"
+        headline = cm.p_profit_html(p, se)
+        detail = cm.key_sentence(df) if df is not None else ""
+    head = cm.answer(
+        question, headline, detail,
+        f"{r.draws:,} Monte Carlo draws, seed {r.manifest.get('seed')}." if r.draws else "",
+        extra)
+    body = [head, "<h3>Key intervals</h3>",
+            table(cm.KEY_HEADERS, keys, cm.KEY_NUMERIC) if keys else ""]
+    figs = []
+    ds = r.draws_dataset()
+    if ds is not None:
+        draws = {k: ds[k].values.ravel() for k in prun.DISTRIBUTION_OUTPUTS if k in ds}
+        if draws:
+            figs.append(figure_from_matplotlib(
+                prun.plot_distributions(draws, p, se, r.title),
+                "Distribution of the key outputs: loss region shaded, median and 90% "
+                "interval marked (from draws.nc).", "distributions of the key outputs"))
+        if "profit" in draws:
+            figs.append(figure_from_matplotlib(
+                prun.plot_exceedance(draws["profit"], p, se, r.title),
+                "Exceedance curve: the chance that profit is above each level; the red "
+                "point is P(profit > 0) over every draw of the run.", "exceedance curve"))
+    body += ["<h3>Figures</h3>", *figs, cm.figures(r)]
+    body += ["<h3>Summary of every quantity</h3>", cm.summary_tables(df)]
+    return "".join(body)
+
+
+def sweep(r: RunFolder) -> str:
+    """A sweep: P(profit > 0) and the output's median over the grid, as matrices."""
+    s = r.summary
+    grid = s.get("grid") or r.manifest.get("grid") or {}
+    names = list(grid)
+    out_name = s.get("output", "margin")
+    cells = s.get("cells") or []
+    parts = []
+    if len(names) in (1, 2) and cells:
+        rows_n = names[0]
+        cols_n = names[1] if len(names) == 2 else None
+        rv = list(grid[rows_n])
+        cv = list(grid[cols_n]) if cols_n else [None]
+        by = {(c.get(rows_n), c.get(cols_n) if cols_n else None): c for c in cells}
+        unit = cm.unit_of(r.tables["summary"], out_name) if "summary" in r.tables else None
+
+        units = {n: str(t.get("unit", "")) for n, (_, t) in merged_parameters(r).items()}
+
+        def label(name, v):
+            div, shown = nb.scale(name, units.get(name))
+            return f"{nb.number(v / div, 3)}{'%' if shown == '%' else ' ' + shown}"
+
+        def matrix(cell_text):
+            rows = [[label(rows_n, a)] + [cell_text(by.get((a, b))) for b in cv] for a in rv]
+            head = [f"{rows_n} (down) \\ {cols_n} (across)" if cols_n else rows_n,
+                    *(label(cols_n, b) if cols_n else out_name for b in cv)]
+            return table(head, rows, [True] * len(head))
+
+        def pcell(c):
+            return nb.percent(finite(c.get("p_profitable")), finite(c.get("p_profitable_mcse"))
+                              ) if c else ""
+
+        def mcell(c):
+            st = (c or {}).get(out_name) or {}
+            return nb.with_mcse(out_name, unit, finite(st.get("q50")), finite(st.get("mcse_q50")))
+
+        ps = [finite(c.get("p_profitable")) for c in cells]
+        ps = [x for x in ps if x is not None]
+        headline = (f"P(profit &gt; 0) ranges from {esc(nb.percent(min(ps)))} to "
+                    f"{esc(nb.percent(max(ps)))} over the {len(cells)} cells" if ps
+                    else f"{len(cells)} cells")
+        parts.append(cm.answer(
+            f"How does the answer change as {' and '.join(names)} move ({r.title})?",
+            headline, f"{r.draws:,} draws per cell on common random numbers (the same draws "
+            "in every cell), seed " f"{r.manifest.get('seed')}." if r.draws else ""))
+        if ps:
+            parts.append("<h3>P(profit &gt; 0) ± MCSE in each cell</h3>" + matrix(pcell))
+        parts.append(f"<h3>Median {esc(out_name)} ({esc(nb.scale(out_name, unit)[1])}) "
+                     "± MCSE</h3>" + matrix(mcell))
+    else:
+        parts.append(cm.answer(f"Sweep of {r.title}", f"{len(cells)} cells"))
+    parts += ["<h3>Figures</h3>", cm.figures(r), "<h3>Summary per cell</h3>",
+              cm.summary_tables(r.tables.get("summary"))]
+    return "".join(parts)
+
+
+def compare(r: RunFolder) -> str:
+    """A comparison: each scenario's P(profit > 0) and interval, paired differences."""
+    s = r.summary
+    out_name = s.get("output", "margin")
+    scen = s.get("scenarios") or {}
+    df = cm.tidy(r.tables.get("summary"))
+    rows = []
+    for name, st in scen.items():
+        o = st.get(out_name) or {}
+        unit = cm.unit_of(df, out_name) if df is not None else None
+        rows.append([name, nb.percent(finite(st.get("p_profitable")),
+                                      finite(st.get("p_profitable_mcse"))),
+                     nb.with_mcse(out_name, unit, finite(o.get("q50")), finite(o.get("mcse_q50"))),
+                     f"[{nb.show(out_name, unit, finite(o.get('q05')))}, "
+                     f"{nb.show(out_name, unit, finite(o.get('q95')))}]"])
+    best = max(scen.items(), key=lambda kv: finite(kv[1].get("p_profitable")) or -1.0,
+               default=None)
+    headline = "no scenario"
+    if best:
+        bp, bse = finite(best[1].get("p_profitable")), finite(best[1].get("p_profitable_mcse"))
+        headline = f"Most likely profitable: {esc(best[0])}, {cm.p_profit_html(bp, bse)}"
+    unit = cm.unit_of(df, out_name) if df is not None else None
+    parts = [cm.answer(
+        "Which scenario is more likely profitable, and how far apart are they?", headline,
+        f"{r.draws:,} paired draws per scenario on common random numbers: differences are "
+        "the scenarios, not Monte Carlo noise." if r.draws else ""),
+        f"<h3>Per scenario ({esc(out_name)} in {esc(nb.scale(out_name, unit)[1])})</h3>",
+        table(["scenario", "P(profit > 0) ± MCSE", f"median {out_name} ± MCSE",
+               f"90% interval of {out_name}"], rows, [False, True, True, True])]
+    pairs = r.tables.get("pairs")
+    if pairs is not None and {"scenario", "versus", "p_greater"} <= set(pairs.columns):
+        pr = []
+        for _, p in pairs.iterrows():
+            pr.append([p["scenario"], p["versus"],
+                       nb.percent(finite(p["p_greater"]), finite(p.get("p_greater_mcse"))),
+                       nb.with_mcse(out_name, unit, finite(p.get("difference_q50")),
+                                    finite(p.get("difference_q50_mcse"))),
+                       f"[{nb.show(out_name, unit, finite(p.get('difference_q05')))}, "
+                       f"{nb.show(out_name, unit, finite(p.get('difference_q95')))}]"])
+        parts.append("<h3>Pairs: A against B on the same draws</h3>" + table(
+            ["A", "B", f"P({out_name}[A] > {out_name}[B]) ± MCSE",
+             "median difference A - B ± MCSE", "90% interval of A - B"], pr,
+            [False, False, True, True, True]))
+    parts += ["<h3>Figures</h3>", cm.figures(r), "<h3>Summary per scenario</h3>",
+              cm.summary_tables(df)]
+    return "".join(parts)
+
+
+def project(r: RunFolder) -> str:
+    """A projection: P(profit > 0) and the key outputs by year."""
+    s = r.summary
+    years = [str(y) for y in s.get("years") or []]
+    pp, pse = s.get("p_profitable") or {}, s.get("p_profitable_mcse") or {}
+    df = cm.tidy(r.tables.get("summary"))
+    rows = []
+    fan = [v for v in ("margin", "profit", "revenue", "chips_required")
+           if df is not None and (df["variable"] == v).any()]
+    for y in years:
+        g = df[df["year"].astype(str) == y] if df is not None and "year" in df else None
+        row = [y, nb.percent(finite(pp.get(y)), finite(pse.get(y)))]
+        for v in fan:
+            u = cm.unit_of(g, v) if g is not None else None
+            med, lo, hi = (cm.stat(g, v, q)[0] if g is not None else None
+                           for q in ("q50", "q05", "q95"))
+            row.append(f"{nb.show(v, u, med)} [{nb.show(v, u, lo)}, {nb.show(v, u, hi)}]")
+        rows.append(row)
+    first = next((y for y in years if (finite(pp.get(y)) or 0) >= 0.5), None)
+    headline = (f"P(profit &gt; 0) first reaches 50% in {esc(first)}" if first else
+                "P(profit &gt; 0) stays below 50% in every year" if pp else "")
+    last = years[-1] if years else None
+    parts = [cm.answer(
+        f"When, if ever, does serving become profitable ({r.title})?", headline,
+        f"In {esc(last)}: {cm.p_profit_html(finite(pp.get(last)), finite(pse.get(last)))}."
+        if last and pp else "",
+        f"{r.draws:,} coherent paths over {len(years)} years." if r.draws else ""),
+        "<h3>By year: P(profit &gt; 0) ± MCSE; median [90% interval]</h3>",
+        table(["year", "P(profit > 0) ± MCSE",
+               *(f"{v} ({nb.scale(v, cm.unit_of(df, v))[1]})" for v in fan)], rows,
+              [True] * (2 + len(fan))),
+        "<h3>Figures</h3>", cm.figures(r, skip=_fan_parts(r)),
+        "<h3>Summary per year</h3>", cm.summary_tables(df)]
+    return "".join(parts)
+
+
+def _fan_parts(r: RunFolder) -> tuple[str, ...]:
+    # the combined panel (fans) already shows each single fan: keep the report short
+    return tuple(n for n in r.figures if n.startswith("fan_")) if "fans" in r.figures else ()
+
+
+def calibrate(r: RunFolder) -> str:
+    """A calibration: whether the posterior can be trusted, and what it changed."""
+    s = r.summary
+    ok = s.get("diagnostics_ok", r.manifest.get("diagnostics_ok"))
+    verdict = ('<span class="good">diagnostics passed</span>' if ok else
+               '<span class="bad">diagnostics FAILED: do not use this posterior</span>')
+    pp = s.get("p_profitable") or {}
+    fails = s.get("failures") or r.manifest.get("failures") or []
+    st = s.get("settings") or {}
+    parts = [cm.answer(
+        "What do the disclosed data say about the inputs, and can the posterior be trusted?",
+        verdict,
+        f"max r-hat {nb.number(finite(s.get('max_r_hat')), 4)} (limit "
+        f"{esc(st.get('rhat_max', r.manifest.get('rhat_max', '')))}), min bulk ESS "
+        f"{nb.number(finite(s.get('min_ess_bulk')), 3)}, min tail ESS "
+        f"{nb.number(finite(s.get('min_ess_tail')), 3)} (limit "
+        f"{esc(st.get('ess_min', r.manifest.get('ess_min', '')))}), "
+        f"{esc(s.get('divergences', r.manifest.get('divergences', '?')))} divergences; "
+        f"{esc(st.get('chains', r.manifest.get('chains', '?')))} chains x "
+        f"{esc(st.get('samples', r.manifest.get('samples', '?')))} draws after "
+        f"{esc(st.get('warmup', r.manifest.get('warmup', '?')))} warm-up.",
+        (f"P(profit &gt; 0): prior {esc(nb.percent(finite(pp.get('prior'))))}, posterior "
+         f"{esc(nb.percent(finite(pp.get('posterior')), finite(pp.get('posterior_mcse'))))}"
+         " (MCSE from the effective sample size)." if pp else ""),
+        ("Failures: " + esc("; ".join(map(str, fails[:12])))
+         + (f" and {len(fails) - 12} more" if len(fails) > 12 else "")) if fails else "")]
+    parts.append("<h3>Calibration diagnostics</h3>")
+    if (d := r.tables.get("diagnostics")) is not None:
+        parts.append('<p class="note">Rows in red fail the limits (r-hat, bulk and tail '
+                     "ESS, divergences).</p>" + cm.csv_table(d, fail_column="ok"))
+    parts += ["<h3>Figures</h3>", cm.figures(r)]
+    titles = {"prior_posterior": "Prior against posterior (5%, 50%, 95%; shrinkage)",
+              "posterior_predictive": "Posterior predictive check of each observation"}
+    for name in ("prior_posterior", "posterior_predictive"):
+        if (t := r.tables.get(name)) is not None:
+            parts.append(f"<h3>{esc(titles[name])}</h3>" + cm.csv_table(t))
+    parts.append(_other_csvs(r, ("diagnostics", *titles), {}))
+    return "".join(parts)
+
+
+def generic(r: RunFolder) -> str:
+    """Any other kind: its summary, every CSV and every figure."""
+    p = finite(r.summary.get("p_profitable")) if not isinstance(
+        r.summary.get("p_profitable"), dict) else None
+    se = finite(r.summary.get("p_profitable_mcse")) if p is not None else None
+    parts = [cm.answer(f"{r.kind}: {r.title}", cm.p_profit_html(p, se) if p is not None
+                       else esc(r.manifest.get("method", r.kind))),
+             "<h3>Figures</h3>", cm.figures(r), "<h3>Summary</h3>",
+             cm.summary_tables(r.tables.get("summary")),
+             _other_csvs(r, (), {})]
+    if cm.tidy(r.tables.get("summary")) is None and "summary" in r.tables:
+        parts.append(cm.csv_table(r.tables["summary"]))
+    return "".join(parts)
+
+

@@ -1,0 +1,281 @@
+"""An Excel workbook of a run folder, for analysts who paste numbers rather than read netCDF.
+
+Sheets: Summary (outputs x statistics, the MCSE beside each value), Inputs (every
+assumption with its law, quantiles and source), the run kind's own views (sweep grids
+as matrices laid out like the heatmap, comparison pairs, projection years as columns,
+sensitivity and calibration tables), and Provenance. Values are stored as numbers in
+the run's own units with real number formats (a share as a percentage, money in USD,
+chips as counts), so formulas work on them; header rows are frozen.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from probmodel.errors import RunError
+from probmodel.report import assumptions as asm
+from probmodel.report.common import tidy
+from probmodel.report.folder import RunFolder, finite, read_run
+
+_HEAD = Font(bold=True)
+_FILL = PatternFill("solid", fgColor="DDE6EF")
+_TIDY = ("variable", "statistic", "value", "mcse", "units")
+
+#: Excel number formats per recorded unit: (value, MCSE).
+FORMATS: dict[str, tuple[str, str]] = {
+    "1": ("0.0%", "0.00%"),
+    "USD/day": ('"$"#,##0', '"$"#,##0.0'),
+    "USD": ('"$"#,##0', '"$"#,##0.0'),
+    "USD/(GPU h)": ('"$"#,##0.00', '"$"#,##0.000'),
+    "chip": ("#,##0", "#,##0.0"),
+    "GPU": ("#,##0", "#,##0.0"),
+    "user": ("#,##0", "#,##0"),
+    "token/day": ("#,##0", "#,##0"),
+}
+GENERAL = ("#,##0.####", "0.00E+00")
+
+
+def formats(unit: Any) -> tuple[str, str]:
+    """(value format, MCSE format) for a unit; a general number format otherwise."""
+    return FORMATS.get(str(unit), GENERAL) if isinstance(unit, str) else GENERAL
+
+
+def _num(x: Any) -> Any:
+    """Numbers as float (None when missing or not finite); text and booleans as they are."""
+    if isinstance(x, str | bool):
+        return x
+    if hasattr(x, "item") and isinstance(x.item(), bool):  # numpy.bool_
+        return bool(x.item())
+    return finite(x)
+
+
+def _unit(run: RunFolder, df: pd.DataFrame | None, name: str) -> str | None:
+    """The unit of ``name``: the run's CSV, else the scenario file, else the model's table."""
+    if df is not None and "units" in df.columns:
+        u = df.loc[df["variable"] == name, "units"]
+        if len(u) and isinstance(u.iloc[0], str):
+            return u.iloc[0]
+    params = asm.merged_parameters(run)
+    if name in params and isinstance(params[name][1].get("unit"), str):
+        return params[name][1]["unit"]
+    from probmodel.model import unit_of
+
+    return unit_of(name)
+
+
+def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]],
+           fmts: list[list[str | None]] | None = None, freeze_cols: int = 1):
+    """A sheet with a bold, filled, frozen header row and per-cell number formats."""
+    ws = wb.create_sheet(title[:31])
+    ws.append(headers)
+    for c in ws[1]:
+        c.font, c.fill = _HEAD, _FILL
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    for i, r in enumerate(rows):
+        ws.append([_num(v) for v in r])
+        if fmts:
+            for j, f in enumerate(fmts[i]):
+                if f:
+                    ws.cell(row=i + 2, column=j + 1).number_format = f
+    ws.freeze_panes = ws.cell(row=2, column=freeze_cols + 1)
+    for j, h in enumerate(headers, 1):
+        width = max([len(str(h))] + [len(str(r[j - 1])) for r in rows[:200] if j <= len(r)
+                                     and isinstance(r[j - 1], str)])
+        ws.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
+    return ws
+
+
+def _summary(wb: Workbook, run: RunFolder) -> None:
+    """Outputs x statistics; each statistic's MCSE in the column beside it."""
+    df = tidy(run.tables.get("summary"))
+    if df is None:
+        return
+    dims = [c for c in df.columns if c not in _TIDY]
+    stats = list(dict.fromkeys(df["statistic"]))
+    headers = [*dims, "quantity", "unit"]
+    for s in stats:
+        headers += [s, f"{s} MCSE"]
+    rows, fmts = [], []
+    for key, g in df.groupby([*dims, "variable"], sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        unit = _unit(run, g, str(key[-1]))
+        by = {r["statistic"]: (r["value"], r.get("mcse")) for _, r in g.iterrows()}
+        row: list[Any] = [*key, unit if isinstance(unit, str) else ""]
+        f: list[str | None] = [None] * (len(key) + 1)
+        for s in stats:
+            v, e = by.get(s, (None, None))
+            row += [v, e]
+            # a probability (p_gt_0 of profit) is a share whatever the variable's unit
+            f += list(("0.0%", "0.00%") if s.startswith("p_") else formats(unit))
+        rows.append(row)
+        fmts.append(f)
+    _sheet(wb, "Summary", headers, rows, fmts, freeze_cols=len(dims) + 1)
+
+
+def _inputs(wb: Workbook, run: RunFolder) -> None:
+    rows_, note = asm.assumptions(run)
+    rows, fmts = [], []
+    for a in rows_:
+        f = formats(a.unit)[0]
+        rows.append([a.name, a.distribution, a.q05, a.q50, a.q95, a.point, a.unit, a.source,
+                     a.file])
+        fmts.append([None, None, f, f, f, f, None, None, None])
+    ws = _sheet(wb, "Inputs", ["parameter", "distribution (as written)", "5%", "median", "95%",
+                               "point", "unit", "source", "file"], rows, fmts)
+    if note:
+        ws.cell(row=len(rows) + 3, column=1, value=note)
+    for cor in asm.correlations(run):
+        ws.append([])
+        ws.append(["rank correlation", f"{cor[0]} ~ {cor[1]}", cor[2], None, None, None, "1",
+                   cor[3]])
+
+
+def _sweep(wb: Workbook, run: RunFolder) -> None:
+    s = run.summary
+    grid = s.get("grid") or run.manifest.get("grid") or {}
+    names = list(grid)
+    if len(names) not in (1, 2) or not s.get("cells"):
+        return
+    rn, cn = names[0], (names[1] if len(names) == 2 else None)
+    rv, cv = list(grid[rn]), (list(grid[cn]) if cn else [None])
+    by = {(c.get(rn), c.get(cn) if cn else None): c for c in s["cells"]}
+    out = s.get("output", "margin")
+    unit = _unit(run, tidy(run.tables.get("summary")), out)
+    rf, cf = formats(_unit(run, None, rn))[0], formats(_unit(run, None, cn))[0] if cn else None
+    views = [("P(profit>0)", lambda c: c.get("p_profitable"),
+              lambda c: c.get("p_profitable_mcse"), ("0.0%", "0.00%")),
+             (f"median {out}", lambda c: (c.get(out) or {}).get("q50"),
+              lambda c: (c.get(out) or {}).get("mcse_q50"), formats(unit))]
+    for title, val, mc, (fv, fe) in views:
+        head = [f"{rn} (down) \\ {cn} (across)" if cn else rn,
+                *(v if cn else title for v in cv), "", "MCSE",
+                *(v if cn else "MCSE" for v in cv)]
+        rows, fmts = [], []
+        for a in rv:
+            cells = [by.get((a, b), {}) for b in cv]
+            rows.append([a, *(val(c) for c in cells), None, None, *(mc(c) for c in cells)])
+            fmts.append([rf, *[fv] * len(cv), None, None, *[fe] * len(cv)])
+        ws = _sheet(wb, f"Grid {title}", head, rows, fmts)
+        for c in ws[1]:  # the column values of the grid, in their own format
+            if isinstance(c.value, int | float) and cf:
+                c.number_format = cf
+
+
+def _compare(wb: Workbook, run: RunFolder) -> None:
+    s = run.summary
+    out = s.get("output", "margin")
+    rows, fmts = [], []
+    for name, st in (s.get("scenarios") or {}).items():
+        o = st.get(out) or {}
+        rows.append([name, st.get("p_profitable"), st.get("p_profitable_mcse"),
+                     o.get("q05"), o.get("q50"), o.get("mcse_q50"), o.get("q95")])
+        fo = formats(_unit(run, tidy(run.tables.get("summary")), out))
+        fmts.append([None, "0.0%", "0.00%", fo[0], fo[0], fo[1], fo[0]])
+    if rows:
+        _sheet(wb, "Scenarios", ["scenario", "P(profit > 0)", "MCSE", f"{out} 5%",
+                                 f"{out} median", "median MCSE", f"{out} 95%"], rows, fmts)
+    if (pairs := run.tables.get("pairs")) is not None:
+        fm = []
+        for c in pairs.columns:
+            if c.startswith("p_greater"):
+                fm.append("0.0%" if c == "p_greater" else "0.00%")
+            elif c.startswith("difference"):
+                fo = formats(_unit(run, tidy(run.tables.get("summary")), out))
+                fm.append(fo[1] if c.endswith("mcse") else fo[0])
+            else:
+                fm.append(None)
+        _sheet(wb, "Pairs", list(pairs.columns), pairs.values.tolist(),
+               [fm] * len(pairs), freeze_cols=2)
+
+
+def _project(wb: Workbook, run: RunFolder) -> None:
+    df = tidy(run.tables.get("summary"))
+    if df is None or "year" not in df.columns:
+        return
+    years = sorted(df["year"].unique())
+    rows, fmts = [], []
+    s = run.summary
+    pp, pse = s.get("p_profitable") or {}, s.get("p_profitable_mcse") or {}
+    if pp:
+        rows.append(["P(profit > 0)", "", "1", *(pp.get(str(y)) for y in years)])
+        fmts.append([None, None, None, *["0.0%"] * len(years)])
+        rows.append(["P(profit > 0)", "MCSE", "1", *(pse.get(str(y)) for y in years)])
+        fmts.append([None, None, None, *["0.00%"] * len(years)])
+    for (var, st), g in df.groupby(["variable", "statistic"], sort=False):
+        unit = g["units"].iloc[0] if "units" in g else None
+        fv, fe = formats(unit)
+        by = g.set_index("year")
+        rows.append([var, st, unit, *(by["value"].get(y) for y in years)])
+        fmts.append([None, None, None, *[fv] * len(years)])
+        if by["mcse"].notna().any():
+            rows.append([var, f"{st} MCSE", unit, *(by["mcse"].get(y) for y in years)])
+            fmts.append([None, None, None, *[fe] * len(years)])
+    _sheet(wb, "By year", ["quantity", "statistic", "unit", *(int(y) for y in years)], rows,
+           fmts, freeze_cols=3)
+
+
+_ORDER = ("diagnostics", "prior_posterior", "posterior_predictive", "tornado", "sobol",
+          "drivers")
+
+
+def _tables(wb: Workbook, run: RunFolder, skip: tuple[str, ...]) -> None:
+    names = sorted(run.tables, key=lambda n: (_ORDER.index(n) if n in _ORDER else 99, n))
+    for name in names:
+        df = run.tables[name]
+        if name in skip:
+            continue
+        _sheet(wb, name, [str(c) for c in df.columns], df.astype(object).where(
+            df.notna(), None).values.tolist())
+
+
+def _provenance(wb: Workbook, run: RunFolder) -> None:
+    m = run.manifest
+    rows: list[list[Any]] = [["kind", run.kind], ["title", run.title],
+                             ["command", m.get("command", "")],
+                             ["created (UTC)", m.get("created_utc", "")],
+                             ["seed", m.get("seed")], ["draws", run.draws],
+                             ["method", m.get("method", "")],
+                             ["source commit", m.get("git_commit") or ""],
+                             ["run folder", run.path.name]]
+    rows += [[f"version {k}", v] for k, v in (m.get("versions") or {}).items()]
+    rows += [[f"SHA-256 {n}", rec, "matches" if act == rec else "differs or missing"]
+             for n, rec, act in run.file_hashes()]
+    _sheet(wb, "Provenance", ["field", "value", "check"], rows)
+
+
+def export_xlsx(run_dir: str | Path, path: str | Path) -> Path:
+    """Write the workbook of a run folder (any kind) to ``path`` (which must not exist).
+
+    Raises
+    ------
+    RunError
+        When the folder is not a run folder or ``path`` exists.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise RunError(f"--xlsx: {target} must end in .xlsx")
+    if target.exists():
+        raise RunError(f"--xlsx: {target} already exists; probmodel never overwrites a file")
+    run = read_run(run_dir)
+    wb = Workbook()
+    wb.remove(wb.active)
+    _summary(wb, run)
+    {"sweep": _sweep, "compare": _compare, "project": _project}.get(
+        run.kind, lambda *_: None)(wb, run)
+    skip = ("summary", "pairs") if run.kind != "sensitivity" else ()
+    _tables(wb, run, skip if tidy(run.tables.get("summary")) is not None else ("pairs",))
+    _inputs(wb, run)
+    _provenance(wb, run)
+    if not target.parent.is_dir():
+        raise RunError(f"--xlsx: {target.parent} is not a folder")
+    tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    wb.save(tmp)
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,76 @@
+"""probmodel.progress: plain lines every interval in a log, ETA, quiet, terminal bar."""
+
+import io
+
+from probmodel.progress import Progress, progress
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_log_mode_writes_a_line_per_interval_with_eta():
+    clock, out = FakeClock(), io.StringIO()
+    with progress(1_000_000, "sampling", unit="draws", stream=out, clock=clock) as update:
+        for k in range(1, 11):  # 10 updates, 4 s apart: lines at 12 s, 24 s, 36 s
+            clock.t += 4.0
+            update(k * 100_000)
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "sampling: 300,000/1,000,000 draws (30%), 12 s elapsed, ETA 28 s",
+        "sampling: 600,000/1,000,000 draws (60%), 24 s elapsed, ETA 16 s",
+        "sampling: 900,000/1,000,000 draws (90%), 36 s elapsed, ETA 4 s",
+        "sampling: done, 1,000,000 draws in 40 s",
+    ]
+
+
+def test_short_jobs_stay_silent_in_a_log():
+    clock, out = FakeClock(), io.StringIO()
+    with progress(1000, "sampling", unit="draws", stream=out, clock=clock) as update:
+        clock.t += 3.0
+        update(1000)
+    assert out.getvalue() == ""
+
+
+def test_unknown_total_and_phases():
+    clock, out = FakeClock(), io.StringIO()
+    with progress(None, "sampling until precise", unit="draws", stream=out,
+                  clock=clock, interval=5.0) as update:
+        clock.t += 6.0
+        update(2_000_000)
+        update.phase("chain 1 sampling", 1000)
+        clock.t += 70.0
+        update(500)
+    assert out.getvalue().splitlines() == [
+        "sampling until precise: 2,000,000 draws, 6 s elapsed",
+        "chain 1 sampling: 500/1,000 draws (50%), 1 min 10 s elapsed, ETA 1 min 10 s",
+        "chain 1 sampling: done, 500 draws in 1 min 10 s",
+    ]
+
+
+def test_quiet_writes_nothing_in_either_mode():
+    for terminal in (False, True):
+        clock, out = FakeClock(), io.StringIO()
+        with progress(10, "x", quiet=True, stream=out, clock=clock,
+                      terminal=terminal) as update:
+            clock.t += 100
+            update(5)
+        assert out.getvalue() == ""
+
+
+def test_terminal_mode_draws_a_rich_bar_and_clears_it():
+    out = io.StringIO()
+    with Progress(100, "sampling", unit="draws", stream=out, terminal=True) as update:
+        update(50)
+        assert update._bar is not None
+        assert update._bar.tasks[0].completed == 50
+        assert update._bar.tasks[0].total == 100
+    assert update._bar is None
+
+
+def test_mode_follows_the_stream():
+    assert Progress(1, stream=io.StringIO()).terminal is False
