@@ -117,7 +117,12 @@ def parse_band(text: str, uncertain: Sequence[str], fixed: Sequence[str] = (),
 
 
 def check_size(bands: Sequence[Band], draws: int) -> None:
-    """Refuse, before sampling, a band that would hold fewer than MIN_CASE_DRAWS draws."""
+    """Refuse, before sampling, a band given twice or one with < MIN_CASE_DRAWS draws."""
+    seen = set()
+    for b in bands:
+        if b.label in seen:
+            raise UsageError(f"--band {b.label}: given twice; give each case once")
+        seen.add(b.label)
     for b in bands:
         expected = draws * (b.hi - b.lo) / 100
         if expected < MIN_CASE_DRAWS:
@@ -282,6 +287,9 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
         ``band_variable``, ``band_lo``, ``band_hi`` (percentiles) and
         ``band_lo_value``, ``band_hi_value`` (the input at those percentiles).
     """
+    labels = [b.label for b in bands]
+    if len(set(labels)) < len(labels):
+        raise UsageError(f"--band: a case is given twice ({', '.join(labels)})")
     outputs = [k for k in KEY_OUTPUTS if k in ds] if outputs is None else list(outputs)
     if inputs is None:
         inputs = [k for k in ds.data_vars if "distribution" in ds[k].attrs]

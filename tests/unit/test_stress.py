@@ -170,6 +170,13 @@ def test_too_narrow_a_band_is_refused_before_sampling():
     st.check_size([st.Band("pay_rate", 0, 1)], 10_000)
 
 
+def test_a_band_given_twice_is_refused(ds):
+    with pytest.raises(UsageError, match="given twice"):
+        st.check_size([st.Band("pay_rate", 0, 10), st.Band("pay_rate", 0.0, 10.0)], 10_000)
+    with pytest.raises(UsageError, match="given twice"):
+        st.stress(ds, [st.Band("pay_rate", 0, 10), st.Band("pay_rate", 0, 10)])
+
+
 def test_ties_that_leave_too_few_draws_are_refused():
     x = np.repeat([1.0, 2.0], 5000)
     with pytest.raises(UsageError, match="selects 0 of 10,000 draws"):
@@ -205,10 +212,11 @@ def test_command_end_to_end(priors, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("band", ["paye_rate=0:10", "pay_rate=5:5", "gpus_per_node=0:10",
-                                  "pay_rate=0:0.1"])
+                                  "pay_rate=0:0.1", "pay_rate=0:10"])
 def test_command_bad_band_exits_2_with_one_line(priors, tmp_path, capsys, band):
     out = tmp_path / "run"
-    rc = main(["stress", str(priors / "deepseek-adjusted.toml"), "--band", band,
+    twice = ["--band", "pay_rate=0:10"] if band == "pay_rate=0:10" else []
+    rc = main(["stress", str(priors / "deepseek-adjusted.toml"), "--band", band, *twice,
                "--draws", "10000", "--out", str(out)])
     assert rc == 2
     err = capsys.readouterr().err.strip().splitlines()
