@@ -44,7 +44,7 @@ DOCS = ROOT / "docs"
 WRITERS = {"run", "sweep", "compare", "sensitivity", "project", "calibrate", "stress"}
 BLOCK = re.compile(r"<!-- docrun (?P<id>[\w.-]+)(?P<cheap> cheap)?: (?P<cmd>.+?) -->\n"
                    r"(?P<body>.*?)<!-- /docrun -->", re.S)
-VALUE = re.compile(r"<!--v (?P<id>[\w.-]+) (?P<path>\S+) (?P<fmt>\S+)-->(?P<text>.*?)<!--/v-->")
+VALUE = re.compile(r"<!--v (?P<id>[\w.-]+) (?P<path>\S+) (?P<fmt>[^\s>]+)-->(?P<text>.*?)<!--/v-->")
 #: Rich tables are laid out for this terminal width.
 ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "PYTHONHASHSEED": "0"}
 

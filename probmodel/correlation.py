@@ -33,92 +33,17 @@ target matrix is an ordinary array argument.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.scipy.special import ndtri
 
-#: Smallest eigenvalue the normal-score (Pearson) matrix must exceed to count as
-#: positive definite: a margin for the float32 Cholesky factor taken inside a chunk.
-PD_TOLERANCE = 1e-6
-
-
-def pearson_for_spearman(spearman):
-    """Pearson correlation of a normal pair whose Spearman rank correlation is ``spearman``.
-
-    ``rho_P = 2 sin(pi rho_S / 6)`` (Pearson 1907; Kruskal 1958), elementwise; the
-    diagonal stays exactly 1. Works on NumPy and JAX arrays alike (returns the same kind).
-
-    Parameters
-    ----------
-    spearman : array_like
-        A Spearman rank correlation, or a matrix of them with ones on the diagonal.
-
-    Returns
-    -------
-    ndarray or jax.Array
-        The Pearson correlation(s) of the normal scores.
-    """
-    xp = jnp if isinstance(spearman, jax.Array) else np
-    s = xp.asarray(spearman)
-    p = 2.0 * xp.sin(xp.pi * s / 6.0)
-    if s.ndim == 2:
-        p = xp.where(xp.eye(s.shape[0], dtype=bool), 1.0, p)
-    return p
-
-
-def check_positive_definite(names: Sequence[str], matrix) -> list[tuple[str, str]]:
-    """The pairs that make a target rank-correlation matrix impossible; [] when it is fine.
-
-    ``matrix`` is the target *Spearman* matrix (ones on the diagonal, in ``names``
-    order). It is converted with :func:`pearson_for_spearman` and must be positive
-    definite with smallest eigenvalue above :data:`PD_TOLERANCE`.
-
-    Rule for "the pairs involved": for each eigenvector ``v`` of an eigenvalue below the
-    tolerance, ``v' P v = sum_i v_i^2 + 2 sum_{i<j} v_i v_j P_ij`` is (nearly) negative,
-    and the pairs with negative terms ``v_i v_j P_ij`` are the ones that pull it below
-    zero. A pair is reported when its term is at least 10% of the most negative term of
-    that eigenvector; pairs are listed most negative first (union over such
-    eigenvectors, each pair once). Only pairs with a non-zero target can have a term, so
-    every pair reported is one the scenario states. For ``a~b = b~c = 0.9`` and
-    ``a~c = -0.9`` all three pairs are reported; for ``a~b = a~c = 0.9`` with ``b~c``
-    unstated (0), the two stated pairs.
-
-    Parameters
-    ----------
-    names : sequence of str
-        Names of the rows/columns.
-    matrix : array_like
-        Square symmetric Spearman matrix.
-
-    Returns
-    -------
-    list of (str, str)
-        Pairs ``(a, b)`` with ``a`` before ``b`` in ``names``; empty if positive definite.
-    """
-    r = np.asarray(matrix, dtype=np.float64)
-    k = len(names)
-    if r.shape != (k, k):
-        raise ValueError(f"matrix of shape {r.shape} for {k} names")
-    p = pearson_for_spearman(r)
-    w, v = np.linalg.eigh(p)
-    out: list[tuple[str, str]] = []
-    iu, ju = np.triu_indices(k, 1)
-    for idx in np.flatnonzero(w <= PD_TOLERANCE):
-        vec = v[:, idx]
-        terms = vec[iu] * vec[ju] * p[iu, ju]
-        worst = terms.min()
-        if worst >= 0:  # nothing off-diagonal pulls this one down (cannot happen for k > 1)
-            continue
-        for t in np.argsort(terms, kind="stable"):
-            if terms[t] > 0.1 * worst:
-                break
-            pair = (names[iu[t]], names[ju[t]])
-            if pair not in out:
-                out.append(pair)
-    return out
+from probmodel.spec.correlations import (  # noqa: F401 - the public names live here too
+    PD_TOLERANCE,
+    check_positive_definite,
+    pearson_for_spearman,
+)
 
 
 def rank_order(x):

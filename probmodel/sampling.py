@@ -36,6 +36,7 @@ from jax import lax
 
 from probmodel import _jax
 from probmodel import distributions as dists
+from probmodel.correlation import rank_correlate
 from probmodel.errors import UsageError
 from probmodel.model import evaluate, plan
 from probmodel.spec import Scenario
@@ -56,20 +57,6 @@ def name_id(name: str) -> int:
 
 #: The key label of the within-chunk rank correlation (folded into the chunk key).
 CORRELATION_LABEL = "<correlation>"
-
-
-def _rank_correlate():
-    """The within-chunk rank-correlation function (probmodel.correlation).
-
-    FALLBACK (marked for removal once probmodel.correlation exists in this tree): when
-    the module is missing, correlated names are refused rather than silently drawn
-    independent.
-    """
-    try:
-        from probmodel.correlation import rank_correlate
-    except ImportError:  # pragma: no cover - depends on the tree
-        return None
-    return rank_correlate
 
 
 # --------------------------------------------------------------------------- fast samplers
@@ -264,9 +251,6 @@ class ForwardModel:
         corr = tuple(k for k in correlation_target(scenario)[0] if k in dict(unc))
         if len(corr) == 1:
             corr = ()  # its partners come from a posterior table: nothing left to pair
-        if corr and _rank_correlate() is None:
-            raise UsageError(f"{scenario.name}: [[correlations]] need probmodel.correlation, "
-                             "which this installation lacks")
         return cls(unc, fixed, scenario.prices is not None, outs, post, boost, corr)
 
     @property
@@ -321,7 +305,7 @@ class ForwardModel:
                     out[name] = dists.sample(pkey[name], fam, args["dist"][name], (n,), DTYPE)
         out = {name: out[name] for name, _ in self.uncertain}
         if self.correlated:
-            out = _rank_correlate()(jax.random.fold_in(key, name_id(CORRELATION_LABEL)), out,
+            out = rank_correlate(jax.random.fold_in(key, name_id(CORRELATION_LABEL)), out,
                                     self.correlated, args["correlation"])
         if self.posterior:
             table = args["posterior"]

@@ -28,11 +28,6 @@ from probmodel.spec.problems import Problems, did_you_mean, is_number, unknown_k
 
 KEYS = ("between", "rank", "source", "description")
 
-#: Smallest eigenvalue of the normal-score correlation matrix accepted as positive
-#: definite: below it the Cholesky factor is so ill-conditioned that a reordering
-#: cannot reach the target (and rounding decides whether it exists at all).
-MIN_EIGENVALUE = 1e-9
-
 
 @dataclass(frozen=True)
 class Correlation:
@@ -168,41 +163,83 @@ def spearman_matrix(correlations: Sequence[Correlation],
     return names, m
 
 
-def pearson_for_spearman(spearman: Any) -> np.ndarray:
-    """The Pearson correlation of normal scores with this Spearman correlation.
+#: Smallest eigenvalue the normal-score (Pearson) matrix must exceed to count as
+#: positive definite: a margin for the float32 Cholesky factor taken inside a chunk.
+PD_TOLERANCE = 1e-6
 
-    For a bivariate normal, Spearman's rho_S = (6 / pi) arcsin(rho / 2), so
-    rho = 2 sin(pi rho_S / 6); ones stay ones.
+
+def pearson_for_spearman(spearman):
+    """Pearson correlation of a normal pair whose Spearman rank correlation is ``spearman``.
+
+    ``rho_P = 2 sin(pi rho_S / 6)`` (Pearson 1907; Kruskal 1958), elementwise; the
+    diagonal stays exactly 1. Works on NumPy and JAX arrays alike (returns the same kind).
+
+    Parameters
+    ----------
+    spearman : array_like
+        A Spearman rank correlation, or a matrix of them with ones on the diagonal.
+
+    Returns
+    -------
+    ndarray or jax.Array
+        The Pearson correlation(s) of the normal scores.
     """
-    return 2.0 * np.sin(np.pi * np.asarray(spearman, dtype=np.float64) / 6.0)
+    # NumPy here (the parser must not import JAX); JAX arrays inside the sampler.
+    xp = spearman.__array_namespace__() if hasattr(spearman, "__array_namespace__") else np
+    s = xp.asarray(spearman)
+    p = 2.0 * xp.sin(xp.pi * s / 6.0)
+    if s.ndim == 2:
+        p = xp.where(xp.eye(s.shape[0], dtype=bool), 1.0, p)
+    return p
 
 
-def check_positive_definite(names: Sequence[str], spearman: Any) -> list[tuple[str, str]]:
-    """The pairs behind a Spearman matrix that no joint distribution can have.
+def check_positive_definite(names: Sequence[str], matrix) -> list[tuple[str, str]]:
+    """The pairs that make a target rank-correlation matrix impossible; [] when it is fine.
+
+    ``matrix`` is the target *Spearman* matrix (ones on the diagonal, in ``names``
+    order). It is converted with :func:`pearson_for_spearman` and must be positive
+    definite with smallest eigenvalue above :data:`PD_TOLERANCE`.
+
+    Rule for "the pairs involved": for each eigenvector ``v`` of an eigenvalue below the
+    tolerance, ``v' P v = sum_i v_i^2 + 2 sum_{i<j} v_i v_j P_ij`` is (nearly) negative,
+    and the pairs with negative terms ``v_i v_j P_ij`` are the ones that pull it below
+    zero. A pair is reported when its term is at least 10% of the most negative term of
+    that eigenvector; pairs are listed most negative first (union over such
+    eigenvectors, each pair once). Only pairs with a non-zero target can have a term, so
+    every pair reported is one the scenario states. For ``a~b = b~c = 0.9`` and
+    ``a~c = -0.9`` all three pairs are reported; for ``a~b = a~c = 0.9`` with ``b~c``
+    unstated (0), the two stated pairs.
 
     Parameters
     ----------
     names : sequence of str
-        Row (and column) names.
-    spearman : array_like
-        Target Spearman matrix, ones on the diagonal.
+        Names of the rows/columns.
+    matrix : array_like
+        Square symmetric Spearman matrix.
 
     Returns
     -------
     list of (str, str)
-        Empty when the normal-score matrix (:func:`pearson_for_spearman`) is positive
-        definite (its smallest eigenvalue above :data:`MIN_EIGENVALUE`); otherwise the
-        correlated pairs among the parameters that carry the eigenvector of the
-        smallest eigenvalue (the direction in which the matrix fails).
+        Pairs ``(a, b)`` with ``a`` before ``b`` in ``names``; empty if positive definite.
     """
-    rho = pearson_for_spearman(spearman)
-    if rho.size == 0:
-        return []
-    vals, vecs = np.linalg.eigh(rho)
-    if vals[0] > MIN_EIGENVALUE:
-        return []
-    v = np.abs(vecs[:, 0])
-    heavy = v >= 0.25 * v.max()
-    n = len(names)
-    return [(names[i], names[j]) for i in range(n) for j in range(i + 1, n)
-            if heavy[i] and heavy[j] and spearman[i][j] != 0]
+    r = np.asarray(matrix, dtype=np.float64)
+    k = len(names)
+    if r.shape != (k, k):
+        raise ValueError(f"matrix of shape {r.shape} for {k} names")
+    p = pearson_for_spearman(r)
+    w, v = np.linalg.eigh(p)
+    out: list[tuple[str, str]] = []
+    iu, ju = np.triu_indices(k, 1)
+    for idx in np.flatnonzero(w <= PD_TOLERANCE):
+        vec = v[:, idx]
+        terms = vec[iu] * vec[ju] * p[iu, ju]
+        worst = terms.min()
+        if worst >= 0:  # nothing off-diagonal pulls this one down (cannot happen for k > 1)
+            continue
+        for t in np.argsort(terms, kind="stable"):
+            if terms[t] > 0.1 * worst:
+                break
+            pair = (names[iu[t]], names[ju[t]])
+            if pair not in out:
+                out.append(pair)
+    return out

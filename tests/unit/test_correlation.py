@@ -100,7 +100,7 @@ def test_engine_chunk_keeps_prefix_and_marginals(priors):
     target[0, 1] = target[1, 0] = -0.5
     target[3, 4] = target[4, 3] = -0.4
     target[2, 3] = target[3, 2] = 0.3
-    keys = list(sampling.chunk_keys(0, 0, 2))
+    keys = [c.key for c in sampling.chunks(0, 2 * sampling.CHUNK)]
     chunks = [model.draw_inputs(k, args, sampling.CHUNK) for k in keys]
     outs = [_correlate(jax.random.fold_in(k, sampling.name_id("<correlation>")), c, names,
                        jnp.asarray(target)) for k, c in zip(keys, chunks, strict=True)]

@@ -2,14 +2,11 @@
 
 The within-chunk reordering itself (Iman-Conover) is tested with its module; here a
 recording stand-in checks the wiring (which key, names and matrix reach it, and that run,
-sample_arrays and the sweep all see its output), and, when the real function is
-installed, the targets and marginals through the engine.
+sample_arrays and the sweep all see its output), then the real function's targets and
+marginals through the engine.
 """
 
 import dataclasses
-import importlib.util
-import sys
-import types
 
 import jax
 import jax.numpy as jnp
@@ -20,36 +17,20 @@ from scipy import stats
 import probmodel
 from probmodel import sampling, streaming
 from probmodel.analysis import sweep as sw
-from probmodel.spec import Scenario
+from probmodel.spec import Correlation, Scenario
 
 ADJ = "deepseek-adjusted.toml"
 PAIR = ("pay_rate", "v3_share")
 
 
-@dataclasses.dataclass(frozen=True)
-class _Correlated(Scenario):
-    """A scenario with rank correlations (the parsed form's two members)."""
-
-    correlations: tuple = ()
-
-    def correlation_matrix(self):
-        names = tuple(k for k in self.uncertain if any(k in c[:2] for c in self.correlations))
-        m = np.eye(len(names))
-        for a, b, r in self.correlations:
-            if a in names and b in names:
-                i, j = names.index(a), names.index(b)
-                m[i, j] = m[j, i] = r
-        return names, m
-
-
-def correlated(sc: Scenario, rank: float) -> _Correlated:
-    fields = {f.name: getattr(sc, f.name) for f in dataclasses.fields(Scenario)}
-    return _Correlated(**fields, correlations=((*PAIR, rank),))
+def correlated(sc: Scenario, rank: float) -> Scenario:
+    a, b = sorted(PAIR)
+    return dataclasses.replace(sc, correlations=(Correlation(a, b, rank, "test"),))
 
 
 @pytest.fixture
 def recorder(monkeypatch):
-    """probmodel.correlation replaced by a stand-in that permutes the first name's draws.
+    """The engine's rank_correlate replaced by a stand-in that permutes the first name's draws.
 
     The permutation is drawn from the key it is given, so the draws show which key came.
     """
@@ -64,8 +45,7 @@ def recorder(monkeypatch):
                                   x[jax.random.permutation(key, x.shape[0])], x)
         return out
 
-    monkeypatch.setitem(sys.modules, "probmodel.correlation",
-                        types.SimpleNamespace(rank_correlate=rank_correlate))
+    monkeypatch.setattr(sampling, "rank_correlate", rank_correlate)
     jax.clear_caches()
     yield calls
     jax.clear_caches()  # no compiled function keeps the stand-in
@@ -110,8 +90,6 @@ def test_hook_gets_the_chunk_key_names_and_matrix_and_every_path_sees_it(priors,
     assert np.max(np.abs(m - fixed["margin"]) / scale) < 1e-5
 
 
-@pytest.mark.skipif(importlib.util.find_spec("probmodel.correlation") is None,
-                    reason="probmodel.correlation (the within-chunk reordering) not installed")
 def test_targets_and_marginals_through_the_engine(priors):
     base = probmodel.load_scenario(priors / ADJ)
     sc = correlated(base, -0.4)
