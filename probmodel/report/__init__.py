@@ -30,7 +30,8 @@ __all__ = ["build_report", "read_run", "section_html", "write_report"]
 
 _KIND_TITLE = {"run": "Monte Carlo run", "sweep": "Sweep", "compare": "Scenario comparison",
                "sensitivity": "Sensitivity", "project": "Projection",
-               "calibrate": "Calibration", "stress": "Stress test"}
+               "calibrate": "Calibration", "stress": "Stress test",
+               "sweep-point": "Point sweep"}
 
 
 def section_html(run: RunFolder, anchor: str) -> str:

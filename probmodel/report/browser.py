@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import json
 import os
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+_TRAMPOLINE = ("import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+               "os.execv(sys.argv[3], sys.argv[3:])")
 
 #: Measures every figure image as laid out: natural size and box on the page.
 _MEASURE = """JSON.stringify({
@@ -80,22 +83,20 @@ class Chromium:
         self._profile = tempfile.mkdtemp(prefix="probmodel-chromium-")
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
-
-        def _fds() -> None:  # in the child: the pipe ends on fds 3 (in) and 4 (out)
-            a = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-            b = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-
+        args = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                "--remote-debugging-pipe", f"--user-data-dir={self._profile}",
+                "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--metrics-recording-only", "--mute-audio", "about:blank"]
+        # Chromium reads the pipe on fd 3 and writes on fd 4. A small Python trampoline
+        # puts them there and execs Chromium: a preexec_fn would fork this process in
+        # Python (JAX, loaded here by the tests, warns that is unsafe), and sh (dash)
+        # cannot redirect descriptors above 9.
         self._proc = subprocess.Popen(
-            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             "--remote-debugging-pipe", f"--user-data-dir={self._profile}",
-             "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--metrics-recording-only", "--mute-audio", "about:blank"],
+            [sys.executable, "-c", _TRAMPOLINE, str(to_chrome_r), str(from_chrome_w), exe,
+             *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            # close_fds=False: the descriptors set up by _fds must survive into Chromium
-            preexec_fn=_fds, close_fds=False)
+            pass_fds=(to_chrome_r, from_chrome_w))
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._buf = b""
