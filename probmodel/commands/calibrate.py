@@ -40,6 +40,7 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     Exit status 3 when r-hat > 1.01, ESS < 400 or any divergence (the run folder is
     written all the same, marked diagnostics_ok = false); 2 for bad input.
     """
+    sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     import numpyro
 
     # One XLA host device per chain, so chains run in parallel ("auto"); only takes
@@ -49,7 +50,6 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
 
     from probmodel import calibration, calibration_output, runs
 
-    sc = load(scenario, set_)
     calibration.check_settings(chains, warmup, samples, seed)
     calibration.resolve_chain_method(chain_method, chains)
     runs.check_out_dir(out_dir)

@@ -28,11 +28,11 @@ DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo paths.
 def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
             set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
     """Project a scenario over the years of its [projection] table; fan charts per year."""
+    sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import fmt, runs, sampling
     from probmodel.analysis import projection as pj
     from probmodel.plots import projection as plots
 
-    sc = load(scenario, set_)
     pj.load_projection(sc)
     sampling.check_draws_seed(draws, seed)
     runs.check_out_dir(out_dir)

@@ -30,9 +30,9 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
         keep_draws: KeepDrawsOpt = False) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
+    sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import api, runs, sampling
 
-    sc = load(scenario, set_)
     sampling.check_draws_seed(draws, seed)
     api.check_precision(precision)
     runs.check_out_dir(out_dir)

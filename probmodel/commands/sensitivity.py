@@ -36,11 +36,11 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
                 seed: SeedOpt = 0, sobol_n: SobolOpt = 2**13, set_: SetOpt = None,
                 out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
     """What drives the answer (tornado, Sobol indices) and what drives losses."""
+    sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import fmt, runs, sampling
     from probmodel.analysis import sensitivity as se
     from probmodel.plots import sensitivity as plots
 
-    sc = load(scenario, set_)
     se.choose_output(sc, output)
     se.check_sobol_n(sobol_n)
     sampling.check_draws_seed(draws, seed)

@@ -22,14 +22,24 @@ rate a serving fleet keeps over its busy hours (expert-parallel communication th
 overlapped, pipeline bubbles, batching gaps, uneven load). A benchmark at full load has
 ``fleet_efficiency`` near 1; DeepSeek's 24-hour production averages do not.
 
-All functions are branch-free array code (jax.numpy), in the units of their Notes.
+All functions are branch-free array code in the units of their Notes; the few that need
+a function (``where``, ``minimum``) take it from their inputs' array namespace, so point
+mode evaluates them with NumPy without importing JAX.
 """
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+import numpy as np
 
 from probmodel.equations.compute import FLOPS_PER_ACTIVE_PARAM_PER_TOKEN, SECONDS_PER_DAY
+
+
+def _xp(*xs):
+    """The array namespace of the inputs: jax.numpy inside the Monte Carlo, else NumPy."""
+    spaces = {x.__array_namespace__() for x in xs if hasattr(x, "__array_namespace__")}
+    spaces.discard(np)
+    return spaces.pop() if spaces else np
+
 
 #: Share of HBM a serving engine gives to weights and KV cache; the rest holds
 #: activations and workspace (SGLang's --mem-fraction-static default for large models,
@@ -47,7 +57,8 @@ def matmul_peak_flops(weight_bytes_per_param, chip_fp8_flops, chip_peak_flops):
     matmul_peak_flops = chip_fp8_flops if weight_bytes_per_param <= 1
     else chip_peak_flops  [FLOP/s]
     """
-    return jnp.where(jnp.asarray(weight_bytes_per_param) <= 1.0, chip_fp8_flops,
+    xp = _xp(weight_bytes_per_param, chip_fp8_flops, chip_peak_flops)
+    return xp.where(xp.asarray(weight_bytes_per_param) <= 1.0, chip_fp8_flops,
                      chip_peak_flops)
 
 
@@ -123,8 +134,9 @@ def decode_weight_bytes_per_chip(total_params, routed_expert_params, experts_rou
     DeepSeek's decode unit (EP144, 2 routed experts per GPU per layer), FP8:
     671e9 - 653.9e9 + 653.9e9 x 2 / 256 = 17.09e9 + 5.11e9 = 22.2 GB per GPU.
     """
-    routed_here = routed_expert_params * jnp.minimum(decode_experts_per_chip,
-                                                     experts_routed) / experts_routed
+    xp = _xp(routed_expert_params, decode_experts_per_chip, experts_routed)
+    routed_here = routed_expert_params * xp.minimum(decode_experts_per_chip,
+                                                    experts_routed) / experts_routed
     return weight_bytes_per_param * (total_params - routed_expert_params + routed_here)
 
 
@@ -140,9 +152,11 @@ def decode_batch(decode_batch_per_chip, chip_hbm_capacity, decode_weight_bytes_p
     0.9 of HBM holds weights and KV cache (:data:`HBM_USABLE_FRACTION`). A batch of 0
     means the weights do not fit: throughput 0, chips needed infinite.
     """
+    xp = _xp(decode_batch_per_chip, chip_hbm_capacity, decode_weight_bytes_per_chip,
+             decode_context, kv_bytes_per_token)
     free = HBM_USABLE_FRACTION * chip_hbm_capacity - decode_weight_bytes_per_chip
-    fits = jnp.maximum(free, 0.0) / (decode_context * kv_bytes_per_token)
-    return jnp.minimum(decode_batch_per_chip, fits)
+    fits = xp.maximum(free, 0.0) / (decode_context * kv_bytes_per_token)
+    return xp.minimum(decode_batch_per_chip, fits)
 
 
 def decode_step_seconds(decode_batch, decode_weight_bytes_per_chip, decode_context,
@@ -174,7 +188,7 @@ def decode_step_seconds(decode_batch, decode_weight_bytes_per_chip, decode_conte
     per_token = (FLOPS_PER_ACTIVE_PARAM_PER_TOKEN * active_params / matmul_peak_flops
                  + decode_attention_flops * decode_context / chip_peak_flops)
     compute = decode_batch * per_token / decode_flops_efficiency
-    return jnp.maximum(memory, compute) / fleet_efficiency
+    return _xp(memory, compute).maximum(memory, compute) / fleet_efficiency
 
 
 def decode_tokens_per_chip_second(decode_batch, decode_step_seconds):
