@@ -127,7 +127,8 @@ def check(scenario: ScenarioArg) -> None:
         out.print(f"projection: {p.years[0]}-{p.years[-1]}, growth of "
                   f"{', '.join(law.name for law in p.laws)}")
     out.print(f"OK: {len(sc.uncertain)} uncertain, {len(sc.fixed)} fixed parameters"
-              + (f", {len(sc.correlations)} rank correlations" if sc.correlations else ""))
+              + (f", {len(sc.correlations)} rank correlation"
+                 f"{'s' if len(sc.correlations) > 1 else ''}" if sc.correlations else ""))
 
 
 @app.command()
