@@ -70,6 +70,10 @@ def load(path: Path, sets: list[str] | None):
     Imports only the scenario package (no JAX), so that a bad file or flag is reported
     at once; every command calls it before importing the engine.
     """
+    from probmodel.errors import ScenarioError, file_label
+
+    if not Path(path).exists():  # the commonest mistake, answered before any import
+        raise ScenarioError([(file_label(path), "", "no such file")])
     from probmodel.spec import parse_overrides, read_scenario
 
     overrides = parse_overrides(sets or [])
