@@ -84,12 +84,12 @@ def load(path: Path, sets: list[str] | None):
 @app.command()
 def check(scenario: ScenarioArg) -> None:
     """Validate a scenario and show what the engine will sample for each parameter."""
+    sc = load(scenario, None)
     from probmodel import distributions as dists
     from probmodel import fmt
     from probmodel.errors import ScenarioError
     from probmodel.spec import check_observations
 
-    sc = load(scenario, None)
     problems = check_observations(sc)  # located errors: observations the model cannot use
     if problems:
         raise ScenarioError(problems)
@@ -138,10 +138,10 @@ def check(scenario: ScenarioArg) -> None:
 @app.command()
 def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     """Evaluate every equation with each parameter at its point value (the report's)."""
+    sc = load(scenario, set_)
     from probmodel import fmt
     from probmodel.model import evaluate_point, unit_of
 
-    sc = load(scenario, set_)
     values = evaluate_point(sc.point_values())  # float64 NumPy: no JAX needed
     if json_:
         out.print_json(json.dumps(values))
