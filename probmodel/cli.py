@@ -71,6 +71,10 @@ def load(path: Path, sets: list[str] | None):
     Imports only the scenario package (no JAX), so that a bad file or flag is reported
     at once; every command calls it before importing the engine.
     """
+    from probmodel.errors import ScenarioError, file_label
+
+    if not Path(path).exists():  # the commonest mistake, answered before any import
+        raise ScenarioError([(file_label(path), "", "no such file")])
     from probmodel.spec import parse_overrides, read_scenario
 
     overrides = parse_overrides(sets or [])
@@ -81,12 +85,12 @@ def load(path: Path, sets: list[str] | None):
 @app.command()
 def check(scenario: ScenarioArg) -> None:
     """Validate a scenario and show what the engine will sample for each parameter."""
+    sc = load(scenario, None)
     from probmodel import distributions as dists
     from probmodel import fmt
     from probmodel.errors import ScenarioError
     from probmodel.spec import check_observations
 
-    sc = load(scenario, None)
     problems = check_observations(sc)  # located errors: observations the model cannot use
     if problems:
         raise ScenarioError(problems)
@@ -128,16 +132,17 @@ def check(scenario: ScenarioArg) -> None:
         out.print(f"projection: {p.years[0]}-{p.years[-1]}, growth of "
                   f"{', '.join(law.name for law in p.laws)}")
     out.print(f"OK: {len(sc.uncertain)} uncertain, {len(sc.fixed)} fixed parameters"
-              + (f", {len(sc.correlations)} rank correlations" if sc.correlations else ""))
+              + (f", {len(sc.correlations)} rank correlation"
+                 f"{'s' if len(sc.correlations) > 1 else ''}" if sc.correlations else ""))
 
 
 @app.command()
 def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     """Evaluate every equation with each parameter at its point value (the report's)."""
+    sc = load(scenario, set_)
     from probmodel import fmt
     from probmodel.model import evaluate_point, unit_of
 
-    sc = load(scenario, set_)
     values = evaluate_point(sc.point_values())  # float64 NumPy: no JAX needed
     if json_:
         out.print_json(json.dumps(values))

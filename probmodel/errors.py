@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+
+def file_label(path: str | Path) -> str:
+    """How a file is named in messages: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
 
 class ProbmodelError(Exception):
     """Base class for every error probmodel reports to a user (the CLI prints it, exit 2)."""

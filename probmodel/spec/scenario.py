@@ -19,7 +19,7 @@ import numpy as np
 
 from probmodel import catalog
 from probmodel import distributions as dists
-from probmodel.errors import ScenarioError, UsageError
+from probmodel.errors import ScenarioError, UsageError, file_label
 from probmodel.model import INPUTS, NODES, plan
 from probmodel.spec import correlations as corr
 from probmodel.spec import observations as obs
@@ -204,10 +204,7 @@ def parse_toml(text: str, label: str) -> dict[str, Any]:
 
 def label_of(path: Path) -> str:
     """How a file is named in messages: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+    return file_label(path)
 
 
 def read_text(path: Path) -> str:
