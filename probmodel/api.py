@@ -81,8 +81,10 @@ def posterior_for(scenario: Scenario, posterior: Mapping) -> dict:
 
 
 def point(scenario: Scenario) -> dict[str, float]:
-    """Every input and output at its point value (float64)."""
-    return sampling.point(scenario)
+    """Every input and output at its point value (float64 NumPy, the report's arithmetic)."""
+    from probmodel.model import evaluate_point
+
+    return evaluate_point(scenario.point_values())
 
 
 @dataclass

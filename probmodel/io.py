@@ -12,29 +12,7 @@ from typing import Any
 import xarray as xr
 
 from probmodel.errors import RunError
-from probmodel.spec import Scenario, build_scenario, check_complete
-
-
-def _label(path: Path) -> str:
-    """How a file is named in messages: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def read_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (and what it extends).
-
-    Raises
-    ------
-    ScenarioError
-        With every problem found, each located by file and key path.
-    """
-    p = Path(path)
-    scenario = build_scenario(p, lambda f: f.read_bytes().decode("utf-8"), _label)
-    check_complete(scenario)
-    return scenario
+from probmodel.spec import Scenario, read_scenario  # noqa: F401 - the one scenario reader
 
 
 def read_posterior(run_dir: str | Path, allow_failed: bool = False) -> dict[str, Any]:

@@ -386,7 +386,10 @@ def evaluate_point(values: Mapping[str, object]) -> dict[str, float]:
     """
     import numpy as np
 
-    out = evaluate({k: np.asarray(v, dtype=np.float64) for k, v in values.items()})
+    # IEEE results as in the Monte Carlo (JAX): a division by zero gives inf, not a
+    # warning; a run reports non-finite outputs where they arise.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = evaluate({k: np.asarray(v, dtype=np.float64) for k, v in values.items()})
     return {k: float(v) for k, v in out.items() if k != "prices"}
 
 

@@ -461,11 +461,3 @@ def sample_arrays(
         if progress is not None:
             progress(c.offset + c.take)
     return out
-
-
-def point(scenario: Scenario) -> dict[str, float]:
-    """Every input and output at the point values, in float64 (the report's arithmetic)."""
-    vals = {k: np.float64(v) if k != "prices" else np.asarray(v, np.float64)
-            for k, v in scenario.point_values().items()}
-    out = evaluate({k: jnp.asarray(v, jnp.float64) for k, v in vals.items()})
-    return {k: float(v) for k, v in out.items() if k != "prices"}

@@ -36,9 +36,6 @@ from probmodel.spec.scenario import (
     read_scenario,
 )
 
-#: Former private name of :func:`did_you_mean`, kept while callers move over.
-_suggest = did_you_mean
-
 __all__ = [
     "META_KEYS",
     "SCHEMA_VERSION",
