@@ -22,7 +22,8 @@ manifest.json instead. FORMAT is a Python format spec (``.4f``, ``.1%``, ``,.0f`
 an optional scale first: ``/1e3:.1f`` divides by 1000.
 
 Commands that write a run folder are run with ``--out`` in a temporary folder; the
-printed folder reads ``runs/ID`` (or the doc's own ``--out``). Timings are printed as
+printed folder reads ``runs/ID`` (or the doc's own ``--out``), and a later block of the
+same page may name it (e.g. ``--posterior runs/evidence-doc``). Timings are printed as
 measured, and ignored when the test compares.
 """
 
@@ -67,9 +68,15 @@ def _probmodel() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "probmodel"]
 
 
-def execute(cmd: str, ident: str, tmp: Path) -> Result:
-    """Run one documented command from the repository root; its output and results."""
-    args = shlex.split(cmd)
+def execute(cmd: str, ident: str, tmp: Path, folders: dict[str, str] | None = None) -> Result:
+    """Run one documented command from the repository root; its output and results.
+
+    ``folders`` maps run folders as the page names them (``runs/evidence-doc``) to where
+    an earlier block of the page wrote them, so a later block can use them
+    (``--posterior runs/evidence-doc``); this block's folder is added to it.
+    """
+    folders = {} if folders is None else folders
+    args = [folders.get(a, a) for a in shlex.split(cmd)]
     if args[0] != "probmodel":
         raise ValueError(f"docrun {ident}: commands start with 'probmodel', not {args[0]!r}")
     shown_out = None
@@ -84,6 +91,10 @@ def execute(cmd: str, ident: str, tmp: Path) -> Result:
                           text=True, env={**os.environ, **ENV}, timeout=1800, check=False)
     text = (proc.stdout + proc.stderr).rstrip()
     text = text.replace(str(tmp / ident), shown_out or f"runs/{ident}")
+    for shown, real in folders.items():
+        text = text.replace(real, shown)
+    if (tmp / ident).is_dir():
+        folders[shown_out or f"runs/{ident}"] = str(tmp / ident)
     data: dict = {}
     if "--json" in args and proc.stdout.strip().startswith(("{", "[")):
         data = json.loads(proc.stdout)
@@ -145,12 +156,13 @@ def run_page(path: Path, only: set[str] | None = None, cheap_only: bool = False,
     """Run a page's blocks (all, ``only`` these ids, or the cheap ones) and render it."""
     page = path.read_text()
     results: dict[str, Result] = {}
+    folders: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as t:
         for m in blocks(page):
             if (only and m["id"] not in only) or (cheap_only and not m["cheap"]):
                 continue
             print(f"{path.name}: {m['id']}: {m['cmd']}", file=sys.stderr, flush=True)
-            results[m["id"]] = execute(m["cmd"], m["id"], Path(tmp or t))
+            results[m["id"]] = execute(m["cmd"], m["id"], Path(tmp or t), folders)
     return render(page, results), results
 
 
