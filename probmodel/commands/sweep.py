@@ -43,6 +43,9 @@ def run_sweep(scenario, grid, output: str | None = None, draws: int = 50_000, se
               runs_dir: Path | None = None, scheduler=None):
     """Run a Monte Carlo sweep and write its run folder (data, summaries, figures).
 
+    ``scheduler``: a Dask client or scheduler address (blocks of cells run on its
+    workers; :mod:`probmodel.cluster`), or None to run here.
+
     Returns
     -------
     (SweepResult, Path)
