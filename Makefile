@@ -21,7 +21,12 @@ $(BIN)/probmodel: pyproject.toml requirements.lock
 run: $(BIN)/probmodel
 	$(BIN)/probmodel run priors/deepseek-adjusted.toml --draws $(DRAWS)
 
-test: $(BIN)/probmodel
+# The optional cluster extra (dask[distributed]), pinned: `make test` runs the Dask tests too.
+$(VENV)/.cluster: $(BIN)/probmodel requirements-cluster.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-cluster.lock
+	@touch $@
+
+test: $(BIN)/probmodel $(VENV)/.cluster
 	$(BIN)/python -m pytest -n 2
 
 lint: $(BIN)/probmodel

@@ -130,11 +130,12 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     manifest. ``posterior`` as in :func:`simulate`; ``posterior_source`` (the
     calibration run it came from) is recorded in the manifest.
     """
-    from probmodel import streaming
+    from probmodel import distributed, streaming
 
     sampling.check_draws_seed(draws, seed)
     check_precision(precision)
-    runs.check_out_dir(out)
+    if distributed.is_leader():
+        runs.check_out_dir(out)
     t0 = time.perf_counter()
     post = dict(posterior or {})
     if post:
@@ -151,6 +152,8 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     summary = st.summary
     summary.attrs.update({"scenario": scenario.name, "seed": seed})
     seconds = time.perf_counter() - t0
+    if not distributed.is_leader():  # a jax.distributed run: process 0 writes
+        return RunResult(None, summary, ds, seconds, st.stride, st.precision)
     run_dir = runs.write(runs.Run(
         "run", scenario.name, f"{seed}{draws}", [scenario], summary=summary,
         summary_json=run_json(summary, scenario.name, seed),

@@ -45,7 +45,7 @@ import xarray as xr
 from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
-from probmodel import results
+from probmodel import distributed, results
 from probmodel.sampling import CHUNK, DTYPE, ForwardModel, chunk_key
 
 #: Draws kept by default (all of them up to this many; an evenly thinned subset beyond).
@@ -187,7 +187,7 @@ class _Acc:
         self.draws_cap = draws_cap
 
     def add(self, plan: Plan, result) -> None:
-        hist, stats = result
+        hist, stats = distributed.to_host(result)  # gathered from every process
         stats = {k: np.asarray(v) for k, v in stats.items()}
         kept = stats.pop("kept", None)
         self.stats.append(stats)
@@ -409,8 +409,8 @@ def run_stream(
         return Plan(model, varying, constant, want_hist, stride, cpd, n_dev)
 
     def call(plan, start, ranges):
-        ids = jax.device_put(np.arange(start, start + per_call, dtype=np.int32),
-                             jax.sharding.NamedSharding(mesh, P("draws")))
+        ids = distributed.put_ids(np.arange(start, start + per_call, dtype=np.int32),
+                                  jax.sharding.NamedSharding(mesh, P("draws")))
         return plan, _compiled(plan)(args, root, ids, total, *ranges)
 
     nv = len(varying)
@@ -423,12 +423,12 @@ def run_stream(
     pending = call(plan, 0, ranges)
     if want_hist:
         st = pending[1][1]
-        pilot = np.moveaxis(np.asarray(st["kept"]), 1, 0).reshape(nv, -1)
+        pilot = np.moveaxis(distributed.to_host(st["kept"]), 1, 0).reshape(nv, -1)
         # the first min(CHUNKS_PER_CALL, chunks needed) chunks: the same draws whatever
         # the number of devices (every device count's first call holds at least these)
         first = min(CHUNKS_PER_CALL, need_chunks) * CHUNK
         pilot = pilot[:, :max(1, math.ceil(min(total, first) / plan.stride))]
-        ranges = _ranges(pilot)
+        ranges = distributed.agree(_ranges(pilot))  # process 0 decides
         pending = call(plan, 0, ranges)
     acc = _Acc(plan, host_stride, None)
     start = 0
@@ -447,6 +447,7 @@ def run_stream(
                 plan = plan_for(THIN_STRIDE)  # thin on the device too (one more compile)
         if precision is not None and done >= draws:
             status = _precision_status(acc, ranges, key_outputs, precision, varying)
+            status["met"] = bool(distributed.agree(np.int32(status["met"])))
             if status["met"]:
                 break  # a speculative next call is dropped: the count stays clean
         if nxt is None:

@@ -126,6 +126,86 @@ def _eval_block(model: sampling.ForwardModel, inputs, args, cells, take, n: int,
     return jax.vmap(one)(cells)
 
 
+@dataclass(frozen=True)
+class BlockPlan:
+    """How a sweep's cells are cut into equal blocks (one compiled shape) and evaluated.
+
+    Inputs come from the engine's chunks of the scenario itself (the compiled chunk
+    function is shared with `probmodel run`); the cells are then evaluated by a model in
+    which the swept names are fixed. Picklable, so a cluster worker rebuilds the same
+    compiled functions from it.
+    """
+
+    scenario: Scenario
+    sc: Scenario  # the scenario with the swept names fixed
+    kept: tuple[str, ...]
+    cell_arr: dict  # swept name -> (n_blocks * block,) float32, last cell repeated
+    n_cells: int
+    n_blocks: int
+    block: int
+    has_profit: bool
+
+    @classmethod
+    def of(cls, scenario: Scenario, grid: Grid, output: str) -> BlockPlan:
+        """The blocks of ``grid`` (at most CELL_BLOCK cells each)."""
+        cells = grid.cells()
+        n_cells = grid.n_cells
+        n_blocks = math.ceil(n_cells / CELL_BLOCK)
+        block = math.ceil(n_cells / n_blocks)  # equal blocks: one compiled shape
+        pad = n_blocks * block - n_cells
+        cell_arr = {k: np.concatenate([v, np.repeat(v[-1:], pad)]).astype(np.float32)
+                    for k, v in cells.items()}
+        sc = _fixed_scenario(scenario, grid)
+        return cls(scenario, sc, kept_names(scenario, output), cell_arr, n_cells, n_blocks,
+                   block, "profit" in available_names(sc))
+
+    def cells_of(self, b: int) -> tuple[int, int]:
+        """The cells [lo, hi) of block ``b``."""
+        return b * self.block, min((b + 1) * self.block, self.n_cells)
+
+
+def _eval_blocks(plan: BlockPlan, draws: int, seed: int, blocks, held, profitable,
+                 progress=None, first: int = 0) -> None:
+    """Fill ``held`` (cells, draws) and ``profitable`` for ``blocks``, chunk by chunk.
+
+    Rows are cells counted from cell ``first`` (0: the whole grid's arrays).
+    """
+    base = sampling.ForwardModel.from_scenario(plan.scenario)
+    base_args = base.args(plan.scenario)
+    model = sampling.ForwardModel.from_scenario(plan.sc)
+    args = model.args(plan.sc)
+    n_eval = sampling.CHUNK if draws >= sampling.CHUNK else draws
+    for c, drawn in sampling.iter_chunks(base, base_args, draws, seed, host=False):
+        offset, take = c.offset, c.take
+        inputs = {k: drawn[k] for k, _ in model.uncertain}
+        for b in blocks:
+            sl = slice(b * plan.block, (b + 1) * plan.block)
+            res = _eval_block(model, inputs, args, {k: v[sl] for k, v in plan.cell_arr.items()},
+                              np.int32(take), n_eval, plan.kept)
+            lo, hi = plan.cells_of(b)
+            m = hi - lo
+            for k in plan.kept:
+                held[k][lo - first:hi - first, offset:offset + take] = (
+                    np.asarray(res[k])[:m, :take])
+            if plan.has_profit:
+                profitable[lo - first:hi - first] += np.asarray(res["<profitable>"])[:m]
+        if progress is not None:
+            progress(offset + take)
+
+
+def sweep_block(plan: BlockPlan, draws: int, seed: int, b: int):
+    """Block ``b`` of a sweep over every chunk: (kept draws by name, profitable counts).
+
+    The task a cluster worker runs (module level, so the worker's jit caches of the
+    chunk and block functions stay warm from one block to the next).
+    """
+    lo, hi = plan.cells_of(b)
+    held = {k: np.empty((hi - lo, draws), np.float32) for k in plan.kept}
+    profitable = np.zeros(hi - lo, np.int64)
+    _eval_blocks(plan, draws, seed, [b], held, profitable, first=lo)
+    return held, profitable
+
+
 @dataclass
 class SweepResult:
     """A finished sweep: per-cell summaries, kept draws and the break-even analysis."""
@@ -155,7 +235,8 @@ def kept_names(scenario: Scenario, output: str) -> tuple[str, ...]:
 
 def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int = 50_000,
           seed: int = 0, keep: int = KEEP_DRAWS,
-          progress: Callable[[int], None] | None = None) -> SweepResult:
+          progress: Callable[[int], None] | None = None,
+          scheduler: str | None = None) -> SweepResult:
     """Monte Carlo in every cell of ``grid``, on common random numbers.
 
     Parameters
@@ -173,6 +254,9 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
         iid, so the first ``keep`` will do).
     progress : callable, optional
         Called with the number of draws done.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler: blocks of cells run on its workers
+        (:mod:`probmodel.cluster`), with results equal to the local run's bit for bit.
 
     Returns
     -------
@@ -190,40 +274,26 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
         raise UsageError(f"--draws: {draws:,} draws x {grid.n_cells:,} cells x {len(kept)} "
                          f"variables need {need / 2**30:.1f} GiB for exact quantiles (at most "
                          f"{MAX_KEPT_BYTES / 2**30:.0f}); use fewer draws or cells")
-    # Inputs come from the engine's chunks of the scenario itself (the compiled chunk
-    # function is shared with `probmodel run`); the cells are then evaluated by a model
-    # in which the swept names are fixed.
-    base = sampling.ForwardModel.from_scenario(scenario)
-    base_args = base.args(scenario)
-    sc = _fixed_scenario(scenario, grid)
-    model = sampling.ForwardModel.from_scenario(sc)
-    args = model.args(sc)
-    cells = grid.cells()
-    n_cells = grid.n_cells
-    n_blocks = math.ceil(n_cells / CELL_BLOCK)
-    block = math.ceil(n_cells / n_blocks)  # equal blocks: one compiled shape
-    pad = n_blocks * block - n_cells
-    cell_arr = {k: np.concatenate([v, np.repeat(v[-1:], pad)]).astype(np.float32)
-                for k, v in cells.items()}
-    n_eval = sampling.CHUNK if draws >= sampling.CHUNK else draws
-    held = {k: np.empty((n_cells, draws), np.float32) for k in kept}
-    profitable = np.zeros(n_cells, np.int64)
-    has_profit = "profit" in available_names(sc)
-    for c, drawn in sampling.iter_chunks(base, base_args, draws, seed, host=False):
-        offset, take = c.offset, c.take
-        inputs = {k: drawn[k] for k, _ in model.uncertain}
-        for b in range(n_blocks):
-            sl = slice(b * block, (b + 1) * block)
-            res = _eval_block(model, inputs, args, {k: v[sl] for k, v in cell_arr.items()},
-                              np.int32(take), n_eval, kept)
-            lo, hi = b * block, min((b + 1) * block, n_cells)
-            m = hi - lo
+    plan = BlockPlan.of(scenario, grid, output)
+    held = {k: np.empty((grid.n_cells, draws), np.float32) for k in kept}
+    profitable = np.zeros(grid.n_cells, np.int64)
+    if scheduler is None:
+        # chunk-major: each chunk's input draws serve every block of cells
+        _eval_blocks(plan, draws, seed, range(plan.n_blocks), held, profitable, progress)
+    else:
+        from probmodel import cluster
+
+        # the same blocks, each over every chunk, on the cluster's workers; every block
+        # runs the same compiled function on the same draws as here (bit for bit)
+        for b, (h, prof) in cluster.map_blocks(scheduler, sweep_block, plan, draws, seed,
+                                                range(plan.n_blocks)):
+            lo, hi = plan.cells_of(b)
             for k in kept:
-                held[k][lo:hi, offset:offset + take] = np.asarray(res[k])[:m, :take]
-            if has_profit:
-                profitable[lo:hi] += np.asarray(res["<profitable>"])[:m]
+                held[k][lo:hi] = h[k]
+            profitable[lo:hi] = prof
         if progress is not None:
-            progress(offset + take)
+            progress(draws)
+    sc, has_profit = plan.sc, plan.has_profit
     summary = summarize(held, profitable if has_profit else None, draws, grid, sc)
     keep = min(keep, draws)
     kept_ds = _kept_dataset(held, keep, grid, sc, seed, draws)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Annotated
 
+import typer
 from rich.table import Table
 
 from probmodel.cli import (
@@ -23,27 +25,47 @@ from probmodel.cli import (
     progress_bar,
 )
 
+CoordinatorOpt = Annotated[str | None, typer.Option(
+    "--coordinator", help="HOST:PORT of process 0, for one run across several processes or "
+    "hosts (jax.distributed; the same flags on every process).", show_default=False)]
+NumProcessesOpt = Annotated[int | None, typer.Option(
+    "--num-processes", help="Processes in the run (with --coordinator).", show_default=False)]
+ProcessIdOpt = Annotated[int | None, typer.Option(
+    "--process-id", help="This process's number, 0 to N-1; process 0 writes the run folder "
+    "and prints (with --coordinator).", show_default=False)]
+
 
 @app.command()
 def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
         posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
-        keep_draws: KeepDrawsOpt = False) -> None:
+        keep_draws: KeepDrawsOpt = False, coordinator: CoordinatorOpt = None,
+        num_processes: NumProcessesOpt = None, process_id: ProcessIdOpt = None) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
+    from probmodel import distributed
+
+    multi = distributed.check_flags(coordinator, num_processes, process_id)
     from probmodel import api, runs, sampling
 
     sampling.check_draws_seed(draws, seed)
     api.check_precision(precision)
-    runs.check_out_dir(out_dir)
+    if not multi or process_id == 0:
+        runs.check_out_dir(out_dir)
+    if multi:
+        # after every check that needs no other process, before any JAX computation
+        distributed.initialize(coordinator, num_processes, process_id)
+    leader = distributed.is_leader()
     post = api.posterior_for(sc, api.load_posterior(posterior)) if posterior else None
     t0 = time.perf_counter()
     total = None if precision is not None else draws
-    with progress_bar(total, enabled=not json_) as progress:
+    with progress_bar(total, enabled=not json_ and leader) as progress:
         res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress,
                       posterior=post, posterior_source=str(posterior) if posterior else None,
                       precision=precision, keep_draws=keep_draws)
     wall = time.perf_counter() - t0
+    if not leader:
+        return  # process 0 writes the run folder and prints
     draws = int(res.summary.attrs["draws"])
     if json_:
         out.print_json(json.dumps(runs.clean({**api.run_json(res.summary, sc.name, seed),

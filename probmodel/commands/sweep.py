@@ -40,8 +40,11 @@ ScaleOpt = Annotated[float | None, typer.Option(
 
 def run_sweep(scenario, grid, output: str | None = None, draws: int = 50_000, seed: int = 0,
               keep: int | None = None, out_dir: Path | None = None, progress=None,
-              runs_dir: Path | None = None):
+              runs_dir: Path | None = None, scheduler=None):
     """Run a Monte Carlo sweep and write its run folder (data, summaries, figures).
+
+    ``scheduler``: a Dask client or scheduler address (blocks of cells run on its
+    workers; :mod:`probmodel.cluster`), or None to run here.
 
     Returns
     -------
@@ -53,7 +56,7 @@ def run_sweep(scenario, grid, output: str | None = None, draws: int = 50_000, se
     from probmodel.plots import sweep as plots
 
     res = sw.sweep(scenario, grid, output, draws, seed,
-                   sw.KEEP_DRAWS if keep is None else keep, progress)
+                   sw.KEEP_DRAWS if keep is None else keep, progress, scheduler)
     return res, runs.write(sw.run_record(res, lambda: sweep_figures(res, plots)), out_dir,
                            runs_dir)
 
@@ -114,13 +117,18 @@ def point_json(ds, grid, output: str, scenario: str) -> dict:
             "grid": {n: [float(v) for v in vs]
                      for n, vs in zip(grid.names, grid.values, strict=True)},
             "values": ds[output].transpose(*grid.names).values.tolist()}
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Address of a Dask distributed scheduler (e.g. tcp://host:8786): "
+    "blocks of cells run on its workers; needs pip install -e '.[cluster]'.",
+    show_default=False)]
 
 
 @app.command()
 def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
           draws: SweepDrawsOpt = 50_000, seed: SeedOpt = 0, set_: SetOpt = None,
           point: PointOpt = False, keep: KeepOpt = 10_000, scale: ScaleOpt = None,
-          out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
+          out_dir: OutOpt = None, json_: JsonOpt = False,
+          scheduler: SchedulerOpt = None) -> None:
     """Sweep one or two parameters over a grid: P(profit > 0) and intervals per cell."""
     from probmodel import runs, sampling
     from probmodel.analysis import sweep as sw
@@ -146,9 +154,19 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
     sampling.check_draws_seed(draws, seed)
     if keep < 1:
         raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
-    with progress_bar(draws * g.n_cells, enabled=not json_) as progress:
-        cb = (lambda done: progress(done * g.n_cells)) if progress else None
-        res, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir, cb)
+    client = None
+    if scheduler is not None:
+        from probmodel import cluster
+
+        client = cluster.connect(scheduler)  # before any work: exit 2 if it cannot
+    try:
+        with progress_bar(draws * g.n_cells, enabled=not json_) as progress:
+            cb = (lambda done: progress(done * g.n_cells)) if progress else None
+            res, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir, cb,
+                                     scheduler=client)
+    finally:
+        if client is not None:
+            client.close()
     wall = time.perf_counter() - t0
     if json_:
         out.print_json(json.dumps({**runs.clean(sw.json_summary(res)), "run_dir": str(run_dir)}))
