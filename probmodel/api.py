@@ -147,6 +147,7 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
         ds = ds.assign_coords(draw=np.arange(ds.sizes["draw"]) * st.stride)
         ds.attrs["thinned"] = f"every {st.stride}th of {draws} draws"
     summary = st.summary
+    check_finite(summary)
     summary.attrs.update({"scenario": scenario.name, "seed": seed})
     seconds = time.perf_counter() - t0
     run_dir = runs.write(runs.Run(
@@ -167,6 +168,26 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
                if posterior else {}),
             **correlation_manifest(scenario))), out, runs_dir)
     return RunResult(run_dir, summary, ds, seconds, st.stride, st.precision)
+
+
+def non_finite_counts(summary: xr.Dataset) -> dict[str, int]:
+    """Variable -> number of its draws that are NaN or infinite (only those with any)."""
+    return {k: int(summary[k].attrs["non_finite"]) for k in results.summarized(summary)
+            if summary[k].attrs.get("non_finite", 0)}
+
+
+def check_finite(summary: xr.Dataset) -> None:
+    """Refuse a run with any non-finite draw (exit 4), before anything is written.
+
+    No output of the model may legitimately be infinite or NaN for valid inputs (every
+    equation divides by quantities whose domain excludes 0), so such draws mean float32
+    overflow or underflow, and a summary of the finite rest would look like an answer.
+    """
+    from probmodel.errors import NonFiniteError
+
+    bad = non_finite_counts(summary)
+    if bad:
+        raise NonFiniteError(bad, int(summary.attrs["draws"]))
 
 
 def run_json(summary: xr.Dataset, scenario: str, seed: int) -> dict:

@@ -37,6 +37,11 @@ from typing import TextIO
 #: Seconds between two plain progress lines when stderr is not a terminal.
 LOG_INTERVAL = 10.0
 
+#: After the first update, an estimate of the time left is printed once when it is at
+#: least this many seconds (in both modes, and even when ``quiet``: a long job is never
+#: silent).
+ESTIMATE_AFTER = 60.0
+
 
 def _duration(s: float) -> str:
     if s < 60:
@@ -97,7 +102,10 @@ class Progress:
 
     def __call__(self, done: int) -> None:
         """Record the cumulative count ``done`` (the engine's ``progress`` callback)."""
+        first = self.done == 0
         self.done = int(done)
+        if first and self.total and 0 < self.done < self.total:
+            self._estimate()
         if self.quiet:
             return
         if self.terminal:
@@ -108,6 +116,21 @@ class Progress:
         if now - self._last_line >= self.interval:
             self._last_line = now
             self._write(self.line(now))
+
+    def _estimate(self) -> None:
+        """Print the time left, from the first update's rate (long side: compiling)."""
+        elapsed = max(self.clock() - self._start, 1e-9)
+        left = elapsed * (self.total - self.done) / self.done
+        if left < ESTIMATE_AFTER:
+            return
+        unit = f" {self.unit}" if self.unit else ""
+        text = (f"{self.what}: {self.total:,}{unit} will take about {_duration(left)} more "
+                f"(estimated from the first {self.done:,}{unit} in {_duration(elapsed)})")
+        if self._bar is not None:
+            self._bar.console.print(text, markup=False, highlight=False)
+            self._lines += 1
+        else:
+            self._write(text)
 
     def line(self, now: float | None = None) -> str:
         """The plain progress line: done/total (share), elapsed, ETA."""

@@ -456,11 +456,13 @@ def run_stream(
     n, mean, sd = _moments(cat)
     vmin = cat["min"].min(axis=0) if n else np.full(nv, np.nan)
     vmax = cat["max"].max(axis=0) if n else np.full(nv, np.nan)
-    bad = (acc.hist.reshape(nv, BINS + 3)[:, BINS + 2] if want_hist
-           else np.zeros(nv, np.int64))  # non-finite draws (histogram's last bin)
     const_vals = {k: float(cat["const"][0, j]) for j, k in enumerate(constant)}
     kept_arr = np.concatenate(acc.kept, axis=1) if acc.kept else np.zeros((nv, 0), DTYPE)
     n_kept = math.ceil(n / acc.keep_stride)
+    # non-finite draws per variable: the histogram's last bin, or counted on the kept
+    # draws (every draw) on the exact path
+    bad = (acc.hist.reshape(nv, BINS + 3)[:, BINS + 2] if want_hist
+           else (~np.isfinite(kept_arr[:, :n_kept])).sum(axis=1))
     kept = {k: kept_arr[j, :n_kept] for j, k in enumerate(varying)}
     kept.update({k: np.full(n_kept, v, np.float32) for k, v in const_vals.items()})
     kept = {k: kept[k] for k in model.names if k in kept}
@@ -482,6 +484,9 @@ def run_stream(
     for j, k in enumerate(varying):
         if bad[j]:
             summary[k].attrs["non_finite"] = int(bad[j])
+    for k, v in const_vals.items():
+        if not math.isfinite(v):
+            summary[k].attrs["non_finite"] = int(n)
     return StreamResult(n, summary, kept, acc.keep_stride, method,
                         precision=status, out_of_range=outside)
 
