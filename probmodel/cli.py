@@ -197,18 +197,19 @@ def load_commands(argv: list[str] | None = None) -> None:
     import probmodel.commands  # noqa: F401
 
 
+_signals: list[int] = []  # SIGTERM received (typer turns the interrupt into exit 130)
+
+
 def _on_sigterm(signum, frame) -> None:
     from probmodel.errors import Terminated
 
+    _signals.append(signum)
     raise Terminated()
 
 
-def _interrupted(e: BaseException) -> int:
+def _interrupted(e: BaseException | None = None) -> int:
     """The one-line message of Ctrl-C (exit 130) or SIGTERM (exit 143)."""
-    from probmodel.errors import Terminated
-
-    cause = e if isinstance(e, Terminated) else e.__cause__ or e.__context__
-    if isinstance(cause, Terminated):
+    if _signals:
         err.print("error: terminated (SIGTERM); no run folder was written", markup=False)
         return 143
     err.print("error: interrupted; no run folder was written", markup=False)
@@ -231,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         load_commands(argv)
         rv = app(args=argv, standalone_mode=False, prog_name="probmodel")
-        if rv == 130:  # typer turns Ctrl-C into exit status 130
-            err.print("error: interrupted; no run folder was written", markup=False)
+        if rv == 130:  # typer turns Ctrl-C (and our SIGTERM) into exit status 130
+            return _interrupted()
         return rv if isinstance(rv, int) else 0
     except ScenarioError as e:
         for line in e.lines():

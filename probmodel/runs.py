@@ -113,8 +113,8 @@ def check_out_dir(out: str | Path | None, runs_dir: Path | None = None) -> None:
         probe.mkdir()
         probe.rmdir()
     except OSError as e:
-        raise RunError(f"{opt}: {where}: cannot be written ({parent}: "
-                       f"{e.strerror or e}); nothing was run") from None
+        raise RunError(f"{opt}: {where}: cannot be written (creating a folder in {parent} "
+                       f"failed: {e.strerror or e}); nothing was run") from None
 
 
 def _partial_name(final: Path) -> str:

@@ -131,7 +131,7 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
             t = jnp.where(logv & (x <= 0), -jnp.inf, t)
             pos = jnp.floor((t - lo[:, None]) * inv_w[:, None])
             b = jnp.clip(pos, -1, BINS).astype(jnp.int32) + 1
-            b = jnp.where(jnp.isnan(t), BINS + 2, b)
+            b = jnp.where(jnp.isnan(t) | ~jnp.isfinite(x), BINS + 2, b)  # NaN and +-inf
             # exact sums of the tail bins' draws (float64 accumulation of float32 draws;
             # their counts are the histogram's)
             stats["tails"] = jnp.stack([
@@ -452,6 +452,14 @@ def run_stream(
         if nxt is None:
             break
         pending = nxt
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        # non-finite draws are counted and refused by the caller, not warned about
+        return _finish(model, plan, acc, ranges, varying, constant, want_hist, status)
+
+
+def _finish(model, plan, acc, ranges, varying, constant, want_hist, status) -> StreamResult:
+    """Summaries of an accumulated stream (the tail of :func:`run_stream`)."""
+    nv = len(varying)
     cat = acc.totals()
     n, mean, sd = _moments(cat)
     vmin = cat["min"].min(axis=0) if n else np.full(nv, np.nan)
