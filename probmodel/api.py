@@ -113,7 +113,8 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
         out: str | Path | None = None, progress: Callable[[int], None] | None = None,
         runs_dir: Path = runs.RUNS_DIR, posterior: Mapping | None = None,
         posterior_source: str | None = None, precision: float | None = None,
-        keep_draws: bool = False, max_draws: int = MAX_PRECISION_DRAWS) -> RunResult:
+        keep_draws: bool = False, max_draws: int = MAX_PRECISION_DRAWS,
+        posterior_ess: float | None = None) -> RunResult:
     """Monte Carlo run written to a new run folder (write-once).
 
     Summaries are computed while streaming over chunks (bounded memory at any number of
@@ -126,7 +127,9 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     MCSE of P(profit > 0) and the relative MCSE of every reported quantile of the key
     outputs are at most ``precision``; the draws it took are in the summary and
     manifest. ``posterior`` as in :func:`simulate`; ``posterior_source`` (the
-    calibration run it came from) is recorded in the manifest.
+    calibration run it came from) is recorded in the manifest; ``posterior_ess`` (its
+    ESS, :func:`probmodel.io.posterior_ess`) adds the posterior sample's error to the
+    MCSE of P(profit > 0) (docs/calibration.md).
     """
     from probmodel import streaming
 
@@ -140,7 +143,8 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     model = sampling.ForwardModel.from_scenario(scenario, tuple(post))
     st = streaming.run_stream(model, model.args(scenario, post), draws, seed,
                               precision=precision, max_draws=max_draws,
-                              keep_all=keep_draws, progress=progress)
+                              keep_all=keep_draws, progress=progress,
+                              posterior_ess=posterior_ess if post else None)
     draws = st.draws
     ds = results.to_dataset(st.kept, scenario, {"seed": seed, "draws": draws})
     if st.stride > 1:
@@ -163,7 +167,7 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
                       f"same draws); summaries use all {draws} draws"),
             quantile_method=st.quantile_method, precision=st.precision,
             seconds=round(seconds, 3),
-            **({"posterior_source": posterior_source,
+            **({"posterior_source": posterior_source, "posterior_ess": posterior_ess,
                 "posterior_parameters": list(posterior_for(scenario, posterior))}
                if posterior else {}),
             **correlation_manifest(scenario))), out, runs_dir)

@@ -325,9 +325,7 @@ class ForwardModel:
                                     self.correlated, args["correlation"])
         if self.posterior:
             table = args["posterior"]
-            m = table[self.posterior[0]].shape[0]
-            idx = jax.random.randint(jax.random.fold_in(key, name_id("<posterior row>")),
-                                     (n,), 0, m)
+            idx = posterior_rows(key, table[self.posterior[0]].shape[0], n)
             out.update({name: table[name][idx] for name in self.posterior})
         return out
 
@@ -353,6 +351,11 @@ class ForwardModel:
         """
         inputs = self.draw_inputs(key, args, n)
         return self.evaluate(inputs, args, n, broadcast)
+
+
+def posterior_rows(key, m: int, n: int) -> jax.Array:
+    """The posterior-table row of each of the ``n`` draws of the chunk with ``key``."""
+    return jax.random.randint(jax.random.fold_in(key, name_id("<posterior row>")), (n,), 0, m)
 
 
 def correlation_target(scenario: Scenario, names: Sequence[str] | None = None,
