@@ -59,7 +59,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
             out.print(f"MCSE of P(profit > 0): {a['p_profitable_mcse_forward']:.4f} from the "
                       f"forward draws, {a['p_profitable_mcse_posterior']:.4f} from the "
                       f"posterior sample (calibration ESS {a['posterior_ess']:,.0f})")
-        else:
+        elif "p_profitable" in res.summary:
             out.print("MCSE of P(profit > 0) excludes the posterior sample's error (the "
                       "calibration's manifest gives no ESS)")
     if precision is not None:
