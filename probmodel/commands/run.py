@@ -68,7 +68,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
                    f"NOT reached: the posterior sample alone gives P(profit > 0) an MCSE of "
                    f"{p['posterior_mcse']:.4f} (calibration ESS {p['posterior_ess']:,.0f}); "
                    f"more draws cannot help, a calibration about "
-                   f"{(p['posterior_mcse'] / precision) ** 2:.0f}x longer can,"
+                   f"{(p['posterior_mcse'] / precision) ** 2:.0f}x longer can; stopped"
                    if p.get("posterior_limited") else
                    "NOT reached (stopped at the draw limit)")
         out.print(f"precision {precision:g} {verdict} after {draws:,} draws (worst: "
