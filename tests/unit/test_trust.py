@@ -287,20 +287,26 @@ def test_partial_name_carries_host_and_pid(tmp_path):
     assert name.startswith(f".run1.partial-{host}-{os.getpid()}-")
 
 
-@pytest.mark.parametrize("delay", [0.3, 1.0])
-@pytest.mark.parametrize("how", [["-m", "probmodel"], ["-c", "from probmodel.__main__ "
-                                                             "import main; main()"]])
+@pytest.mark.parametrize("delay", [0.5, 1.5])
+@pytest.mark.parametrize("how", [
+    "import runpy; runpy.run_module('probmodel', run_name='__main__')",  # python -m
+    "from probmodel.__main__ import main; main()",  # the console script
+])
 def test_ctrl_c_during_start_up_prints_one_line(priors, tmp_path, delay, how):
-    p = subprocess.Popen([sys.executable, *how, "run",
+    # The child says when Python itself has started (a Ctrl-C during the interpreter's
+    # own site import is Python's business), then imports the command line and JAX.
+    code = f"import sys; sys.stderr.write('ready\\n'); sys.stderr.flush(); {how}"
+    p = subprocess.Popen([sys.executable, "-c", code, "run",
                           str(priors / "deepseek-adjusted.toml"), "--draws", "1000"],
                          cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
+    assert p.stderr.readline() == "ready\n"
     time.sleep(delay)
     p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=120)
+    _, err = p.communicate(timeout=300)
     assert "Traceback" not in err, err
-    if p.returncode != -signal.SIGINT:  # before Python's own handler is set: killed
+    if p.returncode != 0:  # (a run that finished first is fine)
         assert p.returncode == 130, err
         assert [ln for ln in err.splitlines() if ln.strip()] == [
             "error: interrupted; no run folder was written"]
-    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+        assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
