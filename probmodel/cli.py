@@ -28,6 +28,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="probmodel: the DeepSeek V3/R1 serving economics as a probabilistic model.",
     epilog="Exit status: 0 success; 2 bad input or option (one located line per problem); "
+    "3 calibrate: diagnostics failed (run folder kept as evidence); "
     "4 a run whose output draws include NaN or infinities (no summary; the line names "
     "each output and its count); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).",
 )
