@@ -48,6 +48,8 @@ def _duration(s: float) -> str:
         return f"{s:.0f} s"
     if s < 3600:
         return f"{int(s // 60)} min {int(s % 60):02d} s"
+    if s >= 2 * 86400:
+        return f"{s / 86400:,.0f} days"
     return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
 
 
@@ -95,6 +97,8 @@ class Progress:
     def phase(self, what: str, total: int | None) -> None:
         """Start a new phase: its own description, total, count and ETA."""
         self.what, self.total, self.done = what, total, 0
+        self._first: tuple[float, int] | None = None
+        self._estimated = False
         self._start = self.clock()
         self._last_line = self._start
         if self._bar is not None:
@@ -102,10 +106,12 @@ class Progress:
 
     def __call__(self, done: int) -> None:
         """Record the cumulative count ``done`` (the engine's ``progress`` callback)."""
-        first = self.done == 0
-        self.done = int(done)
-        if first and self.total and 0 < self.done < self.total:
-            self._estimate()
+        prev, self.done = self.done, int(done)
+        if self.total and 0 < self.done < self.total and self._first is None:
+            self._first = (self.clock(), self.done)  # its time includes compiling
+        elif self.total and self._first and not self._estimated and self.done < self.total:
+            self._estimated = True
+            self._estimate(prev)
         if self.quiet:
             return
         if self.terminal:
@@ -117,15 +123,20 @@ class Progress:
             self._last_line = now
             self._write(self.line(now))
 
-    def _estimate(self) -> None:
-        """Print the time left, from the first update's rate (long side: compiling)."""
-        elapsed = max(self.clock() - self._start, 1e-9)
-        left = elapsed * (self.total - self.done) / self.done
+    def _estimate(self, prev: int) -> None:
+        """Print the time left, at the rate between the first and second updates.
+
+        The first update's time includes compiling (and the histogram's pilot), which
+        would overstate a long run many times over; the second is at running speed.
+        """
+        t1, d1 = self._first
+        dt = max(self.clock() - t1, 1e-9)
+        left = dt * (self.total - self.done) / max(self.done - d1, 1)
         if left < ESTIMATE_AFTER:
             return
         unit = f" {self.unit}" if self.unit else ""
         text = (f"{self.what}: {self.total:,}{unit} will take about {_duration(left)} more "
-                f"(estimated from the first {self.done:,}{unit} in {_duration(elapsed)})")
+                f"(at the rate of the last {self.done - d1:,}{unit}: {_duration(dt)})")
         if self._bar is not None:
             self._bar.console.print(text, markup=False, highlight=False)
             self._lines += 1
