@@ -1,5 +1,21 @@
-"""``python -m probmodel`` runs the command line."""
+"""``python -m probmodel`` and the ``probmodel`` console script.
 
-from probmodel.cli import entry
+A Ctrl-C (or SIGTERM) that arrives while the command line itself is being imported
+ends with the same one-line message as one during a command, never a traceback.
+"""
 
-entry()
+import sys
+
+
+def main() -> None:
+    """Import the command line and run it; an interrupt during the import exits 130."""
+    try:
+        from probmodel.cli import entry
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted; no run folder was written\n")
+        sys.exit(130)
+    entry()
+
+
+if __name__ == "__main__":
+    main()

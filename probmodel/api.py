@@ -115,7 +115,8 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
         out: str | Path | None = None, progress: Callable[[int], None] | None = None,
         runs_dir: Path = runs.RUNS_DIR, posterior: Mapping | None = None,
         posterior_source: str | None = None, precision: float | None = None,
-        keep_draws: bool = False, max_draws: int = MAX_PRECISION_DRAWS) -> RunResult:
+        keep_draws: bool = False, max_draws: int = MAX_PRECISION_DRAWS,
+        posterior_ess: float | None = None) -> RunResult:
     """Monte Carlo run written to a new run folder (write-once).
 
     Summaries are computed while streaming over chunks (bounded memory at any number of
@@ -128,7 +129,9 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     MCSE of P(profit > 0) and the relative MCSE of every reported quantile of the key
     outputs are at most ``precision``; the draws it took are in the summary and
     manifest. ``posterior`` as in :func:`simulate`; ``posterior_source`` (the
-    calibration run it came from) is recorded in the manifest.
+    calibration run it came from) is recorded in the manifest; ``posterior_ess`` (its
+    ESS, :func:`probmodel.io.posterior_ess`) adds the posterior sample's error to the
+    MCSE of P(profit > 0) (docs/calibration.md).
     """
     from probmodel import distributed, streaming
 
@@ -143,13 +146,15 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     model = sampling.ForwardModel.from_scenario(scenario, tuple(post))
     st = streaming.run_stream(model, model.args(scenario, post), draws, seed,
                               precision=precision, max_draws=max_draws,
-                              keep_all=keep_draws, progress=progress)
+                              keep_all=keep_draws, progress=progress,
+                              posterior_ess=posterior_ess if post else None)
     draws = st.draws
     ds = results.to_dataset(st.kept, scenario, {"seed": seed, "draws": draws})
     if st.stride > 1:
         ds = ds.assign_coords(draw=np.arange(ds.sizes["draw"]) * st.stride)
         ds.attrs["thinned"] = f"every {st.stride}th of {draws} draws"
     summary = st.summary
+    check_finite(summary)
     summary.attrs.update({"scenario": scenario.name, "seed": seed})
     seconds = time.perf_counter() - t0
     if not distributed.is_leader():  # a jax.distributed run: process 0 writes
@@ -167,11 +172,31 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
                       f"same draws); summaries use all {draws} draws"),
             quantile_method=st.quantile_method, precision=st.precision,
             seconds=round(seconds, 3),
-            **({"posterior_source": posterior_source,
+            **({"posterior_source": posterior_source, "posterior_ess": posterior_ess,
                 "posterior_parameters": list(posterior_for(scenario, posterior))}
                if posterior else {}),
             **correlation_manifest(scenario))), out, runs_dir)
     return RunResult(run_dir, summary, ds, seconds, st.stride, st.precision)
+
+
+def non_finite_counts(summary: xr.Dataset) -> dict[str, int]:
+    """Variable -> number of its draws that are NaN or infinite (only those with any)."""
+    return {k: int(summary[k].attrs["non_finite"]) for k in results.summarized(summary)
+            if summary[k].attrs.get("non_finite", 0)}
+
+
+def check_finite(summary: xr.Dataset) -> None:
+    """Refuse a run with any non-finite draw (exit 4), before anything is written.
+
+    No output of the model may legitimately be infinite or NaN for valid inputs (every
+    equation divides by quantities whose domain excludes 0), so such draws mean float32
+    overflow or underflow, and a summary of the finite rest would look like an answer.
+    """
+    from probmodel.errors import NonFiniteError
+
+    bad = non_finite_counts(summary)
+    if bad:
+        raise NonFiniteError(bad, int(summary.attrs["draws"]))
 
 
 def run_json(summary: xr.Dataset, scenario: str, seed: int) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,10 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     rich_markup_mode=None,
     help="probmodel: the DeepSeek V3/R1 serving economics as a probabilistic model.",
+    epilog="Exit status: 0 success; 2 bad input or option (one located line per problem); "
+    "3 calibrate: diagnostics failed (run folder kept as evidence); "
+    "4 a run whose output draws include NaN or infinities (no summary; the line names "
+    "each output and its count); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).",
 )
 out = Console(highlight=False, soft_wrap=True)
 if not out.is_terminal:  # piped or captured: wide enough that tables never wrap
@@ -162,34 +167,26 @@ PosteriorOpt = Annotated[Path | None, typer.Option(
 
 
 class progress_bar:
-    """A rich progress bar on stderr for runs that take more than a moment.
+    """Progress of a sampling command on stderr (:class:`probmodel.progress.Progress`).
 
-    ``total`` None: the number of draws is not known in advance (--precision).
+    A bar on a terminal for runs of at least ``threshold`` draws, plain lines every ten
+    seconds in a log; ``total`` None: the number of draws is not known (--precision).
+    Whatever ``enabled`` says, a run estimated to take long prints its estimated time
+    after the first call, so that a huge --draws never runs silently.
     """
 
     def __init__(self, total: int | None, enabled: bool = True, threshold: int = 2_000_000):
-        self.total = total
-        self.enabled = (enabled and (total is None or total >= threshold)
-                        and err.is_terminal)
-        self._p = None
+        from probmodel.progress import Progress
+
+        quiet = not enabled or (total is not None and total < threshold)
+        self._p = Progress(total, "sampling", unit="draws", quiet=quiet,
+                           terminal=err.is_terminal and not quiet)
 
     def __enter__(self):
-        if not self.enabled:
-            return None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        count = (TextColumn("{task.completed:,}/{task.total:,} draws") if self.total
-                 else TextColumn("{task.completed:,} draws (until the precision is reached)"))
-        self._p = Progress(TextColumn("sampling"), BarColumn(), count, TimeRemainingColumn(),
-                           console=err, transient=True)
-        self._p.start()
-        task = self._p.add_task("draws", total=self.total)
-        return lambda done: self._p.update(task, completed=done)
+        return self._p.__enter__()
 
     def __exit__(self, *exc):
-        if self._p is not None:
-            self._p.stop()
-        return False
+        return self._p.__exit__(*exc)
 
 
 #: Commands defined in this module; any other command (or the command list) needs
@@ -206,15 +203,43 @@ def load_commands(argv: list[str] | None = None) -> None:
     import probmodel.commands  # noqa: F401
 
 
+_signals: list[int] = []  # SIGTERM received (typer turns the interrupt into exit 130)
+
+
+def _on_sigterm(signum, frame) -> None:
+    from probmodel.errors import Terminated
+
+    _signals.append(signum)
+    raise Terminated()
+
+
+def _interrupted(e: BaseException | None = None) -> int:
+    """The one-line message of Ctrl-C (exit 130) or SIGTERM (exit 143)."""
+    if _signals:
+        err.print("error: terminated (SIGTERM); no run folder was written", markup=False)
+        return 143
+    err.print("error: interrupted; no run folder was written", markup=False)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app; turn user errors into one-line messages, exit 2."""
+    """Entry point: run the app; turn user errors into one-line messages.
+
+    Exit status: 0 success, 2 bad input or option, 4 a run with non-finite draws
+    (NaN or infinite: no summary), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    SIGTERM is handled like Ctrl-C: a run folder being written is removed.
+    """
+    import signal
+
     from probmodel.errors import ProbmodelError, ScenarioError
 
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         load_commands(argv)
         rv = app(args=argv, standalone_mode=False, prog_name="probmodel")
-        if rv == 130:  # typer turns Ctrl-C into exit status 130
-            err.print("error: interrupted; no run folder was written", markup=False)
+        if rv == 130:  # typer turns Ctrl-C (and our SIGTERM) into exit status 130
+            return _interrupted()
         return rv if isinstance(rv, int) else 0
     except ScenarioError as e:
         for line in e.lines():
@@ -223,9 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     except ProbmodelError as e:
         err.print(f"error: {e}", markup=False)
         return e.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("error: interrupted; no run folder was written", markup=False)
-        return 130
+    except (typer.Abort, KeyboardInterrupt) as e:
+        return _interrupted(e)
     except typer.Exit as e:
         return e.exit_code
     except typer.TyperException as e:

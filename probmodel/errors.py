@@ -61,3 +61,26 @@ class RunError(ProbmodelError):
 
 class UsageError(ProbmodelError):
     """A bad command-line value (unknown name in --set, non-positive --draws, ...)."""
+
+
+class NonFiniteError(RunError):
+    """A run whose output draws include NaN or infinities: no summary is an answer.
+
+    Exit status 4 (distinct from 2, a bad input or option): the inputs were valid, but
+    the model produced values that cannot be summarised (overflow or underflow in
+    float32, 0/0). ``counts`` maps each variable to its number of non-finite draws.
+    """
+
+    exit_code = 4
+
+    def __init__(self, counts: dict[str, int], draws: int):
+        self.counts = dict(counts)
+        self.draws = draws
+        parts = ", ".join(f"{k} ({n:,} of {draws:,} draws)" for k, n in self.counts.items())
+        super().__init__(f"non-finite draws (NaN or infinite) in {parts}; no summary was "
+                         "written: check the inputs' ranges (float32 holds about 1e-38 "
+                         "to 3e38)")
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised by the SIGTERM handler, so that a terminated run cleans up like Ctrl-C."""

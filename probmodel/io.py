@@ -74,3 +74,29 @@ def read_posterior(run_dir: str | Path, allow_failed: bool = False) -> dict[str,
     out = {n: np.asarray(post[n].values, np.float64).reshape(-1) for n in names}
     tree.close()
     return out
+
+
+def posterior_ess(run_dir: str | Path, names: list[str] | None = None) -> float | None:
+    """The ESS of a calibration run's posterior sample, for a run that uses ``names``.
+
+    The smallest bulk ESS in its diagnostics.csv among ``names`` (default: all its
+    parameters); else summary.json's ``min_ess_bulk``; None when neither says (an older
+    run). The MCSE of a run drawing from this posterior includes the posterior sample's
+    error through it (:func:`probmodel.streaming.posterior_part`).
+    """
+    import csv
+
+    d = Path(run_dir)
+    try:
+        with open(d / "diagnostics.csv", newline="") as f:
+            ess = {r["parameter"]: float(r["ess_bulk"]) for r in csv.DictReader(f)}
+        use = [v for k, v in ess.items() if names is None or k in names]
+        if use and min(use) > 0:
+            return min(use)
+    except (OSError, KeyError, ValueError):
+        pass
+    try:
+        v = json.loads((d / "summary.json").read_text()).get("min_ess_bulk")
+    except (OSError, ValueError):
+        return None
+    return float(v) if isinstance(v, int | float) and v > 0 else None

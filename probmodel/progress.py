@@ -37,12 +37,19 @@ from typing import TextIO
 #: Seconds between two plain progress lines when stderr is not a terminal.
 LOG_INTERVAL = 10.0
 
+#: After the first update, an estimate of the time left is printed once when it is at
+#: least this many seconds (in both modes, and even when ``quiet``: a long job is never
+#: silent).
+ESTIMATE_AFTER = 60.0
+
 
 def _duration(s: float) -> str:
     if s < 60:
         return f"{s:.0f} s"
     if s < 3600:
         return f"{int(s // 60)} min {int(s % 60):02d} s"
+    if s >= 2 * 86400:
+        return f"{s / 86400:,.0f} days"
     return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
 
 
@@ -90,6 +97,8 @@ class Progress:
     def phase(self, what: str, total: int | None) -> None:
         """Start a new phase: its own description, total, count and ETA."""
         self.what, self.total, self.done = what, total, 0
+        self._first: tuple[float, int] | None = None
+        self._estimated = False
         self._start = self.clock()
         self._last_line = self._start
         if self._bar is not None:
@@ -97,7 +106,12 @@ class Progress:
 
     def __call__(self, done: int) -> None:
         """Record the cumulative count ``done`` (the engine's ``progress`` callback)."""
-        self.done = int(done)
+        prev, self.done = self.done, int(done)
+        if self.total and 0 < self.done < self.total and self._first is None:
+            self._first = (self.clock(), self.done)  # its time includes compiling
+        elif self.total and self._first and not self._estimated and self.done < self.total:
+            self._estimated = True
+            self._estimate(prev)
         if self.quiet:
             return
         if self.terminal:
@@ -108,6 +122,26 @@ class Progress:
         if now - self._last_line >= self.interval:
             self._last_line = now
             self._write(self.line(now))
+
+    def _estimate(self, prev: int) -> None:
+        """Print the time left, at the rate between the first and second updates.
+
+        The first update's time includes compiling (and the histogram's pilot), which
+        would overstate a long run many times over; the second is at running speed.
+        """
+        t1, d1 = self._first
+        dt = max(self.clock() - t1, 1e-9)
+        left = dt * (self.total - self.done) / max(self.done - d1, 1)
+        if left < ESTIMATE_AFTER:
+            return
+        unit = f" {self.unit}" if self.unit else ""
+        text = (f"{self.what}: {self.total:,}{unit} will take about {_duration(left)} more "
+                f"(at the rate of the last {self.done - d1:,}{unit}: {_duration(dt)})")
+        if self._bar is not None:
+            self._bar.console.print(text, markup=False, highlight=False)
+            self._lines += 1
+        else:
+            self._write(text)
 
     def line(self, now: float | None = None) -> str:
         """The plain progress line: done/total (share), elapsed, ETA."""

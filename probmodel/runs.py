@@ -18,7 +18,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
@@ -88,11 +90,71 @@ def clean(x: Any) -> Any:
     return x
 
 
-def check_out_dir(out: str | Path | None) -> None:
-    """Refuse an --out folder that exists already (before any work is done)."""
-    if out is not None and Path(out).exists():
+def check_out_dir(out: str | Path | None, runs_dir: Path | None = None) -> None:
+    """Refuse an --out folder that exists already or cannot be written (before any work).
+
+    Writability is tested the only reliable way (permissions, read-only mounts, /proc,
+    quotas all differ): create and remove a probe folder in the nearest existing parent.
+    With ``out`` None the runs folder (``runs_dir``, default ``runs/``) is checked.
+    """
+    opt = "--out" if out is not None else "runs folder"
+    final = Path(out) if out is not None else (runs_dir or RUNS_DIR) / "probe"
+    if out is not None and final.exists():
         raise RunError(f"--out: {out} already exists; probmodel never overwrites a run "
                        "(choose a new folder)")
+    parent = final.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    where = final.parent if out is None else final
+    if not parent.is_dir():
+        raise RunError(f"{opt}: {where}: cannot be created ({parent} is not a folder)")
+    probe = parent / f".probmodel-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as e:
+        raise RunError(f"{opt}: {where}: cannot be written (creating a folder in {parent} "
+                       f"failed: {e.strerror or e}); nothing was run") from None
+
+
+def _partial_name(final: Path) -> str:
+    """Hidden name of a run folder being written: carries this host and process id."""
+    host = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
+    return f".{final.name}.partial-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def remove_stale_partials(parent: Path) -> list[Path]:
+    """Remove partial run folders in ``parent`` left by dead processes of this host.
+
+    Only folders named ``.<name>.partial-<this host>-<pid>-<hex8>`` whose pid is not a
+    live process are removed (a killed or crashed writer); a partial folder of another
+    host (shared filesystem), of a live process, or any other name is never touched.
+    """
+    host = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
+    pat = re.compile(r"^\..+\.partial-" + re.escape(host) + r"-(\d+)-[0-9a-f]{8}$")
+    removed = []
+    if not parent.is_dir():
+        return removed
+    for p in parent.iterdir():
+        m = pat.match(p.name)
+        if m is None or not p.is_dir() or p.is_symlink():
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
 
 
 def run_id(label: str, salt: str) -> str:
@@ -160,21 +222,23 @@ class _Folder:
 
     def scenario(self, scenario: Scenario) -> None:
         d = self.tmp / "scenario"
-        d.mkdir(exist_ok=True)
+        sub = Path(*scenario.name.split("/")[:-1])  # a path-named scenario (compare)
+        (d / sub).mkdir(parents=True, exist_ok=True)
         for p in scenario.files:
-            shutil.copyfile(p, d / p.name)
-            self.files.append(f"scenario/{p.name}")
+            shutil.copyfile(p, d / sub / p.name)
+            self.files.append((Path("scenario") / sub / p.name).as_posix())
 
 
 @contextlib.contextmanager
 def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Folder]:
     """A hidden temporary folder renamed into place on success, removed on any failure."""
     final = Path(out) if out is not None else runs_dir / name
-    check_out_dir(out)
+    check_out_dir(out, runs_dir)
     if out is None and final.exists():
         raise RunError(f"{final} already exists; probmodel never overwrites a run")
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
+    remove_stale_partials(final.parent)
+    tmp = final.parent / _partial_name(final)
     tmp.mkdir()
     f = _Folder(final, tmp)
     try:

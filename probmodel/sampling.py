@@ -309,9 +309,7 @@ class ForwardModel:
                                     self.correlated, args["correlation"])
         if self.posterior:
             table = args["posterior"]
-            m = table[self.posterior[0]].shape[0]
-            idx = jax.random.randint(jax.random.fold_in(key, name_id("<posterior row>")),
-                                     (n,), 0, m)
+            idx = posterior_rows(key, table[self.posterior[0]].shape[0], n)
             out.update({name: table[name][idx] for name in self.posterior})
         return out
 
@@ -337,6 +335,11 @@ class ForwardModel:
         """
         inputs = self.draw_inputs(key, args, n)
         return self.evaluate(inputs, args, n, broadcast)
+
+
+def posterior_rows(key, m: int, n: int) -> jax.Array:
+    """The posterior-table row of each of the ``n`` draws of the chunk with ``key``."""
+    return jax.random.randint(jax.random.fold_in(key, name_id("<posterior row>")), (n,), 0, m)
 
 
 def correlation_target(scenario: Scenario, names: Sequence[str] | None = None,
@@ -386,10 +389,22 @@ def chunks(seed: int, draws: int, start: int = 0) -> Iterator[Chunk]:
         yield Chunk(i, chunk_key(root, i), i * CHUNK, min(CHUNK, draws - i * CHUNK))
 
 
+#: Most draws the engine can index: chunk ids are int32 (with room for one call's ids
+#: past the last chunk on up to 8,192 devices).
+MAX_DRAWS = (2**31 - 2**16) * CHUNK
+
+
 def check_draws_seed(draws: int, seed: int) -> None:
-    """Refuse non-positive draw counts and negative or oversized seeds."""
-    if not isinstance(draws, int) or draws <= 0:
-        raise UsageError(f"--draws: must be a positive whole number, not {draws!r}")
+    """Refuse draw counts below 2 or beyond :data:`MAX_DRAWS`, and bad seeds.
+
+    One draw has no Monte Carlo standard error (the sample variance needs two).
+    """
+    if not isinstance(draws, int) or isinstance(draws, bool) or draws < 2:
+        raise UsageError(f"--draws: must be a whole number of at least 2 (the Monte Carlo "
+                         f"standard error needs two draws), not {draws!r}")
+    if draws > MAX_DRAWS:
+        raise UsageError(f"--draws: at most {MAX_DRAWS:,} (the engine numbers chunks of "
+                         f"{CHUNK:,} draws with 32-bit integers), not {draws:,}")
     if not isinstance(seed, int) or not (0 <= seed < 2**63):
         raise UsageError(f"--seed: must be a whole number in [0, 2^63), not {seed!r}")
 

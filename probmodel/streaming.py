@@ -46,7 +46,7 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from probmodel import distributed, results
-from probmodel.sampling import CHUNK, DTYPE, ForwardModel, chunk_key
+from probmodel.sampling import CHUNK, DTYPE, ForwardModel, chunk_key, posterior_rows
 
 #: Draws kept by default (all of them up to this many; an evenly thinned subset beyond).
 KEEP_CAP = 1 << 20
@@ -124,6 +124,12 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
             stats["const"] = jnp.stack([out[k] for k in plan.constant])
         if "profit" in out:
             stats["profitable"] = jnp.sum((out["profit"] > 0) & valid, dtype=jnp.int64)
+            if model.posterior:  # draws and profitable draws per posterior row
+                m = args["posterior"][model.posterior[0]].shape[0]
+                rows = posterior_rows(chunk_key(root, i), m, CHUNK)
+                stats["post_n"] = jnp.zeros(m, jnp.int32).at[rows].add(valid.astype(jnp.int32))
+                stats["post_hits"] = jnp.zeros(m, jnp.int32).at[rows].add(
+                    ((out["profit"] > 0) & valid).astype(jnp.int32))
         if plan.stride:
             stats["kept"] = x[:, ::plan.stride]
         if plan.hist:
@@ -131,7 +137,7 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
             t = jnp.where(logv & (x <= 0), -jnp.inf, t)
             pos = jnp.floor((t - lo[:, None]) * inv_w[:, None])
             b = jnp.clip(pos, -1, BINS).astype(jnp.int32) + 1
-            b = jnp.where(jnp.isnan(t), BINS + 2, b)
+            b = jnp.where(jnp.isnan(t) | ~jnp.isfinite(x), BINS + 2, b)  # NaN and +-inf
             # exact sums of the tail bins' draws (float64 accumulation of float32 draws;
             # their counts are the histogram's)
             stats["tails"] = jnp.stack([
@@ -185,11 +191,17 @@ class _Acc:
         self.keep_stride = keep_stride  # host stride (a multiple of the device stride)
         self.kept_count = 0
         self.draws_cap = draws_cap
+        self.post: dict[str, np.ndarray] = {}  # per posterior row: draws, profitable draws
 
     def add(self, plan: Plan, result) -> None:
         hist, stats = distributed.to_host(result)  # gathered from every process
         stats = {k: np.asarray(v) for k, v in stats.items()}
         kept = stats.pop("kept", None)
+        for k in ("post_n", "post_hits"):  # summed here: (rows,) whatever the draws
+            if k in stats:
+                v = stats.pop(k).astype(np.int64)
+                v = v.reshape(-1, v.shape[-1]).sum(axis=0)
+                self.post[k] = v if k not in self.post else self.post[k] + v
         self.stats.append(stats)
         if plan.hist:
             h = np.asarray(hist).astype(np.int64).sum(axis=0)
@@ -340,6 +352,36 @@ def _ranges(pilot: np.ndarray):
             np.asarray(k_lo, np.int32), np.asarray(k_hi, np.int32))
 
 
+def posterior_part(post: Mapping[str, np.ndarray], ess: float | None) -> tuple[float, float]:
+    """The posterior sample's share of the variance of P(profit > 0), and Var_post(g).
+
+    A posterior run draws row R of an M-row posterior table at random, then the priors'
+    inputs. Its estimate p^ of P(profit > 0) errs against the posterior predictive
+    probability p* = E_post[g(theta)], g(theta) = P(profit > 0 | theta), in two
+    independent parts: p^ - p* = (p^ - pbar) + (pbar - p*), pbar = mean over the rows of
+    g(theta_r). Given the table the draws are iid Bernoulli(pbar): Var = p(1-p)/N (the
+    usual MCSE). pbar is an MCMC average of g: Var ~ Var_post(g) / ESS. Var_post(g) is
+    estimated from the run itself, by grouping its draws by row: the share g_r of
+    profitable draws among the n_r draws of row r varies over rows by Var_post(g) plus
+    binomial noise g_r(1 - g_r) / n_r, whose unbiased estimate g^(1 - g^)/(n_r - 1) is
+    subtracted (rows with n_r >= 2; clipped at 0). ESS: the calibration's (min bulk ESS
+    of its parameters; g is a function of them).
+
+    Returns
+    -------
+    (extra variance, Var_post(g) estimate)
+    """
+    if not post or not ess:
+        return 0.0, 0.0
+    n = post["post_n"].astype(np.float64)
+    use = n >= 2
+    if use.sum() < 2:
+        return 0.0, 0.0
+    g = post["post_hits"][use] / n[use]
+    vg = max(float(np.var(g, ddof=1) - np.mean(g * (1 - g) / (n[use] - 1))), 0.0)
+    return vg / float(ess), vg
+
+
 def _n_devices(devices: int | None) -> int:
     n = len(jax.devices())
     return n if devices is None else max(1, min(devices, n))
@@ -350,7 +392,7 @@ def run_stream(
     precision: float | None = None, max_draws: int = 10**9, keep_all: bool = False,
     keep_cap: float | None = None, progress: Callable[[int], None] | None = None,
     devices: int | None = None, key_outputs: tuple[str, ...] = results.KEY_OUTPUTS,
-    exact_when_kept: bool = True,
+    exact_when_kept: bool = True, posterior_ess: float | None = None,
 ) -> StreamResult:
     """Stream ``draws`` draws (or, with ``precision``, as many as needed) through ``model``.
 
@@ -378,6 +420,10 @@ def run_stream(
         Use the first ``devices`` devices (default: all of them).
     exact_when_kept : bool
         When every draw is kept, summarise with exact quantiles of the draws.
+    posterior_ess : float, optional
+        ESS of the posterior table the model draws from (a calibration's): the MCSE
+        of P(profit > 0) then includes the posterior sample's error
+        (:func:`posterior_part`).
 
     Returns
     -------
@@ -446,29 +492,45 @@ def run_stream(
             if plan.stride < THIN_STRIDE <= acc.keep_stride:
                 plan = plan_for(THIN_STRIDE)  # thin on the device too (one more compile)
         if precision is not None and done >= draws:
-            status = _precision_status(acc, ranges, key_outputs, precision, varying)
-            status["met"] = bool(distributed.agree(np.int32(status["met"])))
-            if status["met"]:
+            status = _precision_status(acc, ranges, key_outputs, precision, varying,
+                                       posterior_ess)
+            for k in ("met", "posterior_limited"):  # process 0 decides for every process
+                status[k] = bool(distributed.agree(np.int32(status[k])))
+            if status["met"] or status["posterior_limited"]:
                 break  # a speculative next call is dropped: the count stays clean
         if nxt is None:
             break
         pending = nxt
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        # non-finite draws are counted and refused by the caller, not warned about
+        return _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
+                       posterior_ess)
+
+
+def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
+            posterior_ess) -> StreamResult:
+    """Summaries of an accumulated stream (the tail of :func:`run_stream`)."""
+    nv = len(varying)
     cat = acc.totals()
     n, mean, sd = _moments(cat)
     vmin = cat["min"].min(axis=0) if n else np.full(nv, np.nan)
     vmax = cat["max"].max(axis=0) if n else np.full(nv, np.nan)
-    bad = (acc.hist.reshape(nv, BINS + 3)[:, BINS + 2] if want_hist
-           else np.zeros(nv, np.int64))  # non-finite draws (histogram's last bin)
     const_vals = {k: float(cat["const"][0, j]) for j, k in enumerate(constant)}
     kept_arr = np.concatenate(acc.kept, axis=1) if acc.kept else np.zeros((nv, 0), DTYPE)
     n_kept = math.ceil(n / acc.keep_stride)
+    # non-finite draws per variable: the histogram's last bin, or counted on the kept
+    # draws (every draw) on the exact path
+    bad = (acc.hist.reshape(nv, BINS + 3)[:, BINS + 2] if want_hist
+           else (~np.isfinite(kept_arr[:, :n_kept])).sum(axis=1))
     kept = {k: kept_arr[j, :n_kept] for j, k in enumerate(varying)}
     kept.update({k: np.full(n_kept, v, np.float32) for k, v in const_vals.items()})
     kept = {k: kept[k] for k in model.names if k in kept}
     p_prof = None
+    extra = vg = 0.0
     if "profitable" in cat:
         p = float(cat["profitable"].sum()) / max(n, 1)
-        p_prof = (p, math.sqrt(max(p * (1 - p), 0.0) / max(n, 1)))
+        extra, vg = posterior_part(acc.post, posterior_ess)
+        p_prof = (p, math.sqrt(max(p * (1 - p), 0.0) / max(n, 1) + extra))
     if want_hist:
         values, outside = _hist_summary(plan, acc, *ranges[:3], n, mean, sd, vmin, vmax,
                                         ranges[3:], cat["tails"].sum(axis=0))
@@ -483,11 +545,20 @@ def run_stream(
     for j, k in enumerate(varying):
         if bad[j]:
             summary[k].attrs["non_finite"] = int(bad[j])
+    if p_prof is not None and acc.post and posterior_ess:
+        summary.attrs.update({
+            "p_profitable_mcse_forward": math.sqrt(max(p * (1 - p), 0.0) / max(n, 1)),
+            "p_profitable_mcse_posterior": math.sqrt(extra),
+            "posterior_ess": float(posterior_ess), "posterior_var_g": vg})
+    for k, v in const_vals.items():
+        if not math.isfinite(v):
+            summary[k].attrs["non_finite"] = int(n)
     return StreamResult(n, summary, kept, acc.keep_stride, method,
                         precision=status, out_of_range=outside)
 
 
-def _precision_status(acc, ranges, key_outputs, precision, varying) -> dict:
+def _precision_status(acc, ranges, key_outputs, precision, varying,
+                      posterior_ess=None) -> dict:
     """Current MCSEs against the requested precision."""
     cat = acc.totals()
     n, mean, sd = _moments(cat)
@@ -504,9 +575,15 @@ def _precision_status(acc, ranges, key_outputs, precision, varying) -> dict:
             if rel > worst_q:
                 worst_q, worst_name = rel, f"{k} {results.STATS[i]}"
     p_se = None
+    extra = 0.0
     if "profitable" in cat:
         p = float(cat["profitable"].sum()) / max(n, 1)
-        p_se = math.sqrt(max(p * (1 - p), 0.0) / max(n, 1))
+        extra, _ = posterior_part(acc.post, posterior_ess)
+        p_se = math.sqrt(max(p * (1 - p), 0.0) / max(n, 1) + extra)
     met = worst_q <= precision and (p_se is None or p_se <= precision)
+    # the posterior sample's part does not shrink with more forward draws
+    limited = math.sqrt(extra) > precision
     return {"target": precision, "draws": n, "met": bool(met), "p_profitable_mcse": p_se,
-            "worst_relative_quantile_mcse": worst_q, "worst_quantile": worst_name}
+            "worst_relative_quantile_mcse": worst_q, "worst_quantile": worst_name,
+            "posterior_mcse": math.sqrt(extra) if posterior_ess else None,
+            "posterior_ess": posterior_ess, "posterior_limited": bool(limited)}

@@ -1,4 +1,5 @@
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PRIORS = ROOT / "priors"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Shared test helpers (tests/f32.py) import as top-level modules.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Tests share one compilation cache folder per session (faster, and never the user's).
 os.environ.setdefault("PROBMODEL_JAX_CACHE", str(ROOT / ".pytest_jax_cache"))

@@ -49,7 +49,7 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
     from probmodel.analysis import compare as cmp
     from probmodel.errors import UsageError
 
-    scenarios = [api.load_scenario(f) for f in files]
+    scenarios = cmp.unique_names([api.load_scenario(f) for f in files])
     sampling.check_draws_seed(draws, seed)
     if keep < 1:
         raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")

@@ -46,7 +46,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     from probmodel import distributed
 
     multi = distributed.check_flags(coordinator, num_processes, process_id)
-    from probmodel import api, runs, sampling
+    from probmodel import api, io, runs, sampling
 
     sampling.check_draws_seed(draws, seed)
     api.check_precision(precision)
@@ -62,7 +62,8 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     with progress_bar(total, enabled=not json_ and leader) as progress:
         res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress,
                       posterior=post, posterior_source=str(posterior) if posterior else None,
-                      precision=precision, keep_draws=keep_draws)
+                      precision=precision, keep_draws=keep_draws,
+                      posterior_ess=io.posterior_ess(posterior, list(post)) if post else None)
     wall = time.perf_counter() - t0
     if not leader:
         return  # process 0 writes the run folder and prints
@@ -75,9 +76,23 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     if post:
         out.print(f"from the posterior of {posterior}: {', '.join(post)} (jointly); the "
                   "rest from the priors")
+        a = res.summary.attrs
+        if "p_profitable_mcse_posterior" in a:
+            out.print(f"MCSE of P(profit > 0): {a['p_profitable_mcse_forward']:.4f} from the "
+                      f"forward draws, {a['p_profitable_mcse_posterior']:.4f} from the "
+                      f"posterior sample (calibration ESS {a['posterior_ess']:,.0f})")
+        elif "p_profitable" in res.summary:
+            out.print("MCSE of P(profit > 0) excludes the posterior sample's error (the "
+                      "calibration's manifest gives no ESS)")
     if precision is not None:
         p = res.precision or {}
-        verdict = "reached" if p.get("met") else "NOT reached (stopped at the draw limit)"
+        verdict = ("reached" if p.get("met") else
+                   f"NOT reached: the posterior sample alone gives P(profit > 0) an MCSE of "
+                   f"{p['posterior_mcse']:.4f} (calibration ESS {p['posterior_ess']:,.0f}); "
+                   f"more draws cannot help, a calibration about "
+                   f"{(p['posterior_mcse'] / precision) ** 2:.0f}x longer can; stopped"
+                   if p.get("posterior_limited") else
+                   "NOT reached (stopped at the draw limit)")
         out.print(f"precision {precision:g} {verdict} after {draws:,} draws (worst: "
                   f"{p.get('worst_quantile')} relative MCSE "
                   f"{p.get('worst_relative_quantile_mcse', float('nan')):.2g})")

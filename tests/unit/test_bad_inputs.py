@@ -61,8 +61,8 @@ def test_bad_file_gives_located_lines(fixtures, capsys, tmp_path, monkeypatch, n
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["run", "{p}", "--draws", "0"], "--draws: must be a positive"),
-        (["run", "{p}", "--draws", "-5"], "--draws: must be a positive"),
+        (["run", "{p}", "--draws", "0"], "--draws: must be a whole number of at least 2"),
+        (["run", "{p}", "--draws", "-5"], "--draws: must be a whole number of at least 2"),
         (["run", "{p}", "--draws", "abc"], "--draws"),
         (["run", "{p}", "--seed", "-1"], "--seed"),
         (["point", "{p}", "--set", "pay_rat=0.3"], "unknown parameter 'pay_rat'"),

@@ -3,6 +3,7 @@ figures, bad input, and the command end to end."""
 
 import json
 
+import f32  # tests/f32.py: float32 comparisons across graphs
 import numpy as np
 import pytest
 import xarray as xr
@@ -41,7 +42,7 @@ def test_shared_parameters_have_identical_draws(sc):
     # Another structure (the theoretical view draws one LogNormal, the adjusted view two,
     # batched): the same random numbers, equal up to float32 rounding of the transform.
     t = sampling.sample_arrays(sc[THEO], 4000, seed=9)
-    np.testing.assert_allclose(t["gpu_price_per_hour"], a["gpu_price_per_hour"], rtol=1e-6)
+    f32.assert_close(t["gpu_price_per_hour"], a["gpu_price_per_hour"], what="gpu price")
 
 
 def test_per_scenario_summary_matches_a_run(sc, res):
@@ -50,11 +51,16 @@ def test_per_scenario_summary_matches_a_run(sc, res):
                          "deepseek-usd-prices"]
     ds = probmodel.simulate(sc[ADJ], draws=20_000, seed=5)
     p = float((ds["profit"] > 0).mean())
-    assert float(s["p_profitable"].sel(scenario="deepseek-adjusted")) == p
+    # another graph may flip the sign only of profits within ulps of revenue and cost of 0
+    flips = f32.sign_ambiguous(ds["profit"], ds["revenue"], ds["total_cost"])
+    assert abs(float(s["p_profitable"].sel(scenario="deepseek-adjusted")) - p) <= flips / 20_000
     assert float(s["p_profitable_mcse"].sel(scenario="deepseek-adjusted")) == pytest.approx(
         np.sqrt(p * (1 - p) / 20_000))
-    assert float(s["margin"].sel(scenario="deepseek-adjusted", stat="q50")) == pytest.approx(
-        float(ds["margin"].median()), rel=1e-6)
+    # an order statistic moves by at most the largest change of the draws: margin =
+    # 1 - cost / revenue, so ulps of 1 + cost / revenue
+    ratio = (ds["total_cost"] / ds["revenue"]).values
+    assert abs(float(s["margin"].sel(scenario="deepseek-adjusted", stat="q50"))
+               - float(ds["margin"].median())) <= float(f32.bound(1.0 + ratio).max())
     q = s["margin"].sel(stat=["q05", "q25", "q50", "q75", "q95"]).values
     assert (np.diff(q, axis=1) > 0).all()
 

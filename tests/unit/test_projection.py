@@ -7,6 +7,7 @@ are fixed, so every run is deterministic.
 import json
 import math
 
+import f32  # tests/f32.py: float32 comparisons across graphs
 import numpy as np
 import pytest
 from scipy import stats
@@ -279,8 +280,9 @@ def test_dataset_dims_units_and_base_year_matches_a_plain_run(tiny_paths):
     for k in ("users", "tokens_per_request", "gpu_price_per_hour"):
         base = ds[k].values[0, :, 0] if "year" in ds[k].dims else ds[k].values[0]
         np.testing.assert_array_equal(base, plain[k].values[0])
-    np.testing.assert_allclose(ds["profit"].values[0, :, 0], plain["profit"].values[0],
-                               rtol=1e-5)
+    # profit = revenue - cost from two different graphs: equal up to ulps of the operands
+    f32.assert_close(ds["profit"].values[0, :, 0], plain["profit"].values[0],
+                     plain["revenue"].values[0], plain["total_cost"].values[0], what="profit")
 
 
 def test_paths_follow_their_laws(tiny_paths):
