@@ -127,9 +127,11 @@ def test_sensitivity_reports_dependence_valid_importance(priors, tmp_path, capsy
     top, second = dep["inputs"][0], dep["inputs"][1]
     assert top["input"] == "pay_rate"
     assert top["delta"] - top["delta_conf"] > second["delta"] + second["delta_conf"]
-    # dau and tokens_per_request do not enter the margin: near-zero delta
+    # dau and tokens_per_request do not enter the margin: a delta at the estimator's
+    # kernel-smoothing floor (~0.05 at 4,096 draws), far below pay_rate's, and no S1
     for k in ("dau", "tokens_per_request"):
-        assert rows[k]["delta"] < 0.05
+        assert rows[k]["delta"] < top["delta"] / 5
+        assert rows[k]["S1"] - rows[k]["S1_conf"] < 0.01
     files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert {"dependence.csv", "figures/dependence.png"} <= files
     man = json.loads((out / "manifest.json").read_text())
