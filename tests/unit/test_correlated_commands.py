@@ -41,20 +41,19 @@ def _spearman_bound(rank: float, n: int) -> float:
 
 @pytest.mark.slow
 def test_targets_and_marginals_at_1e5_draws_through_simulate(priors, sc):
-    n = 100_000
+    # one whole chunk: a chunk is reordered as a whole, so its values are the same
+    # multiset as without correlations only when none of it is cut off
+    n = sampling.CHUNK
     ds = probmodel.simulate(sc, draws=n, seed=11)
     indep = probmodel.simulate(probmodel.load_scenario(priors / ADJ), draws=n, seed=11)
     assert sc.correlations
-    for c in sc.correlations:
-        rho = stats.spearmanr(ds[c.a].values.ravel(), ds[c.b].values.ravel()).statistic
+    for c in sc.correlations:  # Spearman at the first 1e5 draws
+        rho = stats.spearmanr(ds[c.a].values.ravel()[:100_000],
+                              ds[c.b].values.ravel()[:100_000]).statistic
         assert abs(rho - c.rank) < 0.02, (c.a, c.b, rho)
-    # marginals: the same values in every chunk, reordered
-    names = {k for c in sc.correlations for k in (c.a, c.b)}
-    for k in names:
-        x, y = ds[k].values.ravel(), indep[k].values.ravel()
-        for lo in range(0, n, sampling.CHUNK):
-            sl = slice(lo, min(n, lo + sampling.CHUNK))
-            np.testing.assert_array_equal(np.sort(x[sl]), np.sort(y[sl]))
+    for k in sc.uncertain:  # marginals: the same values, reordered
+        np.testing.assert_array_equal(np.sort(ds[k].values.ravel()),
+                                      np.sort(indep[k].values.ravel()))
 
 
 def test_run_uses_the_engine_draws(priors, sc, base, tmp_path, capsys):
