@@ -203,6 +203,18 @@ def _summarize(data: dict, names: list[str], output: str, draws: int) -> xr.Data
     ds["difference_mcse"] = (("scenario", "versus", "stat"), dse, unit)
     ds["difference_sd"] = (("scenario", "versus"), dsd, unit)
     ds["difference_sd_if_independent"] = (("scenario", "versus"), indep, unit)
+    if np.isfinite(p_prof).all():
+        # paired difference of P(profit > 0): the mean of 1{A > 0} - 1{B > 0} over the
+        # same draws, MCSE sd / sqrt(n) (the pairing cancels the shared draws' noise)
+        pos = [data[n]["profit" if "profit" in data[n] else output] > 0 for n in names]
+        pd_, pd_se = np.full((k, k), np.nan), np.full((k, k), np.nan)
+        for i, j in pairs:
+            dd = pos[i].astype(np.float64) - pos[j]
+            pd_[i, j], pd_se[i, j] = dd.mean(), dd.std() / np.sqrt(dd.size)
+        ds["p_profitable_difference"] = (("scenario", "versus"), pd_, {
+            "units": "1", "long_name": "P(profit > 0)[scenario] - P(profit > 0)[versus], "
+                                       "paired draws"})
+        ds["p_profitable_difference_mcse"] = (("scenario", "versus"), pd_se, {"units": "1"})
     return ds
 
 
@@ -226,6 +238,9 @@ def pairs_table(res: CompareResult) -> pd.DataFrame:
                 s["difference_mcse"].sel(scenario=a, versus=b, stat=st))
         row["difference_sd_if_independent"] = float(
             s["difference_sd_if_independent"].sel(scenario=a, versus=b))
+        if "p_profitable_difference" in s:
+            for key in ("p_profitable_difference", "p_profitable_difference_mcse"):
+                row[key] = float(s[key].sel(scenario=a, versus=b))
         rows.append(row)
     return pd.DataFrame(rows)
 

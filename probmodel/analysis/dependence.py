@@ -101,3 +101,27 @@ def dependence_importance(inputs: Mapping[str, np.ndarray], y: np.ndarray, *,
         "ci_kind": "bootstrap (normal approximation)", "seed": seed,
     })
     return ds
+
+
+def for_output(inputs: Mapping[str, np.ndarray], y: np.ndarray, output: str,
+               draws: int, num_resamples: int, seed: int = 0) -> xr.Dataset:
+    """:func:`dependence_importance` of one named output, inputs sorted by delta.
+
+    The largest delta comes first; the ``output`` attribute names ``y``.
+    """
+    dep = dependence_importance(inputs, y, draws=draws, num_resamples=num_resamples,
+                                seed=seed)
+    dep = dep.isel(input=np.argsort(-dep.delta.values, kind="stable"))
+    dep.attrs["output"] = output
+    return dep
+
+
+def json_summary(dep: xr.Dataset) -> dict:
+    """The public JSON form of a :func:`dependence_importance` result."""
+    return {"method": dep.attrs["method"], "draws": int(dep.attrs["draws"]),
+            "num_resamples": int(dep.attrs["num_resamples"]),
+            "conf_level": float(dep.attrs["conf_level"]), "inputs": [
+                {"input": str(n), "delta": float(dep.delta.sel(input=n)),
+                 "delta_conf": float(dep.delta_conf.sel(input=n)),
+                 "S1": float(dep.s1.sel(input=n)), "S1_conf": float(dep.s1_conf.sel(input=n))}
+                for n in dep.input.values]}

@@ -14,10 +14,18 @@ Three views a risk team expects, as @RISK and Crystal Ball give them:
   two distributions, and the rank correlation with the output; ranked by KS distance.
   A scenario without profit (H20 demand) asks the same of the adverse tail of its
   output instead (e.g. chips_required above its 90th percentile).
+
+With ``[[correlations]]`` the Sobol indices (whose Saltelli design recombines columns of
+independent samples) describe the model *without* the correlations. The run then also
+reports importance measures valid under dependence, computed from the joint draws:
+Borgonovo's delta and the first-order index S1 (:mod:`probmodel.analysis.dependence`),
+on the first :data:`DEPENDENCE_DRAWS` draws (the estimator's kernel densities cost about
+a second each per input and bootstrap resample; see docs/sensitivity.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import time
@@ -44,6 +52,15 @@ DEFAULT_DRAWS = 200_000
 DEFAULT_SOBOL_N = 2**13
 MIN_EVENT_DRAWS = 100  # fewer loss draws than this: use the adverse tail instead
 TAIL = 0.10
+#: Draws and bootstrap resamples of the dependence-valid measures (correlated scenarios):
+#: (1 + resamples) x inputs kernel-density evaluations of this many draws.
+DEPENDENCE_DRAWS = 4096
+DEPENDENCE_RESAMPLES = 8
+#: What the terminal, JSON and run folder say when a scenario has correlations.
+CORRELATED_NOTE = ("the scenario has [[correlations]]: Sobol indices assume independent "
+                   "inputs and are computed without them; the Borgonovo delta and S1 from "
+                   "the correlated joint draws are the importance measures valid for this "
+                   "scenario")
 ECDF_PROBS = tuple(np.round(np.linspace(0.01, 0.99, 99), 2))
 
 
@@ -471,10 +488,16 @@ class SensitivityResult:
     seconds: float
     summary: xr.Dataset | None = None  # the output's result-contract summary
     dataset: xr.Dataset | None = None  # the Monte Carlo draws behind the drivers
+    #: Borgonovo delta and S1 from the joint draws (scenarios with correlations only)
+    dependence: xr.Dataset | None = None
 
 
-def summary_table(t: Tornado, s: Sobol, d: Drivers) -> pd.DataFrame:
-    """Tidy table: analysis, input, statistic, value, lower, upper, mcse."""
+def summary_table(t: Tornado, s: Sobol, d: Drivers,
+                  dep: xr.Dataset | None = None) -> pd.DataFrame:
+    """Tidy table: analysis, input, statistic, value, lower, upper, mcse.
+
+    ``dep`` (correlated scenarios): rows of analysis ``dependence`` (delta, S1).
+    """
     rows = []
     nan = math.nan
     for i, name in enumerate(t.names):
@@ -494,13 +517,27 @@ def summary_table(t: Tornado, s: Sobol, d: Drivers) -> pd.DataFrame:
         rows.append(("drivers", name, "ks_distance", d.ks[i], nan, nan, nan))
         rows.append(("drivers", name, "rank_corr_with_output", d.rank_corr[i], nan, nan, nan))
     rows.append(("drivers", "", "p_event", d.p_event, nan, nan, d.p_event_mcse))
+    if dep is not None:
+        for name in dep.input.values:
+            for stat, key in (("delta", "delta"), ("S1", "s1")):
+                v, c = float(dep[key].sel(input=name)), float(dep[f"{key}_conf"].sel(input=name))
+                rows.append(("dependence", str(name), stat, v, v - c, v + c, nan))
     return pd.DataFrame(rows, columns=["analysis", "input", "statistic", "value", "lower",
                                        "upper", "mcse"])
 
 
-def json_summary(t: Tornado, s: Sobol, d: Drivers) -> dict:
-    """The public JSON form of the three analyses."""
-    return {
+def json_summary(t: Tornado, s: Sobol, d: Drivers, dep: xr.Dataset | None = None) -> dict:
+    """The public JSON form of the analyses.
+
+    With ``dep`` (correlated scenarios) it gains ``correlated: true``, ``note`` and
+    ``dependence`` (delta and S1 per input, largest delta first, with the settings).
+    """
+    extra = {}
+    if dep is not None:
+        from probmodel.analysis.dependence import json_summary as dep_json
+
+        extra = {"correlated": True, "note": CORRELATED_NOTE, "dependence": dep_json(dep)}
+    return {**extra,
         "output": t.output, "output_units": unit_of(t.output),
         "tornado": {"point": t.point, "inputs": [
             {"input": n, "input_p05": float(t.low_input[i]), "input_p95": float(t.high_input[i]),
@@ -539,15 +576,23 @@ def analyse(scenario: Scenario, output: str | None = None, draws: int = DEFAULT_
     _uncertain(scenario)
     t = tornado(scenario, output)
     s = sobol(scenario, output, sobol_n, seed)
-    if sampling.correlation_target(scenario)[0]:
-        s.notes.append("the scenario's [[correlations]] are ignored by the Sobol indices "
-                       "(they assume independent inputs); the drivers of loss use the "
-                       "correlated draws")
+    correlated = bool(sampling.correlation_target(scenario)[0])
+    if correlated:
+        s = dataclasses.replace(s, notes=(*s.notes, CORRELATED_NOTE))
     arrays = sampling.sample_arrays(scenario, draws, seed, progress)
     d = drivers(arrays, scenario, output)
+    dep = None
+    if correlated:
+        from probmodel.analysis.dependence import for_output
+
+        dep = for_output({k: arrays[k] for k in _uncertain(scenario)}, arrays[output],
+                         output, DEPENDENCE_DRAWS, DEPENDENCE_RESAMPLES, seed)
+        dep.attrs.update({"title": scenario.title, "note": CORRELATED_NOTE})
     ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
     summary = results.summarize(ds, names=[output])
-    return SensitivityResult(None, output, t, s, d, time.perf_counter() - t0, summary, ds)
+    return SensitivityResult(None, output, t, s, d, time.perf_counter() - t0, summary, ds,
+                             dep)
+
 
 
 def run_record(scenario: Scenario, res: SensitivityResult, figures,
@@ -557,24 +602,36 @@ def run_record(scenario: Scenario, res: SensitivityResult, figures,
     tornado.csv, sobol.csv, drivers.csv, summary.csv (tidy), summary.json,
     sensitivity.nc (the three analyses as xarray groups, and the output's summary),
     draws.nc (the Monte Carlo draws behind the drivers), the scenario files and
-    figures/ (tornado, sobol, drivers).
+    figures/ (tornado, sobol, drivers). A scenario with correlations adds
+    dependence.csv, the ``dependence`` group and figure, and the note in summary.json
+    and the manifest.
     """
     t, s, d, ds = res.tornado, res.sobol, res.drivers, res.dataset
     seed, draws = ds.attrs["seed"], ds.attrs["draws"]
-    tree = xr.DataTree.from_dict({
+    dep = res.dependence
+    groups = {
         "tornado": xr.Dataset.from_dataframe(t.table().set_index("input")),
         "sobol": s.to_dataset(),
         "drivers": xr.Dataset.from_dataframe(d.table().set_index("input")),
         "summary": res.summary,
-    })
+    }
+    tables = {"tornado.csv": t.table(), "sobol.csv": s.table(), "drivers.csv": d.table(),
+              "summary.csv": summary_table(t, s, d, dep)}
+    extra = {}
+    if dep is not None:
+        groups["dependence"] = dep
+        tables["dependence.csv"] = dep.to_dataframe().reset_index()
+        extra = {"correlated": True, "note": CORRELATED_NOTE,
+                 "dependence_draws": int(dep.attrs["draws"]),
+                 "dependence_resamples": int(dep.attrs["num_resamples"])}
+    tree = xr.DataTree.from_dict(groups)
     tree.attrs.update({"output": t.output, "event": d.event, "p_event": d.p_event,
                        "p_event_mcse": d.p_event_mcse})
     return runs.Run(
         "sensitivity", scenario.name, f"sensitivity{seed}{draws}{t.output}", [scenario],
-        tables={"tornado.csv": t.table(), "sobol.csv": s.table(), "drivers.csv": d.table(),
-                "summary.csv": summary_table(t, s, d)},
+        tables=tables,
         summary_json={"scenario": scenario.name, "draws": draws, "seed": seed,
-                      **json_summary(t, s, d)},
+                      **json_summary(t, s, d, dep)},
         netcdf={"sensitivity.nc": tree, "draws.nc": xr.DataTree.from_dict({"prior": ds})},
         figures=figures,
         manifest=dict(
@@ -582,4 +639,6 @@ def run_record(scenario: Scenario, res: SensitivityResult, figures,
             sobol_evals=s.n_evals,
             method="tornado (float64, one at a time); Sobol S1/ST (SALib Saltelli design, "
                    "inverse CDF, jitted JAX batch, bootstrap CI); drivers (forward Monte "
-                   "Carlo, iid)", seconds=round(res.seconds, 3)))
+                   "Carlo, iid)" + ("; Borgonovo delta and S1 from the correlated joint "
+                                    "draws (SALib estimators, bootstrap CI)" if dep is not None
+                                    else ""), seconds=round(res.seconds, 3), **extra))

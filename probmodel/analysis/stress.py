@@ -46,18 +46,16 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from probmodel import results, sampling
 from probmodel.errors import UsageError
 
-#: The statistics of each case (the ``stat`` coordinate of the result contract).
-STATS = ("mean", "sd", "q05", "q25", "q50", "q75", "q95", "es05", "es95")
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-TAIL = 0.05
-#: Outputs summarised per case, when the scenario computes them.
-KEY_OUTPUTS = ("margin", "profit", "revenue", "total_cost", "chips_required")
+#: The statistics of each case and the outputs summarised are the result contract's
+#: (:data:`probmodel.results.STATS`, :data:`probmodel.results.KEY_OUTPUTS`).
+STATS = results.STATS
+KEY_OUTPUTS = results.KEY_OUTPUTS
 #: The fewest draws a case may hold: below this its tails (es05 is the mean of 5% of
 #: the case) rest on a handful of draws.
 MIN_CASE_DRAWS = 100
-_Z = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -132,11 +130,12 @@ def check_size(bands: Sequence[Band], draws: int) -> None:
                              "or more, or a wider band")
 
 
-def _quantile_inv_density(y: np.ndarray, q: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """1 / density at the sample quantiles, from the +-1.96 sd order-statistic window."""
-    n = y.size
-    s = np.sqrt(probs * (1 - probs) / n)
-    lo, hi = np.clip(probs - _Z * s, 0, 1), np.clip(probs + _Z * s, 0, 1)
+def _quantile_inv_density(y: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """1 / density at the sample quantiles, from the summaries' order-statistic window.
+
+    The window is :func:`probmodel.results.quantile_window`'s.
+    """
+    lo, hi = results.quantile_window(probs, y.size)
     w = np.quantile(y, np.concatenate([lo, hi]))
     k = len(probs)
     return (w[k:] - w[:k]) / np.maximum(hi - lo, 1e-300)
@@ -151,9 +150,9 @@ def _stats_and_psi(yb: np.ndarray):
     n = yb.size
     mean = yb.mean()
     sd = yb.std(ddof=1) if n > 1 else 0.0
-    probs = np.asarray(QUANTILES)
+    probs = np.asarray(results.QUANTILES)
     qs = np.quantile(yb, probs)
-    inv_g = _quantile_inv_density(yb, qs, probs)
+    inv_g = _quantile_inv_density(yb, probs)
     q_lo, q_hi = qs[0], qs[-1]
     lo_tail, hi_tail = yb <= q_lo, yb >= q_hi
     es_lo = yb[lo_tail].mean()
@@ -338,12 +337,17 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
 
 def run(scenario, bands: Sequence[Band], draws: int, seed: int,
         progress=None) -> tuple[xr.Dataset, xr.Dataset]:
-    """Draw the base run with :func:`probmodel.simulate` and stress it.
+    """Draw the base run from the engine and stress it.
+
+    The draws are :func:`probmodel.sampling.sample_arrays`' (the one chunk iterator:
+    the same draws as ``probmodel run`` and :func:`probmodel.simulate` on this seed,
+    correlations included), in the result contract's dataset
+    (:func:`probmodel.results.to_dataset`).
 
     Returns the stress result and the draws it was computed from.
     """
-    from probmodel import api
-
     check_size(bands, draws)
-    ds = api.simulate(scenario, draws=draws, seed=seed, progress=progress)
+    sampling.check_draws_seed(draws, seed)
+    arrays = sampling.sample_arrays(scenario, draws, seed, progress)
+    ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
     return stress(ds, bands), ds

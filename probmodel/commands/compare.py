@@ -114,3 +114,8 @@ def _print(res) -> None:
                   f"[{fmt.show(name, q['q05'])}, {fmt.show(name, q['q95'])}]",
                   f"{fmt.show(name, sd)} / {fmt.show(name, ind)}")
     out.print(d)
+    if "p_profitable_difference" in s:
+        for a, b in itertools.combinations(res.names, 2):
+            v = float(s["p_profitable_difference"].sel(scenario=a, versus=b))
+            e = float(s["p_profitable_difference_mcse"].sel(scenario=a, versus=b))
+            out.print(f"P(profit > 0): {a} - {b} = {v:+.4f} ± {e:.4f} (MCSE, paired draws)")

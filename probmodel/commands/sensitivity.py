@@ -7,6 +7,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from probmodel.cli import (
@@ -48,14 +49,20 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     t0 = time.perf_counter()
     with progress_bar(draws, enabled=not json_) as progress:
         res = se.analyse(sc, output, draws, seed, sobol_n, progress=progress)
-    res.run_dir = runs.write(se.run_record(sc, res, lambda: {
-        "tornado": plots.plot_tornado(res.tornado), "sobol": plots.plot_sobol(res.sobol),
-        "drivers": plots.plot_drivers(res.drivers)}, sobol_n), out_dir)
+    def figures():
+        figs = {"tornado": plots.plot_tornado(res.tornado), "sobol": plots.plot_sobol(res.sobol),
+                "drivers": plots.plot_drivers(res.drivers)}
+        if res.dependence is not None:
+            figs["dependence"] = plots.plot_dependence(res.dependence)
+        return figs
+
+    res.run_dir = runs.write(se.run_record(sc, res, figures, sobol_n), out_dir)
     wall = time.perf_counter() - t0
     t, s, d = res.tornado, res.sobol, res.drivers
     if json_:
         out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
-                                   "run_dir": str(res.run_dir), **se.json_summary(t, s, d)}))
+                                   "run_dir": str(res.run_dir),
+                                   **se.json_summary(t, s, d, res.dependence)}))
         return
     name = t.output
     unit = fmt.scale_for(name)[1]
@@ -69,8 +76,10 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
                    fmt.show(name, t.at_low[i]), fmt.show(name, t.at_high[i]),
                    fmt.show(name, t.swing[i]))
     out.print(tt)
+    dep = res.dependence
+    indep = " - inputs taken as INDEPENDENT" if dep is not None else ""
     st = Table(title=f"Sobol indices of {name} ({s.n_evals:,} evaluations, "
-                     f"{s.conf_level:.0%} bootstrap intervals)", title_justify="left")
+                     f"{s.conf_level:.0%} bootstrap intervals){indep}", title_justify="left")
     for col in ("input", "S1", "S1 interval", "ST", "ST interval"):
         st.add_column(col, justify="left" if col == "input" else "right")
     for i, n in enumerate(s.names):
@@ -79,7 +88,20 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
                    f"[{s.st[i] - s.st_conf[i]:.3f}, {s.st[i] + s.st_conf[i]:.3f}]")
     out.print(st)
     for note in s.notes:
-        out.print(f"note: {note}")
+        out.print(f"note: {escape(note)}")
+    if dep is not None:
+        dtab = Table(title=f"Importance of inputs for {name} under the scenario's "
+                           f"correlations (joint draws, first {int(dep.attrs['draws']):,}; "
+                           f"{float(dep.attrs['conf_level']):.0%} bootstrap intervals)",
+                     title_justify="left")
+        for col in ("input", "delta", "delta interval", "S1", "S1 interval"):
+            dtab.add_column(col, justify="left" if col == "input" else "right")
+        for i, n in enumerate(dep.input.values):
+            dv, dc = float(dep.delta[i]), float(dep.delta_conf[i])
+            sv, sc_ = float(dep.s1[i]), float(dep.s1_conf[i])
+            dtab.add_row(str(n), f"{dv:.3f}", f"[{dv - dc:.3f}, {dv + dc:.3f}]", f"{sv:.3f}",
+                         f"[{sv - sc_:.3f}, {sv + sc_:.3f}]")
+        out.print(dtab)
     if d.tail_note:
         out.print(f"note: {d.tail_note}")
     dt = Table(title=f"Drivers of {d.event}: P = {d.p_event:.4f} ± {d.p_event_mcse:.4f} "

@@ -290,3 +290,46 @@ def plot_drivers(d, max_inputs: int = 12, n_ecdf: int = 3) -> Figure:
     what = f"{d.title}: " if d.title else ""
     fig.suptitle(f"{what}drivers of {d.event.split(' (')[0]}")
     return fig
+
+
+def plot_dependence(dep, max_inputs: int = 15) -> Figure:
+    """Borgonovo delta and first-order S1 from the correlated joint draws.
+
+    Parameters
+    ----------
+    dep : xarray.Dataset
+        :func:`probmodel.analysis.dependence.for_output` (inputs sorted by delta).
+    max_inputs : int
+        Show at most this many inputs.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Paired horizontal bars (delta, S1) per input with bootstrap error bars.
+    """
+    names = [str(n) for n in dep.input.values][:max_inputs]
+    n = len(names)
+    sel = dep.isel(input=slice(0, n))
+    fig, ax = style.new_figure(figsize=(9, 1.4 + 0.45 * n))
+    y = np.arange(n)[::-1]
+    h = 0.38
+    ax.barh(y + h / 2, sel.delta.values, height=h, color=ST_COLOUR,
+            xerr=sel.delta_conf.values, capsize=2, label="Borgonovo delta")
+    ax.barh(y - h / 2, sel.s1.values, height=h, color=S1_COLOUR, xerr=sel.s1_conf.values,
+            capsize=2, label="first order S1 (correlation ratio)")
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
+    lo = float(np.nanmin(np.concatenate([sel.s1.values - sel.s1_conf.values, [0.0]])))
+    ax.set_xlim(lo - 0.02, 1.05)
+    ax.axvline(0, color="black", linewidth=0.8)
+    output = dep.attrs.get("output", "output")
+    ax.set_xlabel(f"importance for {output} (delta: distribution shift; S1: share of "
+                  "variance), 0-1")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    title = dep.attrs.get("title")
+    what = f"{title}: " if title else ""
+    ax.set_title(f"{what}importance of inputs for {output} under their correlations\n"
+                 f"(joint draws, {int(dep.attrs['draws']):,} draws, "
+                 f"{float(dep.attrs['conf_level']):.0%} bootstrap intervals)", fontsize=10)
+    return fig
