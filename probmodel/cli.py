@@ -156,35 +156,27 @@ PosteriorOpt = Annotated[Path | None, typer.Option(
     "posterior (jointly); the rest from the file's priors.", show_default=False)]
 
 
-class progress_bar:
-    """A rich progress bar on stderr for runs that take more than a moment.
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress output (a bar on a terminal, a line every ~10 s in "
+    "a log).")]
+ReportOpt = Annotated[bool, typer.Option(
+    "--report", help="Also write report.html (a self-contained HTML report) into the run "
+    "folder.")]
 
-    ``total`` None: the number of draws is not known in advance (--precision).
+
+def write_report(run_dir: Path, report: bool, json_: bool = False) -> Path | None:
+    """The ``--report`` hook: write ``report.html`` into a complete run folder.
+
+    The line naming the report goes to stdout, or to stderr under ``--json`` (stdout
+    then holds the JSON alone).
     """
+    if not report:
+        return None
+    from probmodel.report import write_report as write
 
-    def __init__(self, total: int | None, enabled: bool = True, threshold: int = 2_000_000):
-        self.total = total
-        self.enabled = (enabled and (total is None or total >= threshold)
-                        and err.is_terminal)
-        self._p = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        count = (TextColumn("{task.completed:,}/{task.total:,} draws") if self.total
-                 else TextColumn("{task.completed:,} draws (until the precision is reached)"))
-        self._p = Progress(TextColumn("sampling"), BarColumn(), count, TimeRemainingColumn(),
-                           console=err, transient=True)
-        self._p.start()
-        task = self._p.add_task("draws", total=self.total)
-        return lambda done: self._p.update(task, completed=done)
-
-    def __exit__(self, *exc):
-        if self._p is not None:
-            self._p.stop()
-        return False
+    path = write(run_dir)
+    (err if json_ else out).print(f"report: {path}", markup=False)
+    return path
 
 
 #: Commands defined in this module; any other command (or the command list) needs

@@ -14,13 +14,15 @@ from probmodel.cli import (
     OutOpt,
     PosteriorOpt,
     PrecisionOpt,
+    QuietOpt,
+    ReportOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
     app,
     load,
     out,
-    progress_bar,
+    write_report,
 )
 
 
@@ -28,9 +30,11 @@ from probmodel.cli import (
 def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
         posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
-        keep_draws: KeepDrawsOpt = False) -> None:
+        keep_draws: KeepDrawsOpt = False, report: ReportOpt = False,
+        quiet: QuietOpt = False) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
     from probmodel import api, runs, sampling
+    from probmodel.progress import progress
 
     sc = load(scenario, set_)
     sampling.check_draws_seed(draws, seed)
@@ -39,8 +43,9 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     post = api.posterior_for(sc, api.load_posterior(posterior)) if posterior else None
     t0 = time.perf_counter()
     total = None if precision is not None else draws
-    with progress_bar(total, enabled=not json_) as progress:
-        res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress,
+    what = "sampling" if precision is None else "sampling until precise"
+    with progress(total, what, unit="draws", quiet=quiet or json_) as update:
+        res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=update,
                       posterior=post, posterior_source=str(posterior) if posterior else None,
                       precision=precision, keep_draws=keep_draws)
     wall = time.perf_counter() - t0
@@ -48,6 +53,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     if json_:
         out.print_json(json.dumps(runs.clean({**api.run_json(res.summary, sc.name, seed),
                                               "run_dir": str(res.run_dir)})))
+        write_report(res.run_dir, report, json_=True)
         return
     print_summary(sc, res.summary, draws, seed)
     if post:
@@ -64,6 +70,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
                   f"({res.dataset.sizes['draw']:,}); summaries use all {draws:,} "
                   "(--keep-draws keeps every draw)")
     out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")
+    write_report(res.run_dir, report)
 
 
 def print_summary(sc, summary, draws: int, seed: int) -> None:

@@ -56,21 +56,25 @@ def run(r: RunFolder) -> str:
         extra)
     body = [head, "<h3>Key intervals</h3>",
             table(cm.KEY_HEADERS, keys, cm.KEY_NUMERIC) if keys else ""]
+    captions = {
+        "distributions": "Distribution of the key outputs: loss region shaded, median and "
+                         "90% interval marked.",
+        "exceedance": "Exceedance curve: the chance that profit is above each level; the "
+                      "red point is P(profit > 0) over every draw of the run."}
     figs = []
-    ds = r.draws_dataset()
-    if ds is not None:
+    ds = None if "distributions" in r.figures else r.draws_dataset()
+    if ds is not None:  # a folder written before run saved its figures: draw them here
         draws = {k: ds[k].values.ravel() for k in prun.DISTRIBUTION_OUTPUTS if k in ds}
         if draws:
             figs.append(figure_from_matplotlib(
                 prun.plot_distributions(draws, p, se, r.title),
-                "Distribution of the key outputs: loss region shaded, median and 90% "
-                "interval marked (from draws.nc).", "distributions of the key outputs"))
+                captions["distributions"] + " (from draws.nc)",
+                "distributions of the key outputs"))
         if "profit" in draws:
             figs.append(figure_from_matplotlib(
                 prun.plot_exceedance(draws["profit"], p, se, r.title),
-                "Exceedance curve: the chance that profit is above each level; the red "
-                "point is P(profit > 0) over every draw of the run.", "exceedance curve"))
-    body += ["<h3>Figures</h3>", *figs, cm.figures(r)]
+                captions["exceedance"], "exceedance curve"))
+    body += ["<h3>Figures</h3>", *figs, cm.figures(r, captions)]
     body += ["<h3>Summary of every quantity</h3>", cm.summary_tables(df)]
     return "".join(body)
 
