@@ -235,15 +235,19 @@ def run_nuts(cm: CalibrationModel, args: Mapping, *, chains: int, warmup: int, s
              seed: int, chain_method: str = "auto", n_rep: int | None = None,
              target_accept: float = 0.9, dense_mass: bool | None = None,
              max_tree_depth: int = 10,
-             progress: Callable[[str, int, int], None] | None = None,
-             ) -> tuple[dict, dict, str]:
+             progress: Callable[[str, int, int | None], None] | None = None,
+             chain_progress: bool = False) -> tuple[dict, dict, str]:
     """Run NUTS; return (draws name -> (chain, draw, ...), sample stats, chain method).
 
     A dense mass matrix is adapted for small models (<= 50 parameters): it absorbs the
     correlations that ridges such as requests x tokens-per-request create.
-    ``progress(phase, done, total)``: "warm-up" then "sampling", iterations summed over
-    chains (:class:`probmodel.progress.NutsProgress`), from inside the loop when the
-    chains run in parallel; otherwise once per phase boundary it can see.
+    ``progress(phase, done, total)``: with ``chain_progress`` and parallel chains,
+    "warm-up" then "sampling" with the iterations summed over the chains, from inside
+    numpyro's loop (:class:`probmodel.progress.NutsProgress`); otherwise one phase
+    "warm-up and sampling" of unknown length (total None), then its end. The in-loop
+    reports cost a compilation per run, because JAX's persistent cache does not keep
+    programs with host callbacks (measured in docs/calibration.md); the draws are the
+    same bits either way.
     """
     method = resolve_chain_method(chain_method, chains)
     n_dim = len(cm.latent) * (n_rep or 1)
@@ -252,14 +256,14 @@ def run_nuts(cm: CalibrationModel, args: Mapping, *, chains: int, warmup: int, s
                   max_tree_depth=max_tree_depth)
     # Parallel chains: numpyro's progress path, its bar replaced by our callback (one
     # compiled loop, whether or not anything is shown).
-    in_loop = method == "parallel" and chains > 1
+    in_loop = chain_progress and method == "parallel" and chains > 1
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
                 chain_method=method, progress_bar=in_loop)
     # numpyro turns its bar off when CI or pytest-xdist is in the environment; ours
     # prints no tqdm bar, and the compiled loop must not depend on the environment
     mcmc.progress_bar = in_loop
     if progress is not None and not in_loop:
-        progress("warm-up and sampling", 0, chains * (warmup + samples))
+        progress("warm-up and sampling", 0, None)
     with NutsProgress(progress if in_loop else None, warmup, samples, chains):
         mcmc.run(jax.random.PRNGKey(seed), args,
                  extra_fields=("diverging", "num_steps", "potential_energy", "energy",
@@ -362,7 +366,8 @@ def calibrate(scenario: Scenario, chains: int = DEFAULTS["chains"],
               seed: int = DEFAULTS["seed"], chain_method: str = "auto",
               target_accept: float = 0.9, max_tree_depth: int = 10,
               prior_draws: int | None = None,
-              progress: Callable[[str, int, int], None] | None = None) -> Calibration:
+              progress: Callable[[str, int, int | None], None] | None = None,
+              chain_progress: bool = False) -> Calibration:
     """Condition ``scenario``'s priors on its observations with NUTS.
 
     Parameters
@@ -381,6 +386,8 @@ def calibrate(scenario: Scenario, chains: int = DEFAULTS["chains"],
         Draws kept in the prior group (default chains x samples).
     progress : callable, optional
         ``progress(phase, done, total)`` while NUTS runs (see :func:`run_nuts`).
+    chain_progress : bool
+        Report warm-up and sampling from inside the sampler (parallel chains only).
 
     Returns
     -------
@@ -394,7 +401,8 @@ def calibrate(scenario: Scenario, chains: int = DEFAULTS["chains"],
     draws, stats, method = run_nuts(cm, args, chains=chains, warmup=warmup, samples=samples,
                                     seed=seed, chain_method=chain_method,
                                     target_accept=target_accept,
-                                    max_tree_depth=max_tree_depth, progress=progress)
+                                    max_tree_depth=max_tree_depth, progress=progress,
+                                    chain_progress=chain_progress)
     t_nuts = time.perf_counter() - t0
     outs = outputs_of(cm, args, draws)
     posterior = {**{k: draws[k] for k in cm.latent_names}, **outs}

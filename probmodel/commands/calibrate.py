@@ -37,6 +37,10 @@ WarmupOpt = Annotated[int, typer.Option("--warmup", help="Warm-up (adaptation) i
                                                           "per chain.")]
 SamplesOpt = Annotated[int, typer.Option("--samples", help="Draws kept per chain.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same draws).")]
+ChainProgressOpt = Annotated[bool, typer.Option(
+    "--chain-progress", help="Show warm-up and sampling progress from inside the sampler "
+    "(parallel chains). Costs a compilation per run: JAX does not cache programs with "
+    "host callbacks. Same draws either way.")]
 MethodOpt = Annotated[str, typer.Option(
     "--chain-method", help="auto (parallel when one device per chain exists), parallel, "
     "vectorized or sequential.")]
@@ -47,7 +51,7 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
               samples: SamplesOpt = 1000, seed: SeedOpt = 0, out_dir: OutOpt = None,
               json_: JsonOpt = False, set_: SetOpt = None,
               chain_method: MethodOpt = "auto", report: ReportOpt = False,
-              quiet: QuietOpt = False) -> int:
+              quiet: QuietOpt = False, chain_progress: ChainProgressOpt = False) -> int:
     """Bayesian calibration (NUTS): condition the priors on the file's observations.
 
     Exit status 3 when r-hat > 1.01, ESS < 400 or any divergence (the run folder is
@@ -72,14 +76,15 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     # the first phase is compiling (no count); warm-up then starts its own clock and ETA
     with progress(None, "compiling the sampler", unit="steps",
                   quiet=quiet or json_) as update:
-        def on(phase: str, done: int, total: int) -> None:
+        def on(phase: str, done: int, total: int | None) -> None:
             what = f"{phase} ({chains} chain{'s' * (chains > 1)})"
             if what != update.what:
                 update.phase(what, total)
             update(done)
 
         cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples,
-                                    seed=seed, chain_method=chain_method, progress=on)
+                                    seed=seed, chain_method=chain_method, progress=on,
+                                    chain_progress=chain_progress)
     run_dir = runs.write(calibration_output.run_record(cal), out_dir)
     wall = time.perf_counter() - t0
     summ = calibration_output.summary(cal)

@@ -72,7 +72,8 @@ def test_calibrate_reports_warmup_then_sampling_over_its_chains(tmp_path):
     env = {**os.environ, "PROBMODEL_PROGRESS_INTERVAL": "0"}
     p = subprocess.run(
         [sys.executable, "-m", "probmodel", "calibrate", str(FLEET), "--chains", "2",
-         "--warmup", "100", "--samples", "100", "--seed", "3", "--out", str(tmp_path / "c")],
+         "--warmup", "100", "--samples", "100", "--seed", "3", "--chain-progress",
+         "--out", str(tmp_path / "c")],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert p.returncode in (0, 3), p.stderr[-2000:]
     lines = p.stderr.splitlines()
