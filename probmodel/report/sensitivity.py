@@ -86,6 +86,15 @@ _CAPTIONS = {
 }
 
 
+def _saved_figures(r: RunFolder, skip_tornado: bool) -> list[str]:
+    """The folder's figures: spider and two-range tornado first, then the others."""
+    first = [n for n in ("spider", "tornado_ranges") if n in r.figures]
+    rest = [n for n in r.figures if n not in first]
+    skip = ("tornado",) if skip_tornado else ()
+    return [cm.figures(r, _CAPTIONS, skip=(*rest, *skip)),
+            cm.figures(r, _CAPTIONS, skip=(*first, *skip))]
+
+
 def section(r: RunFolder) -> str:
     """Answer (largest swings, largest total Sobol indices, P(event)), figures, tables."""
     from probmodel.plots import sensitivity as ps
@@ -136,8 +145,8 @@ def section(r: RunFolder) -> str:
             "quantiles, the others at their point values.", "two-range tornado"))
     parts += ["<h3>Figures</h3>", *figs,
               f'<p class="note">{esc(why)}</p>' if why else "",
-              cm.figures(r, _CAPTIONS, skip=("tornado",) if pair is not None
-                         or "tornado_ranges" in r.figures else ())]
+              *_saved_figures(r, skip_tornado=pair is not None
+                              or "tornado_ranges" in r.figures)]
     titles = {"tornado": "Tornado (each input at p05 / p95, others at point)",
               "sobol": "Sobol indices with bootstrap intervals",
               "drivers": "Drivers of the adverse event (ranked by KS distance)"}
