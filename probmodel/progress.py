@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -96,6 +97,9 @@ class Progress:
         self._bar = None
         self._task = None
         self._lines = 0
+        self._beat = None  # log mode: the thread that writes a line when updates pause
+        self._stop = None
+        self._lock = threading.Lock()
         self.phase(what, total)
 
     # ------------------------------------------------------------------ public
@@ -116,10 +120,14 @@ class Progress:
             if self._bar is not None:
                 self._bar.update(self._task, completed=self.done)
             return
-        now = self.clock()
-        if now - self._last_line >= self.interval:
-            self._last_line = now
-            self._write(self.line(now))
+        self._maybe_line()
+
+    def _maybe_line(self) -> None:
+        with self._lock:
+            now = self.clock()
+            if now - self._last_line >= self.interval:
+                self._last_line = now
+                self._write(self.line(now))
 
     def line(self, now: float | None = None) -> str:
         """The plain progress line: done/total (share), elapsed, ETA."""
@@ -148,9 +156,24 @@ class Progress:
                                     transient=True)
             self._bar.start()
             self._task = self._bar.add_task(self.what, total=self.total)
+        elif not self.quiet and self.clock is time.monotonic:
+            # A step without updates (compiling, a phase the engine does not count) would
+            # leave a log silent: a heartbeat writes the line when one is due anyway.
+            self._stop = threading.Event()
+
+            def beat() -> None:
+                while not self._stop.wait(max(self.interval, 1.0)):
+                    self._maybe_line()
+
+            self._beat = threading.Thread(target=beat, name="progress", daemon=True)
+            self._beat.start()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._beat is not None:
+            self._stop.set()
+            self._beat.join()
+            self._beat = None
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
@@ -199,8 +222,6 @@ class NutsProgress:
 
     def __init__(self, report: Callable[[str, int, int], None] | None, warmup: int,
                  samples: int, chains: int):
-        import threading
-
         self.report, self.warmup, self.samples, self.chains = report, warmup, samples, chains
         self._lock = threading.Lock()
         self._done: dict[int, int] = {}

@@ -50,7 +50,9 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     sampling.check_draws_seed(draws, seed)
     runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with progress(draws, "sampling", unit="draws", quiet=quiet or json_) as update:
+    # tornado and Sobol indices first (not counted), then the drivers' draws
+    with progress(draws, "tornado, Sobol indices, then drivers' draws", unit="draws",
+                  quiet=quiet or json_) as update:
         res = se.analyse(sc, output, draws, seed, sobol_n, progress=update)
     res.run_dir = runs.write(se.run_record(sc, res, lambda: figures(sc, res, se, plots),
                                            sobol_n), out_dir)
