@@ -163,6 +163,7 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
         "run", scenario.name, f"{seed}{draws}", [scenario], summary=summary,
         summary_json=run_json(summary, scenario.name, seed),
         netcdf={"draws.nc": xr.DataTree.from_dict({"prior": ds})},
+        figures=lambda: run_figures(ds, summary, scenario.title),
         manifest=dict(
             method="forward Monte Carlo (iid)", seed=seed, draws=draws,
             chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
@@ -197,6 +198,24 @@ def check_finite(summary: xr.Dataset) -> None:
     bad = non_finite_counts(summary)
     if bad:
         raise NonFiniteError(bad, int(summary.attrs["draws"]))
+
+
+def run_figures(ds: xr.Dataset, summary: xr.Dataset, title: str) -> dict:
+    """A run's figures: the key outputs' distributions and profit's exceedance curve.
+
+    Drawn from the kept draws (draws.nc); P(profit > 0) and its MCSE marked on both are
+    those of the summary, over every draw.
+    """
+    from probmodel.plots import run as plots
+
+    p, se = results.p_profitable(summary)
+    draws = {k: ds[k].values.ravel() for k in plots.DISTRIBUTION_OUTPUTS if k in ds}
+    figs = {}
+    if draws:
+        figs["distributions"] = plots.plot_distributions(draws, p, se, title)
+    if "profit" in draws:
+        figs["exceedance"] = plots.plot_exceedance(draws["profit"], p, se, title)
+    return figs
 
 
 def run_json(summary: xr.Dataset, scenario: str, seed: int) -> dict:

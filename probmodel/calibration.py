@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -32,6 +32,7 @@ from probmodel import observations as obsmod
 from probmodel.errors import ScenarioError, UsageError
 from probmodel.model import evaluate, plan
 from probmodel.observations import Observation
+from probmodel.progress import NutsProgress
 from probmodel.spec import Scenario, check_observations
 
 _jax.configure()
@@ -233,22 +234,43 @@ def check_settings(chains: int, warmup: int, samples: int, seed: int) -> None:
 def run_nuts(cm: CalibrationModel, args: Mapping, *, chains: int, warmup: int, samples: int,
              seed: int, chain_method: str = "auto", n_rep: int | None = None,
              target_accept: float = 0.9, dense_mass: bool | None = None,
-             max_tree_depth: int = 10) -> tuple[dict, dict, str]:
+             max_tree_depth: int = 10,
+             progress: Callable[[str, int, int | None], None] | None = None,
+             chain_progress: bool = False) -> tuple[dict, dict, str]:
     """Run NUTS; return (draws name -> (chain, draw, ...), sample stats, chain method).
 
     A dense mass matrix is adapted for small models (<= 50 parameters): it absorbs the
     correlations that ridges such as requests x tokens-per-request create.
+    ``progress(phase, done, total)``: with ``chain_progress`` and parallel chains,
+    "warm-up" then "sampling" with the iterations summed over the chains, from inside
+    numpyro's loop (:class:`probmodel.progress.NutsProgress`); otherwise one phase
+    "warm-up and sampling" of unknown length (total None), then its end. The in-loop
+    reports cost a compilation per run, because JAX's persistent cache does not keep
+    programs with host callbacks (measured in docs/calibration.md); the draws are the
+    same bits either way.
     """
     method = resolve_chain_method(chain_method, chains)
     n_dim = len(cm.latent) * (n_rep or 1)
     kernel = NUTS(partial(numpyro_model, cm, n_rep=n_rep), target_accept_prob=target_accept,
                   dense_mass=(n_dim <= 50) if dense_mass is None else dense_mass,
                   max_tree_depth=max_tree_depth)
+    # Parallel chains: numpyro's progress path, its bar replaced by our callback (one
+    # compiled loop, whether or not anything is shown).
+    in_loop = chain_progress and method == "parallel" and chains > 1
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=samples, num_chains=chains,
-                chain_method=method, progress_bar=False)
-    mcmc.run(jax.random.PRNGKey(seed), args,
-             extra_fields=("diverging", "num_steps", "potential_energy", "energy",
-                           "adapt_state.step_size"))
+                chain_method=method, progress_bar=in_loop)
+    # numpyro turns its bar off when CI or pytest-xdist is in the environment; ours
+    # prints no tqdm bar, and the compiled loop must not depend on the environment
+    mcmc.progress_bar = in_loop
+    if progress is not None and not in_loop:
+        progress("warm-up and sampling", 0, None)
+    with NutsProgress(progress if in_loop else None, warmup, samples, chains):
+        mcmc.run(jax.random.PRNGKey(seed), args,
+                 extra_fields=("diverging", "num_steps", "potential_energy", "energy",
+                               "adapt_state.step_size"))
+    if progress is not None and not in_loop:
+        progress("warm-up and sampling", chains * (warmup + samples),
+                 chains * (warmup + samples))
     draws = {k: np.asarray(v, np.float64) for k, v in mcmc.get_samples(group_by_chain=True).items()}
     ex = mcmc.get_extra_fields(group_by_chain=True)
     stats = {
@@ -343,7 +365,9 @@ def calibrate(scenario: Scenario, chains: int = DEFAULTS["chains"],
               warmup: int = DEFAULTS["warmup"], samples: int = DEFAULTS["samples"],
               seed: int = DEFAULTS["seed"], chain_method: str = "auto",
               target_accept: float = 0.9, max_tree_depth: int = 10,
-              prior_draws: int | None = None) -> Calibration:
+              prior_draws: int | None = None,
+              progress: Callable[[str, int, int | None], None] | None = None,
+              chain_progress: bool = False) -> Calibration:
     """Condition ``scenario``'s priors on its observations with NUTS.
 
     Parameters
@@ -360,6 +384,10 @@ def calibrate(scenario: Scenario, chains: int = DEFAULTS["chains"],
         NUTS tree depth limit.
     prior_draws : int, optional
         Draws kept in the prior group (default chains x samples).
+    progress : callable, optional
+        ``progress(phase, done, total)`` while NUTS runs (see :func:`run_nuts`).
+    chain_progress : bool
+        Report warm-up and sampling from inside the sampler (parallel chains only).
 
     Returns
     -------
@@ -373,7 +401,8 @@ def calibrate(scenario: Scenario, chains: int = DEFAULTS["chains"],
     draws, stats, method = run_nuts(cm, args, chains=chains, warmup=warmup, samples=samples,
                                     seed=seed, chain_method=chain_method,
                                     target_accept=target_accept,
-                                    max_tree_depth=max_tree_depth)
+                                    max_tree_depth=max_tree_depth, progress=progress,
+                                    chain_progress=chain_progress)
     t_nuts = time.perf_counter() - t0
     outs = outputs_of(cm, args, draws)
     posterior = {**{k: draws[k] for k in cm.latent_names}, **outs}

@@ -166,27 +166,27 @@ PosteriorOpt = Annotated[Path | None, typer.Option(
     "posterior (jointly); the rest from the file's priors.", show_default=False)]
 
 
-class progress_bar:
-    """Progress of a sampling command on stderr (:class:`probmodel.progress.Progress`).
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress output (a bar on a terminal, a line every ~10 s in "
+    "a log).")]
+ReportOpt = Annotated[bool, typer.Option(
+    "--report", help="Also write report.html (a self-contained HTML report) into the run "
+    "folder.")]
 
-    A bar on a terminal for runs of at least ``threshold`` draws, plain lines every ten
-    seconds in a log; ``total`` None: the number of draws is not known (--precision).
-    Whatever ``enabled`` says, a run estimated to take long prints its estimated time
-    after the first call, so that a huge --draws never runs silently.
+
+def write_report(run_dir: Path, report: bool, json_: bool = False) -> Path | None:
+    """The ``--report`` hook: write ``report.html`` into a complete run folder.
+
+    The line naming the report goes to stdout, or to stderr under ``--json`` (stdout
+    then holds the JSON alone).
     """
+    if not report:
+        return None
+    from probmodel.report import write_report as write
 
-    def __init__(self, total: int | None, enabled: bool = True, threshold: int = 2_000_000):
-        from probmodel.progress import Progress
-
-        quiet = not enabled or (total is not None and total < threshold)
-        self._p = Progress(total, "sampling", unit="draws", quiet=quiet,
-                           terminal=err.is_terminal and not quiet)
-
-    def __enter__(self):
-        return self._p.__enter__()
-
-    def __exit__(self, *exc):
-        return self._p.__exit__(*exc)
+    path = write(run_dir)
+    (err if json_ else out).print(f"report: {path}", markup=False)
+    return path
 
 
 #: Commands defined in this module; any other command (or the command list) needs

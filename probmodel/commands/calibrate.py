@@ -15,7 +15,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import JsonOpt, OutOpt, ScenarioArg, SetOpt, app, err, load, out
+from probmodel.cli import (
+    JsonOpt,
+    OutOpt,
+    QuietOpt,
+    ReportOpt,
+    ScenarioArg,
+    SetOpt,
+    app,
+    err,
+    load,
+    out,
+    write_report,
+)
 
 #: Exit status of a calibration whose diagnostics failed (2 is bad input).
 EXIT_DIAGNOSTICS = 3
@@ -25,6 +37,10 @@ WarmupOpt = Annotated[int, typer.Option("--warmup", help="Warm-up (adaptation) i
                                                           "per chain.")]
 SamplesOpt = Annotated[int, typer.Option("--samples", help="Draws kept per chain.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same draws).")]
+ChainProgressOpt = Annotated[bool, typer.Option(
+    "--chain-progress", help="Show warm-up and sampling progress from inside the sampler "
+    "(parallel chains). Costs a compilation per run: JAX does not cache programs with "
+    "host callbacks. Same draws either way.")]
 MethodOpt = Annotated[str, typer.Option(
     "--chain-method", help="auto (parallel when one device per chain exists), parallel, "
     "vectorized or sequential.")]
@@ -34,7 +50,8 @@ MethodOpt = Annotated[str, typer.Option(
 def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 500,
               samples: SamplesOpt = 1000, seed: SeedOpt = 0, out_dir: OutOpt = None,
               json_: JsonOpt = False, set_: SetOpt = None,
-              chain_method: MethodOpt = "auto") -> int:
+              chain_method: MethodOpt = "auto", report: ReportOpt = False,
+              quiet: QuietOpt = False, chain_progress: ChainProgressOpt = False) -> int:
     """Bayesian calibration (NUTS): condition the priors on the file's observations.
 
     Exit status 3 when r-hat > 1.01, ESS < 400 or any divergence (the run folder is
@@ -49,14 +66,25 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
         numpyro.set_host_device_count(chains)
 
     from probmodel import calibration, calibration_output, runs
+    from probmodel.progress import progress
 
     calibration.check_settings(chains, warmup, samples, seed)
     calibration.resolve_chain_method(chain_method, chains)
     runs.check_out_dir(out_dir)
     calibration.build(sc)  # located errors before any sampling
     t0 = time.perf_counter()
-    cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples, seed=seed,
-                                chain_method=chain_method)
+    # the first phase is compiling (no count); warm-up then starts its own clock and ETA
+    with progress(None, "compiling the sampler", unit="steps",
+                  quiet=quiet or json_) as update:
+        def on(phase: str, done: int, total: int | None) -> None:
+            what = f"{phase} ({chains} chain{'s' * (chains > 1)})"
+            if what != update.what:
+                update.phase(what, total)
+            update(done)
+
+        cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples,
+                                    seed=seed, chain_method=chain_method, progress=on,
+                                    chain_progress=chain_progress)
     run_dir = runs.write(calibration_output.run_record(cal), out_dir)
     wall = time.perf_counter() - t0
     summ = calibration_output.summary(cal)
@@ -64,6 +92,7 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
         out.print_json(json.dumps({**summ, "run_dir": str(run_dir)}, default=float))
     else:
         _print(cal, summ, run_dir, wall)
+    write_report(run_dir, report, json_=json_)  # before the diagnostics' exit status
     if not cal.diagnostics.ok:
         for line in cal.diagnostics.failures:
             err.print(f"error: diagnostics failed: {line}", markup=False)

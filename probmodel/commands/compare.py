@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from probmodel.cli import DrawsOpt, JsonOpt, OutOpt, SeedOpt, app, out, progress_bar
+from probmodel.cli import (
+    DrawsOpt,
+    JsonOpt,
+    OutOpt,
+    QuietOpt,
+    ReportOpt,
+    SeedOpt,
+    app,
+    out,
+    write_report,
+)
 
 FilesArg = Annotated[list[Path], typer.Argument(
     help="Two or more scenario files (TOML).", show_default=False)]
@@ -43,11 +53,13 @@ def run_compare(scenarios, output: str = "margin", draws: int = 200_000, seed: i
 @app.command()
 def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200_000,
             seed: SeedOpt = 0, keep: KeepOpt = 100_000, out_dir: OutOpt = None,
-            json_: JsonOpt = False) -> None:
+            json_: JsonOpt = False, report: ReportOpt = False,
+            quiet: QuietOpt = False) -> None:
     """Compare scenarios on common random numbers: P(profit > 0), P(A > B), differences."""
     from probmodel import api, runs, sampling
     from probmodel.analysis import compare as cmp
     from probmodel.errors import UsageError
+    from probmodel.progress import progress
 
     scenarios = cmp.unique_names([api.load_scenario(f) for f in files])
     sampling.check_draws_seed(draws, seed)
@@ -56,16 +68,19 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
     cmp.check_scenarios(scenarios, output)
     runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with progress_bar(draws * len(scenarios), enabled=not json_) as progress:
-        res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, progress)
+    with progress(draws * len(scenarios), "sampling", unit="draws",
+                  quiet=quiet or json_) as update:
+        res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, update)
     wall = time.perf_counter() - t0
     if json_:
         out.print_json(json.dumps({**runs.clean(cmp.json_summary(res)),
                                    "run_dir": str(run_dir)}))
+        write_report(run_dir, report, json_=True)
         return
     _print(res)
     out.print(f"run folder: {run_dir}   ({len(scenarios)} scenarios x {draws:,} draws in "
               f"{wall:.2f} s)")
+    write_report(run_dir, report)
 
 
 def _print(res) -> None:

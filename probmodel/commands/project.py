@@ -12,13 +12,15 @@ from rich.table import Table
 from probmodel.cli import (
     JsonOpt,
     OutOpt,
+    QuietOpt,
+    ReportOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
     app,
     load,
     out,
-    progress_bar,
+    write_report,
 )
 
 DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo paths.")]
@@ -26,19 +28,21 @@ DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo paths.
 
 @app.command()
 def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
-            set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
+            set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
+            report: ReportOpt = False, quiet: QuietOpt = False) -> None:
     """Project a scenario over the years of its [projection] table; fan charts per year."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import fmt, runs, sampling
     from probmodel.analysis import projection as pj
     from probmodel.plots import projection as plots
+    from probmodel.progress import progress
 
     pj.load_projection(sc)
     sampling.check_draws_seed(draws, seed)
     runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with progress_bar(draws, enabled=not json_) as progress:
-        res = pj.project(sc, draws, seed, progress=progress)
+    with progress(draws, "projecting", unit="paths", quiet=quiet or json_) as update:
+        res = pj.project(sc, draws, seed, progress=update)
     res.run_dir = runs.write(pj.run_record(sc, res, lambda: figures(sc, res, pj, plots)),
                              out_dir)
     wall = time.perf_counter() - t0
@@ -47,6 +51,7 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
         out.print_json(json.dumps(runs.clean({
             "scenario": sc.name, "draws": draws, "seed": seed, "run_dir": str(res.run_dir),
             **pj.json_summary(s), "point_path": res.point})))
+        write_report(res.run_dir, report, json_=True)
         return
     names = [k for k in pj.FAN_OUTPUTS if k in s]
     t = Table(title=f"{sc.title}: {draws:,} paths, seed {seed}; median [90% interval]",
@@ -69,6 +74,7 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
         t.add_row(*row)
     out.print(t)
     out.print(f"run folder: {res.run_dir}   ({draws:,} paths in {wall:.2f} s)")
+    write_report(res.run_dir, report)
 
 
 def figures(sc, res, pj, plots) -> dict:

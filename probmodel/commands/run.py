@@ -16,13 +16,15 @@ from probmodel.cli import (
     OutOpt,
     PosteriorOpt,
     PrecisionOpt,
+    QuietOpt,
+    ReportOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
     app,
     load,
     out,
-    progress_bar,
+    write_report,
 )
 
 CoordinatorOpt = Annotated[str | None, typer.Option(
@@ -40,13 +42,15 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
         posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
         keep_draws: KeepDrawsOpt = False, coordinator: CoordinatorOpt = None,
-        num_processes: NumProcessesOpt = None, process_id: ProcessIdOpt = None) -> None:
+        num_processes: NumProcessesOpt = None, process_id: ProcessIdOpt = None,
+        report: ReportOpt = False, quiet: QuietOpt = False) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import distributed
 
     multi = distributed.check_flags(coordinator, num_processes, process_id)
     from probmodel import api, io, runs, sampling
+    from probmodel.progress import progress
 
     sampling.check_draws_seed(draws, seed)
     api.check_precision(precision)
@@ -59,8 +63,9 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     post = api.posterior_for(sc, api.load_posterior(posterior)) if posterior else None
     t0 = time.perf_counter()
     total = None if precision is not None else draws
-    with progress_bar(total, enabled=not json_ and leader) as progress:
-        res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=progress,
+    what = "sampling" if precision is None else "sampling until precise"
+    with progress(total, what, unit="draws", quiet=quiet or json_ or not leader) as update:
+        res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=update,
                       posterior=post, posterior_source=str(posterior) if posterior else None,
                       precision=precision, keep_draws=keep_draws,
                       posterior_ess=io.posterior_ess(posterior, list(post)) if post else None)
@@ -71,6 +76,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     if json_:
         out.print_json(json.dumps(runs.clean({**api.run_json(res.summary, sc.name, seed),
                                               "run_dir": str(res.run_dir)})))
+        write_report(res.run_dir, report, json_=True)
         return
     print_summary(sc, res.summary, draws, seed)
     if post:
@@ -101,6 +107,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
                   f"({res.dataset.sizes['draw']:,}); summaries use all {draws:,} "
                   "(--keep-draws keeps every draw)")
     out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")
+    write_report(res.run_dir, report)
 
 
 def print_summary(sc, summary, draws: int, seed: int) -> None:

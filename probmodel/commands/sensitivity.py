@@ -13,13 +13,15 @@ from rich.table import Table
 from probmodel.cli import (
     JsonOpt,
     OutOpt,
+    QuietOpt,
+    ReportOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
     app,
     load,
     out,
-    progress_bar,
+    write_report,
 )
 
 OutputOpt = Annotated[str | None, typer.Option(
@@ -35,34 +37,33 @@ SobolOpt = Annotated[int, typer.Option(
 @app.command()
 def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt = 200_000,
                 seed: SeedOpt = 0, sobol_n: SobolOpt = 2**13, set_: SetOpt = None,
-                out_dir: OutOpt = None, json_: JsonOpt = False) -> None:
+                out_dir: OutOpt = None, json_: JsonOpt = False, report: ReportOpt = False,
+                quiet: QuietOpt = False) -> None:
     """What drives the answer (tornado, Sobol indices) and what drives losses."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import fmt, runs, sampling
     from probmodel.analysis import sensitivity as se
     from probmodel.plots import sensitivity as plots
+    from probmodel.progress import progress
 
     se.choose_output(sc, output)
     se.check_sobol_n(sobol_n)
     sampling.check_draws_seed(draws, seed)
     runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with progress_bar(draws, enabled=not json_) as progress:
-        res = se.analyse(sc, output, draws, seed, sobol_n, progress=progress)
-    def figures():
-        figs = {"tornado": plots.plot_tornado(res.tornado), "sobol": plots.plot_sobol(res.sobol),
-                "drivers": plots.plot_drivers(res.drivers)}
-        if res.dependence is not None:
-            figs["dependence"] = plots.plot_dependence(res.dependence)
-        return figs
-
-    res.run_dir = runs.write(se.run_record(sc, res, figures, sobol_n), out_dir)
+    # tornado and Sobol indices first (not counted), then the drivers' draws
+    with progress(draws, "tornado, Sobol indices, then drivers' draws", unit="draws",
+                  quiet=quiet or json_) as update:
+        res = se.analyse(sc, output, draws, seed, sobol_n, progress=update)
+    res.run_dir = runs.write(se.run_record(sc, res, lambda: figures(sc, res, se, plots),
+                                           sobol_n), out_dir)
     wall = time.perf_counter() - t0
     t, s, d = res.tornado, res.sobol, res.drivers
     if json_:
         out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
                                    "run_dir": str(res.run_dir),
                                    **se.json_summary(t, s, d, res.dependence)}))
+        write_report(res.run_dir, report, json_=True)
         return
     name = t.output
     unit = fmt.scale_for(name)[1]
@@ -117,3 +118,24 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
                    f"{d.ks[i]:.3f}", f"{d.rank_corr[i]:+.2f}")
     out.print(dt)
     out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")
+    write_report(res.run_dir, report)
+
+
+def figures(sc, res, se, plots) -> dict:
+    """Tornado (p05/p95), the tornado at two ranges, spider, Sobol and drivers figures."""
+    from probmodel.report.sensitivity import spider_from_draws
+
+    t = res.tornado
+    figs = {"tornado": plots.plot_tornado(t),
+            "tornado_ranges": plots.plot_tornado_ranges(
+                t, se.tornado(sc, t.output, (0.10, 0.90)))}
+    moving = [n for n, sw in zip(t.names, t.swing, strict=True) if sw > 0][:8]
+    sp = spider_from_draws(res.dataset, t.output, moving)
+    if sp.medians:
+        figs["spider"] = plots.plot_spider(t.output, sp.percentiles, sp.medians, sp.overall,
+                                           sc.title, sp.per_bin)
+    figs["sobol"] = plots.plot_sobol(res.sobol)
+    figs["drivers"] = plots.plot_drivers(res.drivers)
+    if res.dependence is not None:
+        figs["dependence"] = plots.plot_dependence(res.dependence)
+    return figs

@@ -12,13 +12,15 @@ from rich.table import Table
 from probmodel.cli import (
     JsonOpt,
     OutOpt,
+    QuietOpt,
+    ReportOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
     app,
     load,
     out,
-    progress_bar,
+    write_report,
 )
 
 BandOpt = Annotated[list[str], typer.Option(
@@ -33,12 +35,14 @@ KEEP_DRAWS = 1 << 20
 @app.command()
 def stress(scenario: ScenarioArg, band: BandOpt, draws: DrawsOpt = 200_000,
            seed: SeedOpt = 0, set_: SetOpt = None, out_dir: OutOpt = None,
-           json_: JsonOpt = False) -> None:
+           json_: JsonOpt = False, report: ReportOpt = False,
+           quiet: QuietOpt = False) -> None:
     """Stress tests: P(profit > 0), quantiles and expected shortfall per percentile band."""
     sc = load(scenario, set_)
     from probmodel import runs, sampling
     from probmodel.analysis import stress as st
     from probmodel.model import plan
+    from probmodel.progress import progress
 
     sampling.check_draws_seed(draws, seed)
     outputs = [n.name for n in plan(set(sc.parameters) | {"prices"})]
@@ -46,16 +50,18 @@ def stress(scenario: ScenarioArg, band: BandOpt, draws: DrawsOpt = 200_000,
     st.check_size(bands, draws)
     runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
-    with progress_bar(draws, enabled=not json_) as progress:
-        res, ds = st.run(sc, bands, draws, seed, progress=progress)
+    with progress(draws, "sampling", unit="draws", quiet=quiet or json_) as update:
+        res, ds = st.run(sc, bands, draws, seed, progress=update)
     run_dir = write_run(sc, res, ds, draws, seed, out_dir, time.perf_counter() - t0)
     wall = time.perf_counter() - t0
     if json_:
         out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
                                    "run_dir": str(run_dir), **st_json(res)}))
+        write_report(run_dir, report, json_=True)
         return
     _print_tables(sc, res, bands, draws, seed)
     out.print(f"run folder: {run_dir}   ({draws:,} draws in {wall:.2f} s)")
+    write_report(run_dir, report)
 
 
 def _print_tables(sc, res, bands, draws: int, seed: int) -> None:

@@ -13,13 +13,15 @@ from rich.table import Table
 from probmodel.cli import (
     JsonOpt,
     OutOpt,
+    QuietOpt,
+    ReportOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
     app,
     load,
     out,
-    progress_bar,
+    write_report,
 )
 
 GridOpt = Annotated[list[str] | None, typer.Option(
@@ -128,11 +130,13 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
           draws: SweepDrawsOpt = 50_000, seed: SeedOpt = 0, set_: SetOpt = None,
           point: PointOpt = False, keep: KeepOpt = 10_000, scale: ScaleOpt = None,
           out_dir: OutOpt = None, json_: JsonOpt = False,
-          scheduler: SchedulerOpt = None) -> None:
+          scheduler: SchedulerOpt = None, report: ReportOpt = False,
+          quiet: QuietOpt = False) -> None:
     """Sweep one or two parameters over a grid: P(profit > 0) and intervals per cell."""
     from probmodel import runs, sampling
     from probmodel.analysis import sweep as sw
     from probmodel.errors import UsageError
+    from probmodel.progress import progress
 
     sc = load(scenario, set_)
     g = sw.parse_grid(grid or [])
@@ -147,9 +151,11 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
         if json_:
             out.print_json(json.dumps({**point_json(ds, g, output, sc.name),
                                        "run_dir": str(run_dir)}))
+            write_report(run_dir, report, json_=True)
             return
         _print_point(sc, ds, g, output, scale)
         out.print(f"run folder: {run_dir}")
+        write_report(run_dir, report)
         return
     sampling.check_draws_seed(draws, seed)
     if keep < 1:
@@ -160,19 +166,22 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
 
         client = cluster.connect(scheduler)  # before any work: exit 2 if it cannot
     try:
-        with progress_bar(draws * g.n_cells, enabled=not json_) as progress:
-            cb = (lambda done: progress(done * g.n_cells)) if progress else None
-            res, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir, cb,
-                                     scheduler=client)
+        with progress(draws * g.n_cells, "sampling", unit="draws (all cells)",
+                      quiet=quiet or json_) as update:
+            # the sweep reports draws per cell; every cell advances together
+            res, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir,
+                                     lambda done: update(done * g.n_cells), scheduler=client)
     finally:
         if client is not None:
             client.close()
     wall = time.perf_counter() - t0
     if json_:
         out.print_json(json.dumps({**runs.clean(sw.json_summary(res)), "run_dir": str(run_dir)}))
+        write_report(run_dir, report, json_=True)
         return
     _print_sweep(res, scale)
     out.print(f"run folder: {run_dir}   ({g.n_cells} cells x {draws:,} draws in {wall:.2f} s)")
+    write_report(run_dir, report)
 
 
 def _show(name: str, v: float, scale: float | None, digits: int = 3) -> str:

@@ -38,7 +38,8 @@ def section_html(run: RunFolder, anchor: str) -> str:
     """One run folder's section (answer, figures, tables, assumptions, provenance)."""
     body = {"run": kinds.run, "sweep": kinds.sweep, "compare": kinds.compare,
             "sensitivity": sens.section, "project": kinds.project,
-            "calibrate": kinds.calibrate}.get(run.kind, kinds.generic)(run)
+            "calibrate": kinds.calibrate, "stress": kinds.stress}.get(run.kind,
+                                                                   kinds.generic)(run)
     kind = _KIND_TITLE.get(run.kind, run.kind)
     return (f'<section class="run" id="{esc(anchor)}"><h2><span class="kind">{esc(kind)}'
             f"</span>{esc(run.title)}</h2>"

@@ -56,21 +56,25 @@ def run(r: RunFolder) -> str:
         extra)
     body = [head, "<h3>Key intervals</h3>",
             table(cm.KEY_HEADERS, keys, cm.KEY_NUMERIC) if keys else ""]
+    captions = {
+        "distributions": "Distribution of the key outputs: loss region shaded, median and "
+                         "90% interval marked.",
+        "exceedance": "Exceedance curve: the chance that profit is above each level; the "
+                      "red point is P(profit > 0) over every draw of the run."}
     figs = []
-    ds = r.draws_dataset()
-    if ds is not None:
+    ds = None if "distributions" in r.figures else r.draws_dataset()
+    if ds is not None:  # a folder written before run saved its figures: draw them here
         draws = {k: ds[k].values.ravel() for k in prun.DISTRIBUTION_OUTPUTS if k in ds}
         if draws:
             figs.append(figure_from_matplotlib(
                 prun.plot_distributions(draws, p, se, r.title),
-                "Distribution of the key outputs: loss region shaded, median and 90% "
-                "interval marked (from draws.nc).", "distributions of the key outputs"))
+                captions["distributions"] + " (from draws.nc)",
+                "distributions of the key outputs"))
         if "profit" in draws:
             figs.append(figure_from_matplotlib(
                 prun.plot_exceedance(draws["profit"], p, se, r.title),
-                "Exceedance curve: the chance that profit is above each level; the red "
-                "point is P(profit > 0) over every draw of the run.", "exceedance curve"))
-    body += ["<h3>Figures</h3>", *figs, cm.figures(r)]
+                captions["exceedance"], "exceedance curve"))
+    body += ["<h3>Figures</h3>", *figs, cm.figures(r, captions)]
     body += ["<h3>Summary of every quantity</h3>", cm.summary_tables(df)]
     return "".join(body)
 
@@ -275,3 +279,68 @@ def generic(r: RunFolder) -> str:
     return "".join(parts)
 
 
+
+
+def stress(r: RunFolder) -> str:
+    """A stress test: P(profit > 0) and the key outputs in each band case against the base."""
+    cases = r.summary.get("cases") or {}
+    df = cm.tidy(r.tables.get("summary"))
+    units = ({v: cm.unit_of(df, v) for v in df["variable"].unique()} if df is not None
+             else {})
+    profit = any(finite(c.get("p_profitable")) is not None for c in cases.values())
+    rows, worst = [], None
+    for name, c in cases.items():
+        vals = c.get("values")
+        rng = (f"{nb.number(vals[0], 4)} to {nb.number(vals[1], 4)}"
+               if isinstance(vals, list) and len(vals) == 2 else "all draws")
+        row = [name, rng, f"{int(c.get('draws', 0)):,}"]
+        if profit:
+            p, se = finite(c.get("p_profitable")), finite(c.get("p_profitable_mcse"))
+            row.append(nb.percent(p, se))
+            row.append("" if name == "base" else
+                       f"{nb.percent(finite(c.get('p_profitable_diff')), None)} ± "
+                       f"{nb.percent(finite(c.get('p_profitable_diff_mcse')), None)}")
+            if name != "base" and p is not None and (worst is None or p < worst[1]):
+                worst = (name, p, se)
+        rows.append(row)
+    outputs = [v for v in ("profit", "margin", "chips_required")
+               if any(v in (c.get("summary") or {}) for c in cases.values())]
+    orow = []
+    for name, c in cases.items():
+        for v in outputs:
+            s = (c.get("summary") or {}).get(v)
+            if not s:
+                continue
+            u = units.get(v)
+            diff = ("" if name == "base" else
+                    nb.with_mcse(v, u, s.get("diff_q50"), s.get("mcse_diff_q50")))
+            orow.append([name, f"{v} ({nb.scale(v, u)[1]})",
+                         nb.with_mcse(v, u, s.get("q50"), s.get("mcse_q50")),
+                         f"[{nb.show(v, u, s.get('q05'))}, {nb.show(v, u, s.get('q95'))}]",
+                         nb.with_mcse(v, u, s.get("es05"), s.get("mcse_es05")), diff])
+    base = cases.get("base", {})
+    if profit and worst:
+        p0 = nb.percent(finite(base.get("p_profitable")),
+                        finite(base.get("p_profitable_mcse")))
+        headline = (f"P(profit &gt; 0) falls from {esc(p0)} to "
+                    f"{esc(nb.percent(worst[1], worst[2]))} when {esc(worst[0])}")
+    else:
+        headline = f"{len(cases) - 1} stressed case(s) against the base"
+    parts = [cm.answer(
+        f"What happens when an input sits in a band of its own percentiles ({r.title})?",
+        headline,
+        "Each case is the subset of the base's draws with the input in its band (the "
+        "other inputs as drawn, correlations included); differences to the base are "
+        "paired, with their MCSE.",
+        f"{r.draws:,} draws, seed {r.manifest.get('seed')}." if r.draws else ""),
+        "<h3>Cases</h3>",
+        table(["case", "input range", "draws",
+               *(("P(profit > 0) ± MCSE", "difference to base") if profit else ())], rows,
+              [False, False, True, True, True]),
+        "<h3>Key outputs per case</h3>",
+        table(["case", "quantity", "median ± MCSE", "90% interval",
+               "es05 (mean of the worst 5%) ± MCSE", "median minus base's ± MCSE"], orow,
+              [False, False, True, True, True, True]),
+        "<h3>Figures</h3>", cm.figures(r, {"stress": "Each case's 50% and 90% intervals, "
+                                          "median and es05 against the base."})]
+    return "".join(parts)

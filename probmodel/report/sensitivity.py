@@ -78,6 +78,23 @@ def _tornados(run: RunFolder, output: str):
         return None, f"two-range tornado not drawn: {type(e).__name__}: {e}"
 
 
+_CAPTIONS = {
+    "spider": "Spider plot: median of the output among the draws in each decile of an "
+              "input. Steep lines: the inputs the output follows.",
+    "tornado_ranges": "Tornado at two ranges: each input at its 5%/95% (light) and "
+                      "10%/90% (dark) quantiles, the others at their point values.",
+}
+
+
+def _saved_figures(r: RunFolder, skip_tornado: bool) -> list[str]:
+    """The folder's figures: spider and two-range tornado first, then the others."""
+    first = [n for n in ("spider", "tornado_ranges") if n in r.figures]
+    rest = [n for n in r.figures if n not in first]
+    skip = ("tornado",) if skip_tornado else ()
+    return [cm.figures(r, _CAPTIONS, skip=(*rest, *skip)),
+            cm.figures(r, _CAPTIONS, skip=(*first, *skip))]
+
+
 def section(r: RunFolder) -> str:
     """Answer (largest swings, largest total Sobol indices, P(event)), figures, tables."""
     from probmodel.plots import sensitivity as ps
@@ -106,7 +123,9 @@ def section(r: RunFolder) -> str:
         ("Largest shares of variance (total Sobol index): " + ", ".join(st)) if st else "",
         event)]
     figs = []
-    ds = r.draws_dataset()
+    # folders written by the sensitivity command hold the spider and two-range tornado
+    # (figures/); older ones get them computed here
+    ds = None if "spider" in r.figures else r.draws_dataset()
     inputs = [str(x) for x in tor["input"]] if tor is not None and "input" in tor else []
     if ds is not None and output in ds and inputs:
         moving = [n for n in inputs if tor is None or
@@ -118,7 +137,7 @@ def section(r: RunFolder) -> str:
                                sp.per_bin),
                 f"Spider plot from draws.nc: median {output} among the draws in each decile "
                 "of an input. Steep lines: the inputs the output follows.", "spider plot"))
-    pair, why = _tornados(r, output)
+    pair, why = (None, "") if "tornado_ranges" in r.figures else _tornados(r, output)
     if pair is not None:
         figs.append(figure_from_matplotlib(
             ps.plot_tornado_ranges(*pair),
@@ -126,7 +145,8 @@ def section(r: RunFolder) -> str:
             "quantiles, the others at their point values.", "two-range tornado"))
     parts += ["<h3>Figures</h3>", *figs,
               f'<p class="note">{esc(why)}</p>' if why else "",
-              cm.figures(r, skip=("tornado",) if pair is not None else ())]
+              *_saved_figures(r, skip_tornado=pair is not None
+                              or "tornado_ranges" in r.figures)]
     titles = {"tornado": "Tornado (each input at p05 / p95, others at point)",
               "sobol": "Sobol indices with bootstrap intervals",
               "drivers": "Drivers of the adverse event (ranked by KS distance)"}

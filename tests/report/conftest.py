@@ -29,14 +29,24 @@ COMMANDS = {
     "project": ["project", str(PRIORS / "agents-h20-2025-2030.toml"), "--draws", "1000"],
     "calibrate": ["calibrate", str(FLEET), "--chains", "2", "--warmup", "100", "--samples",
                   "200", "--seed", "3"],
+    "stress": ["stress", str(PRIORS / "deepseek-adjusted.toml"), "--band", "pay_rate=0:10",
+               "--band", "gpu_price_per_hour=90:100", "--draws", "4000"],
 }
 
 
+#: What each command printed (stdout) when its session fixture made the folder.
+PRINTED: dict[str, str] = {}
+
+
 def make_run(kind: str, out: Path, extra: list[str] | None = None) -> Path:
-    """Run one command into ``out`` (quietly); a failed calibration keeps its folder."""
+    """Run one command into ``out`` with ``--report -q``; a failed calibration keeps its folder.
+
+    Every folder therefore also holds the report.html the command's ``--report`` wrote.
+    """
     buf = stdio.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(stdio.StringIO()):
-        code = main([*COMMANDS[kind], *(extra or []), "--out", str(out)])
+        code = main([*COMMANDS[kind], *(extra or []), "--report", "-q", "--out", str(out)])
+    PRINTED[kind] = buf.getvalue()
     assert out.is_dir(), f"{kind} wrote no run folder (exit {code}): {buf.getvalue()[-500:]}"
     return out
 
@@ -55,6 +65,7 @@ compare_dir = _fixture("compare")
 sensitivity_dir = _fixture("sensitivity")
 project_dir = _fixture("project")
 calibrate_dir = _fixture("calibrate")
+stress_dir = _fixture("stress")
 
 KINDS = tuple(COMMANDS)
 

@@ -137,6 +137,7 @@ def test_report_refuses_bad_folders_and_existing_files(run_dir, tmp_path, capsys
 def test_write_report_hook_writes_into_the_run_folder(sweep_dir, tmp_path):
     d = tmp_path / "sweep"
     shutil.copytree(sweep_dir, d)
+    (d / "report.html").unlink()  # the one the command's --report wrote
     path = write_report(d)
     assert path == d / "report.html"
     _parse(path.read_text())

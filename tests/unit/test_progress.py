@@ -74,3 +74,16 @@ def test_terminal_mode_draws_a_rich_bar_and_clears_it():
 
 def test_mode_follows_the_stream():
     assert Progress(1, stream=io.StringIO()).terminal is False
+
+
+def test_heartbeat_keeps_a_log_alive_while_the_engine_is_silent():
+    import time
+
+    out = io.StringIO()
+    with progress(100, "compiling", unit="steps", stream=out, interval=0.5) as update:
+        time.sleep(2.4)  # no update: the heartbeat (at least 1 s apart) writes the lines
+        update(40)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("compiling: 0/100 steps (0%), ")
+    assert 2 <= len(lines) <= 4
+    assert lines[-1].startswith("compiling: done, 40 steps in ")
