@@ -47,7 +47,10 @@ BLOCK = re.compile(r"<!-- docrun (?P<id>[\w.-]+)(?P<cheap> cheap)?: (?P<cmd>.+?)
                    r"(?P<body>.*?)<!-- /docrun -->", re.S)
 VALUE = re.compile(r"<!--v (?P<id>[\w.-]+) (?P<path>\S+) (?P<fmt>[^\s>]+)-->(?P<text>.*?)<!--/v-->")
 #: Rich tables are laid out for this terminal width.
-ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "PYTHONHASHSEED": "0"}
+# PROBMODEL_PROGRESS_INTERVAL: no progress lines on stderr (the pages quote the output
+# without them, however slow the machine)
+ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "PYTHONHASHSEED": "0",
+       "PROBMODEL_PROGRESS_INTERVAL": "1e6"}
 
 
 @dataclass
