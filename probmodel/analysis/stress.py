@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from probmodel import results, sampling
+from probmodel import results
 from probmodel.errors import UsageError
 
 #: The statistics of each case and the outputs summarised are the result contract's
@@ -346,6 +346,8 @@ def run(scenario, bands: Sequence[Band], draws: int, seed: int,
 
     Returns the stress result and the draws it was computed from.
     """
+    from probmodel import sampling  # JAX: loaded only when a stress test runs
+
     check_size(bands, draws)
     sampling.check_draws_seed(draws, seed)
     arrays = sampling.sample_arrays(scenario, draws, seed, progress)
