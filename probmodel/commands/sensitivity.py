@@ -43,6 +43,7 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import fmt, runs, sampling
     from probmodel.analysis import sensitivity as se
+    from probmodel.analysis import sensitivity_output as so
     from probmodel.plots import sensitivity as plots
     from probmodel.progress import progress
 
@@ -55,14 +56,14 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     with progress(draws, "tornado, Sobol indices, then drivers' draws", unit="draws",
                   quiet=quiet or json_) as update:
         res = se.analyse(sc, output, draws, seed, sobol_n, progress=update)
-    res.run_dir = runs.write(se.run_record(sc, res, lambda: figures(sc, res, se, plots),
+    res.run_dir = runs.write(so.run_record(sc, res, lambda: figures(sc, res, se, plots),
                                            sobol_n), out_dir)
     wall = time.perf_counter() - t0
     t, s, d = res.tornado, res.sobol, res.drivers
     if json_:
         out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
                                    "run_dir": str(res.run_dir),
-                                   **se.json_summary(t, s, d, res.dependence)}))
+                                   **so.json_summary(t, s, d, res.dependence)}))
         write_report(res.run_dir, report, json_=True)
         return
     name = t.output
