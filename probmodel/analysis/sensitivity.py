@@ -277,7 +277,9 @@ def sobol_indices(f: Callable[[np.ndarray], np.ndarray], names: Sequence[str],
         warnings.simplefilter("ignore", RuntimeWarning)
         res = sobol_analyze.analyze(problem, y, calc_second_order=False,
                                     num_resamples=num_resamples, conf_level=conf_level,
-                                    seed=seed)
+                                    # SALib seeds its bootstrap only for a truthy seed (0
+                                    # would draw from NumPy's global generator): shift by 1
+                                    seed=seed + 1)
     return {"S1": np.asarray(res["S1"]), "S1_conf": np.asarray(res["S1_conf"]),
             "ST": np.asarray(res["ST"]), "ST_conf": np.asarray(res["ST_conf"]),
             "n_evals": int(y.size)}
