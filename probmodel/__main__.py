@@ -12,8 +12,11 @@ def main() -> None:
     try:
         from probmodel.cli import entry
     except KeyboardInterrupt:
+        import os
+
         sys.stderr.write("error: interrupted; no run folder was written\n")
-        sys.exit(130)
+        sys.stderr.flush()
+        os._exit(130)  # no teardown of a half-imported native library (see cli.entry)
     entry()
 
 

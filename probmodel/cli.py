@@ -213,6 +213,21 @@ def _on_sigterm(signum, frame) -> None:
     raise Terminated()
 
 
+def _on_sigint(signum, frame) -> None:
+    """Ctrl-C: end at once with the one-line message, unless a run folder is being written.
+
+    Most of a command's time is spent importing JAX, compiling or sampling, inside
+    native code, where a KeyboardInterrupt raised at a random point can surface as a
+    traceback from a finaliser or crash the interpreter's teardown; nothing is on disk
+    then, so the process simply ends. While a run folder is being written the interrupt
+    is raised as usual, so that the partial folder is removed on the way out.
+    """
+    runs = sys.modules.get("probmodel.runs")
+    if runs is not None and getattr(runs, "WRITING", 0):
+        raise KeyboardInterrupt
+    _exit_now(_interrupted())
+
+
 def _interrupted(e: BaseException | None = None) -> int:
     """The one-line message of Ctrl-C (exit 130) or SIGTERM (exit 143)."""
     if _signals:
@@ -231,10 +246,20 @@ def main(argv: list[str] | None = None) -> int:
     """
     import signal
 
-    from probmodel.errors import ProbmodelError, ScenarioError
-
+    previous = None
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: list[str] | None) -> int:
+    from probmodel.errors import ProbmodelError, ScenarioError
+
     try:
         load_commands(argv)
         rv = app(args=argv, standalone_mode=False, prog_name="probmodel")
@@ -265,8 +290,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point.
+
+    After an interrupt the process ends at once (``os._exit``, streams flushed): an
+    interrupt can land inside JAX's import or a compilation, and the interpreter's normal
+    teardown of a half-initialised native library can then crash (seen as SIGSEGV, with
+    the message lost). Nothing is left to write by then: a partial run folder was
+    already removed on the way out.
+    """
+    rc = main()
+    if rc in (130, 143):
+        _exit_now(rc)
+    sys.exit(rc)
+
+
+def _exit_now(rc: int) -> None:
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(rc)
 
 
 if __name__ == "__main__":

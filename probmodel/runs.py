@@ -229,6 +229,11 @@ class _Folder:
             self.files.append((Path("scenario") / sub / p.name).as_posix())
 
 
+#: Run folders being written now: an interrupt then unwinds (removing the partial
+#: folder) instead of ending the process at once (see probmodel.cli).
+WRITING = 0
+
+
 @contextlib.contextmanager
 def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Folder]:
     """A hidden temporary folder renamed into place on success, removed on any failure."""
@@ -241,6 +246,8 @@ def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Fold
     tmp = final.parent / _partial_name(final)
     tmp.mkdir()
     f = _Folder(final, tmp)
+    global WRITING
+    WRITING += 1
     try:
         yield f
         if final.exists():
@@ -250,6 +257,8 @@ def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Fold
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        WRITING -= 1
 
 
 @dataclass
