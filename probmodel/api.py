@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from probmodel import io, results, runs, sampling
+from probmodel import checks, io, results, runs, sampling
 from probmodel.spec import Scenario
 
 DEFAULT_DRAWS = 200_000
@@ -103,14 +103,6 @@ class RunResult:
 MAX_PRECISION_DRAWS = 10**9
 
 
-def check_precision(precision: float | None) -> None:
-    """Refuse a --precision outside (0, 1)."""
-    from probmodel.errors import UsageError
-
-    if precision is not None and not (0 < precision < 1):
-        raise UsageError(f"--precision: must be a number in (0, 1), not {precision!r}")
-
-
 def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
         out: str | Path | None = None, progress: Callable[[int], None] | None = None,
         runs_dir: Path = runs.RUNS_DIR, posterior: Mapping | None = None,
@@ -135,8 +127,8 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     """
     from probmodel import distributed, streaming
 
-    sampling.check_draws_seed(draws, seed)
-    check_precision(precision)
+    checks.check_draws_seed(draws, seed)
+    checks.check_precision(precision)
     if distributed.is_leader():
         runs.check_out_dir(out)
     t0 = time.perf_counter()

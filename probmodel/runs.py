@@ -28,12 +28,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from probmodel.errors import RunError
 from probmodel.spec import Scenario
+
+if TYPE_CHECKING:  # xarray is imported by whoever made the data (keeps --out checks light)
+    import xarray as xr
 
 RUNS_DIR = Path("runs")
 _PACKAGES = ("probmodel", "jax", "jaxlib", "numpyro", "arviz", "arviz-base", "arviz-stats",

@@ -36,6 +36,7 @@ from jax import lax
 
 from probmodel import _jax
 from probmodel import distributions as dists
+from probmodel.checks import CHUNK, MAX_DRAWS, check_draws_seed  # noqa: F401 (public here)
 from probmodel.correlation import rank_correlate
 from probmodel.errors import UsageError
 from probmodel.model import evaluate, plan
@@ -43,10 +44,6 @@ from probmodel.spec import Scenario
 
 _jax.configure()
 
-#: Draws per compiled chunk. ~1e5 keeps the working set in cache on CPU (measured:
-#: chunks of 1e5 ran 8.3 M draws/s, 1e6 6.4 M/s, 1e7 3.3 M/s). Fixed, so that draw j
-#: does not depend on the total number of draws.
-CHUNK = 1 << 17
 DTYPE = jnp.float32
 
 
@@ -387,26 +384,6 @@ def chunks(seed: int, draws: int, start: int = 0) -> Iterator[Chunk]:
     root = jax.random.PRNGKey(seed)
     for i in range(start, math.ceil(draws / CHUNK)):
         yield Chunk(i, chunk_key(root, i), i * CHUNK, min(CHUNK, draws - i * CHUNK))
-
-
-#: Most draws the engine can index: chunk ids are int32 (with room for one call's ids
-#: past the last chunk on up to 8,192 devices).
-MAX_DRAWS = (2**31 - 2**16) * CHUNK
-
-
-def check_draws_seed(draws: int, seed: int) -> None:
-    """Refuse draw counts below 2 or beyond :data:`MAX_DRAWS`, and bad seeds.
-
-    One draw has no Monte Carlo standard error (the sample variance needs two).
-    """
-    if not isinstance(draws, int) or isinstance(draws, bool) or draws < 2:
-        raise UsageError(f"--draws: must be a whole number of at least 2 (the Monte Carlo "
-                         f"standard error needs two draws), not {draws!r}")
-    if draws > MAX_DRAWS:
-        raise UsageError(f"--draws: at most {MAX_DRAWS:,} (the engine numbers chunks of "
-                         f"{CHUNK:,} draws with 32-bit integers), not {draws:,}")
-    if not isinstance(seed, int) or not (0 <= seed < 2**63):
-        raise UsageError(f"--seed: must be a whole number in [0, 2^63), not {seed!r}")
 
 
 def iter_chunks(

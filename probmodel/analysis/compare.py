@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from probmodel import results, runs, sampling
+from probmodel import checks, results, runs, sampling
 from probmodel.analysis.grid import available_names, check_output
 from probmodel.errors import UsageError
 from probmodel.model import unit_of
@@ -131,7 +131,7 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
     import time
 
     t0 = time.perf_counter()
-    sampling.check_draws_seed(draws, seed)
+    checks.check_draws_seed(draws, seed)
     shared = check_scenarios(scenarios, output)
     names = [s.name for s in scenarios]
     data: dict[str, dict[str, np.ndarray]] = {}

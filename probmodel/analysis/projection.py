@@ -22,8 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from probmodel import checks, results, runs, sampling
 from probmodel import distributions as dists
-from probmodel import results, runs, sampling
 from probmodel.errors import ScenarioError, UsageError
 from probmodel.model import evaluate, unit_of
 from probmodel.sampling import DTYPE, ForwardModel, name_id
@@ -289,7 +289,7 @@ def sample_paths(scenario: Scenario, draws: int, seed: int,
                  progress: Callable[[int], None] | None = None) -> tuple[ProjectionModel,
                                                                          dict[str, np.ndarray]]:
     """Host arrays for ``draws`` paths: (draws,) or (draws, years) per variable."""
-    sampling.check_draws_seed(draws, seed)
+    checks.check_draws_seed(draws, seed)
     out: dict[str, np.ndarray] = {}
     model = None
     for model, offset, chunk in iter_paths(scenario, draws, seed):
@@ -455,7 +455,7 @@ def run_record(scenario: Scenario, res: ProjectionResult, figures) -> runs.Run:
 def project(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,
             progress: Callable[[int], None] | None = None) -> ProjectionResult:
     """Sample the projection: paths, per-year summaries and the point path (no files)."""
-    sampling.check_draws_seed(draws, seed)
+    checks.check_draws_seed(draws, seed)
     load_projection(scenario)
     t0 = time.perf_counter()
     ds = simulate(scenario, draws, seed, progress)

@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from probmodel import checks, results, sampling
 from probmodel import distributions as dists
-from probmodel import results, sampling
 from probmodel.errors import RunError, UsageError
 from probmodel.model import evaluate, output_names, unit_of
 from probmodel.spec import Scenario
@@ -504,7 +504,7 @@ def analyse(scenario: Scenario, output: str | None = None, draws: int = DEFAULT_
     """
     t0 = time.perf_counter()
     output = choose_output(scenario, output)
-    sampling.check_draws_seed(draws, seed)
+    checks.check_draws_seed(draws, seed)
     _uncertain(scenario)
     t = tornado(scenario, output)
     s = sobol(scenario, output, sobol_n, seed)

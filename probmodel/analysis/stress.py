@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from probmodel import results
+from probmodel import checks, results
 from probmodel.errors import UsageError
 
 #: The statistics of each case and the outputs summarised are the result contract's
@@ -349,7 +349,7 @@ def run(scenario, bands: Sequence[Band], draws: int, seed: int,
     from probmodel import sampling  # JAX: loaded only when a stress test runs
 
     check_size(bands, draws)
-    sampling.check_draws_seed(draws, seed)
+    checks.check_draws_seed(draws, seed)
     arrays = sampling.sample_arrays(scenario, draws, seed, progress)
     ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
     return stress(ds, bands), ds

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from probmodel import results, runs, sampling
+from probmodel import checks, results, runs, sampling
 from probmodel.analysis.grid import (  # noqa: F401
     MAX_CELLS,
     Grid,
@@ -266,7 +266,7 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
 
     t0 = time.perf_counter()
     output = output or default_output(scenario)
-    sampling.check_draws_seed(draws, seed)
+    checks.check_draws_seed(draws, seed)
     check_grid(scenario, grid, output)
     kept = kept_names(scenario, output)
     need = grid.n_cells * draws * len(kept) * 4

@@ -18,6 +18,7 @@ from probmodel.cli import (
     ReportOpt,
     SeedOpt,
     app,
+    load,
     out,
     write_report,
 )
@@ -56,17 +57,19 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
             json_: JsonOpt = False, report: ReportOpt = False,
             quiet: QuietOpt = False) -> None:
     """Compare scenarios on common random numbers: P(profit > 0), P(A > B), differences."""
-    from probmodel import api, runs, sampling
-    from probmodel.analysis import compare as cmp
+    from probmodel import checks, runs
     from probmodel.errors import UsageError
-    from probmodel.progress import progress
 
-    scenarios = cmp.unique_names([api.load_scenario(f) for f in files])
-    sampling.check_draws_seed(draws, seed)
+    loaded = [load(f, None) for f in files]  # bad files and flags before the heavy imports
+    checks.check_draws_seed(draws, seed)
     if keep < 1:
         raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
-    cmp.check_scenarios(scenarios, output)
     runs.check_out_dir(out_dir)
+    from probmodel.analysis import compare as cmp
+    from probmodel.progress import progress
+
+    scenarios = cmp.unique_names(loaded)
+    cmp.check_scenarios(scenarios, output)
     t0 = time.perf_counter()
     with progress(draws * len(scenarios), "sampling", unit="draws",
                   quiet=quiet or json_) as update:

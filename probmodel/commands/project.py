@@ -32,14 +32,16 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
             report: ReportOpt = False, quiet: QuietOpt = False) -> None:
     """Project a scenario over the years of its [projection] table; fan charts per year."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
-    from probmodel import fmt, runs, sampling
+    from probmodel import checks, runs
+
+    checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
+    runs.check_out_dir(out_dir)
+    from probmodel import fmt
     from probmodel.analysis import projection as pj
     from probmodel.plots import projection as plots
     from probmodel.progress import progress
 
     pj.load_projection(sc)
-    sampling.check_draws_seed(draws, seed)
-    runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
     with progress(draws, "projecting", unit="paths", quiet=quiet or json_) as update:
         res = pj.project(sc, draws, seed, progress=update)

@@ -46,16 +46,16 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         report: ReportOpt = False, quiet: QuietOpt = False) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
-    from probmodel import distributed
+    from probmodel import checks, distributed, runs
 
     multi = distributed.check_flags(coordinator, num_processes, process_id)
-    from probmodel import api, io, runs, sampling
-    from probmodel.progress import progress
-
-    sampling.check_draws_seed(draws, seed)
-    api.check_precision(precision)
+    checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
+    checks.check_precision(precision)
     if not multi or process_id == 0:
         runs.check_out_dir(out_dir)
+    from probmodel import api, io
+    from probmodel.progress import progress
+
     if multi:
         # after every check that needs no other process, before any JAX computation
         distributed.initialize(coordinator, num_processes, process_id)

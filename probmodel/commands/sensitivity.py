@@ -41,7 +41,11 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
                 quiet: QuietOpt = False) -> None:
     """What drives the answer (tornado, Sobol indices) and what drives losses."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
-    from probmodel import fmt, runs, sampling
+    from probmodel import checks, runs
+
+    checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
+    runs.check_out_dir(out_dir)
+    from probmodel import fmt
     from probmodel.analysis import sensitivity as se
     from probmodel.analysis import sensitivity_output as so
     from probmodel.plots import sensitivity as plots
@@ -49,8 +53,6 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
 
     se.choose_output(sc, output)
     se.check_sobol_n(sobol_n)
-    sampling.check_draws_seed(draws, seed)
-    runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
     # tornado and Sobol indices first (not counted), then the drivers' draws
     with progress(draws, "tornado, Sobol indices, then drivers' draws", unit="draws",

@@ -39,16 +39,17 @@ def stress(scenario: ScenarioArg, band: BandOpt, draws: DrawsOpt = 200_000,
            quiet: QuietOpt = False) -> None:
     """Stress tests: P(profit > 0), quantiles and expected shortfall per percentile band."""
     sc = load(scenario, set_)
-    from probmodel import runs, sampling
+    from probmodel import checks, runs
+
+    checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
+    runs.check_out_dir(out_dir)
     from probmodel.analysis import stress as st
     from probmodel.model import plan
     from probmodel.progress import progress
 
-    sampling.check_draws_seed(draws, seed)
     outputs = [n.name for n in plan(set(sc.parameters) | {"prices"})]
     bands = [st.parse_band(b, list(sc.uncertain), list(sc.fixed), outputs) for b in band]
     st.check_size(bands, draws)
-    runs.check_out_dir(out_dir)
     t0 = time.perf_counter()
     with progress(draws, "sampling", unit="draws", quiet=quiet or json_) as update:
         res, ds = st.run(sc, bands, draws, seed, progress=update)

@@ -133,18 +133,23 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
           scheduler: SchedulerOpt = None, report: ReportOpt = False,
           quiet: QuietOpt = False) -> None:
     """Sweep one or two parameters over a grid: P(profit > 0) and intervals per cell."""
-    from probmodel import runs, sampling
-    from probmodel.analysis import sweep as sw
+    from probmodel import checks, runs
     from probmodel.errors import UsageError
-    from probmodel.progress import progress
 
     sc = load(scenario, set_)
-    g = sw.parse_grid(grid or [])
-    output = output or sw.default_output(sc)
-    sw.check_grid(sc, g, output)
+    if not point:  # bad flags before the heavy imports
+        checks.check_draws_seed(draws, seed)
+        if keep < 1:
+            raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
     if scale is not None and not scale > 0:
         raise UsageError(f"--scale: must be a positive number, not {scale:g}")
     runs.check_out_dir(out_dir)
+    from probmodel.analysis import sweep as sw
+    from probmodel.progress import progress
+
+    g = sw.parse_grid(grid or [])
+    output = output or sw.default_output(sc)
+    sw.check_grid(sc, g, output)
     t0 = time.perf_counter()
     if point:
         ds, run_dir = run_point(sc, g, output, out_dir)
@@ -157,9 +162,6 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
         out.print(f"run folder: {run_dir}")
         write_report(run_dir, report)
         return
-    sampling.check_draws_seed(draws, seed)
-    if keep < 1:
-        raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
     client = None
     if scheduler is not None:
         from probmodel import cluster

@@ -42,6 +42,17 @@ def test_importing_the_package_and_spec_imports_nothing_heavy():
     ["check", "priors/agents-h20-2025-2030.toml"],
     ["point", "priors/deepseek-theoretical.toml", "--set", "pay_rate=0.5", "--json"],
     ["run", "no/such/file.toml"], ["check", "priors/deepseek-adjusted.toml", "--nope"],
+    # errors about a flag's value or an --out folder that exists: before the engine loads
+    ["run", "priors/deepseek-adjusted.toml", "--draws", "1"],
+    ["run", "priors/deepseek-adjusted.toml", "--seed", "-1"],
+    ["run", "priors/deepseek-adjusted.toml", "--precision", "2"],
+    ["run", "priors/deepseek-adjusted.toml", "--out", "priors"],
+    ["sweep", "priors/deepseek-adjusted.toml", "--grid", "pay_rate=0.1,0.2", "--draws", "1"],
+    ["compare", "priors/deepseek-adjusted.toml", "priors/deepseek-pay45.toml", "--out",
+     "priors"],
+    ["project", "priors/agents-h20-2025-2030.toml", "--draws", "0"],
+    ["sensitivity", "priors/deepseek-adjusted.toml", "--out", "priors"],
+    ["stress", "priors/deepseek-adjusted.toml", "--band", "profit=0:5", "--seed", "-2"],
 ])
 def test_fast_commands_do_not_import_jax_or_scipy(args):
     code = ("import contextlib, io\nfrom probmodel.cli import main\n"
