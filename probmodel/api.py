@@ -136,10 +136,11 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     if post:
         sampling.check_posterior(post)
     model = sampling.ForwardModel.from_scenario(scenario, tuple(post))
-    st = streaming.run_stream(model, model.args(scenario, post), draws, seed,
-                              precision=precision, max_draws=max_draws,
-                              keep_all=keep_draws, progress=progress,
-                              posterior_ess=posterior_ess if post else None)
+    with runs.preloading_writers():
+        st = streaming.run_stream(model, model.args(scenario, post), draws, seed,
+                                  precision=precision, max_draws=max_draws,
+                                  keep_all=keep_draws, progress=progress,
+                                  posterior_ess=posterior_ess if post else None)
     draws = st.draws
     ds = results.to_dataset(st.kept, scenario, {"seed": seed, "draws": draws})
     if st.stride > 1:

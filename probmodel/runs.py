@@ -214,10 +214,13 @@ class _Folder:
     def figure(self, name: str, fig) -> None:
         import matplotlib.pyplot as plt
 
+        from probmodel.plots.style import freeze_layout
+
         d = self.tmp / "figures"
         d.mkdir(exist_ok=True)
+        box = freeze_layout(fig)
         for ext in ("png", "svg"):
-            fig.savefig(d / f"{name}.{ext}", dpi=150, bbox_inches="tight")
+            fig.savefig(d / f"{name}.{ext}", dpi=150, **box)
             self.files.append(f"figures/{name}.{ext}")
         plt.close(fig)
 
@@ -228,6 +231,33 @@ class _Folder:
         for p in scenario.files:
             shutil.copyfile(p, d / sub / p.name)
             self.files.append((Path("scenario") / sub / p.name).as_posix())
+
+
+def _import_writers() -> None:
+    try:
+        import h5netcdf  # noqa: F401  (xarray's netCDF engine here)
+
+        import probmodel.plots.style  # noqa: F401  (matplotlib)
+    except Exception:  # the writer's own import reports any failure, in one line
+        pass
+
+
+@contextlib.contextmanager
+def preloading_writers() -> Iterator[None]:
+    """Import what writing a run folder needs (matplotlib, h5netcdf) in a thread meanwhile.
+
+    For use around sampling: XLA computes, and loads its executables, without the
+    GIL, so the ~0.4 s of imports overlaps it instead of following it. The thread is
+    joined on the way out, also on an error, so no import is left half done at exit.
+    """
+    import threading
+
+    t = threading.Thread(target=_import_writers, name="import-writers", daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        t.join()
 
 
 #: Run folders being written now: an interrupt then unwinds (removing the partial

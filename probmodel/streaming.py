@@ -107,19 +107,21 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
         cnt = jnp.sum(valid, dtype=jnp.int64)
         c = jnp.maximum(cnt, 1).astype(jnp.float64)
 
-        def moments(v):
-            # One pass: float64 sums of the draws shifted by the chunk's first draw (so
-            # the centred sum of squares does not cancel), then mean and M2 of the chunk.
-            d = jnp.where(valid, v.astype(jnp.float64) - v[0].astype(jnp.float64), 0.0)
-            s1, s2 = jnp.sum(d), jnp.sum(d * d)
-            ok = valid & jnp.isfinite(v)
-            return (v[0].astype(jnp.float64) + s1 / c, jnp.maximum(s2 - s1 * s1 / c, 0.0),
-                    jnp.min(jnp.where(ok, v, jnp.inf)), jnp.max(jnp.where(ok, v, -jnp.inf)))
-
-        per = [moments(out[k]) for k in plan.varying]
-        mean, m2, mn, mx = (jnp.stack([p[i] for p in per]) if per else jnp.zeros(0)
-                            for i in range(4))
-        stats = {"count": cnt, "mean": mean, "m2": m2, "min": mn, "max": mx}
+        stats = {"count": cnt}
+        if plan.hist:
+            # Moments of every variable at once (one pass over the stacked (V, CHUNK)
+            # block: float64 sums of the draws shifted by the chunk's first draw, so the
+            # centred sum of squares does not cancel), then mean and M2 of the chunk.
+            # Without histograms every draw is kept and summarised exactly on the host,
+            # so the block computes no moments (a smaller program: it loads faster
+            # from the compilation cache).
+            x0 = x[:, :1].astype(jnp.float64)
+            d = jnp.where(valid, x.astype(jnp.float64) - x0, 0.0)
+            s1, s2 = jnp.sum(d, axis=1), jnp.sum(d * d, axis=1)
+            ok = valid & jnp.isfinite(x)
+            stats.update(mean=x0[:, 0] + s1 / c, m2=jnp.maximum(s2 - s1 * s1 / c, 0.0),
+                         min=jnp.min(jnp.where(ok, x, jnp.inf), axis=1),
+                         max=jnp.max(jnp.where(ok, x, -jnp.inf), axis=1))
         if plan.constant:
             stats["const"] = jnp.stack([out[k] for k in plan.constant])
         if "profit" in out:
@@ -512,9 +514,11 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
     """Summaries of an accumulated stream (the tail of :func:`run_stream`)."""
     nv = len(varying)
     cat = acc.totals()
-    n, mean, sd = _moments(cat)
-    vmin = cat["min"].min(axis=0) if n else np.full(nv, np.nan)
-    vmax = cat["max"].max(axis=0) if n else np.full(nv, np.nan)
+    n = int(cat["count"].sum())
+    if want_hist:  # the exact path has no per-chunk moments (every draw is kept)
+        n, mean, sd = _moments(cat)
+        vmin = cat["min"].min(axis=0) if n else np.full(nv, np.nan)
+        vmax = cat["max"].max(axis=0) if n else np.full(nv, np.nan)
     const_vals = {k: float(cat["const"][0, j]) for j, k in enumerate(constant)}
     kept_arr = np.concatenate(acc.kept, axis=1) if acc.kept else np.zeros((nv, 0), DTYPE)
     n_kept = math.ceil(n / acc.keep_stride)

@@ -55,7 +55,9 @@ def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | No
         x = x[np.isfinite(x)]
         lo, q05, q50, q95, hi = np.quantile(x, [_TAIL, 0.05, 0.5, 0.95, 1 - _TAIL])
         inside = x[(x >= lo) & (x <= hi)]
-        ax.hist(inside, bins=80, color=style.BAND_90, edgecolor="none")
+        # one filled step artist, not ax.hist's 80 bar patches (a third of the draw time)
+        counts, edges = np.histogram(inside, bins=80, range=(lo, hi))
+        ax.stairs(counts, edges, fill=True, color=style.BAND_90)
         if name in ("margin", "profit") and lo < 0:
             ax.axvspan(lo, min(0.0, hi), color=style.LOSS, alpha=0.08, label="loss")
             ax.axvline(0.0, color=style.LOSS, linewidth=1.0)
@@ -110,8 +112,12 @@ def plot_exceedance(profit: np.ndarray, p_profitable: float | None = None,
         p_profitable = float(np.mean(x > 0))
         p_mcse = float(np.sqrt(p_profitable * (1 - p_profitable) / max(n, 1)))
     exceed = 1.0 - np.arange(1, n + 1) / n
+    # The curve at most every n/4096-th draw and at both ends: on a 9-inch axis the step
+    # between neighbouring points is under a pixel, and drawing 1e6 vertices (twice,
+    # PNG and SVG) cost more than the rest of the figure.
+    at = np.unique(np.linspace(0, n - 1, min(n, 4097)).round().astype(np.int64))
     fig, ax = style.new_figure(figsize=(9, 4.5))
-    ax.step(x, exceed * 100, where="post", color=style.MEDIAN, linewidth=1.8,
+    ax.step(x[at], exceed[at] * 100, where="post", color=style.MEDIAN, linewidth=1.8,
             label="P(profit > x)")
     lo, hi = np.quantile(x, [_TAIL, 1 - _TAIL])
     ax.axvline(0.0, color=style.LOSS, linewidth=1.0)

@@ -134,9 +134,11 @@ def figure_from_matplotlib(fig, caption: str, alt: str) -> str:
     """A <figure> with a matplotlib Figure drawn as SVG inline; closes the figure."""
     import matplotlib.pyplot as plt
 
+    from probmodel.plots.style import freeze_layout
+
     buf = io.BytesIO()
     # metadata Date None: the same run folder gives the same report bytes
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buf, format="svg", metadata={"Date": None}, **freeze_layout(fig))
     plt.close(fig)
     return figure_from_file(buf.getvalue(), ".svg", caption, alt)
 
