@@ -409,8 +409,11 @@ def rhat(x: np.ndarray) -> float:
 
 def ess(x: np.ndarray, method: str = "bulk", prob: tuple[float, float] = (0.05, 0.95)
         ) -> float:
-    """ESS of (chain, draw) draws: ``bulk`` (rank-normalised split chains), ``tail``
-    (the smaller quantile ESS at ``prob``) or ``mean`` (split chains)."""
+    """Effective sample size of (chain, draw) draws.
+
+    ``bulk``: rank-normalised split chains; ``tail``: the smaller quantile ESS at
+    ``prob``; ``mean``: split chains. NaN with fewer than 4 draws or any NaN draw.
+    """
     x = np.asarray(x, np.float64)
     if not _valid(x, 1):
         return float("nan")

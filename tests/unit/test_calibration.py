@@ -258,7 +258,8 @@ def test_diagnostics_match_arviz_stats():
     assert calibration.ess(np.full((4, 100), 2.0)) == 400.0  # constant: every draw counts
     nan = rng.standard_normal((4, 100))
     nan[0, 5] = np.nan
-    assert math.isnan(calibration.rhat(nan)) and math.isnan(calibration.ess(nan, "tail"))
+    assert math.isnan(calibration.rhat(nan))
+    assert math.isnan(calibration.ess(nan, "tail"))
 
 
 def test_calibration_figures_structure():
