@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from probmodel.calibration import INTERVAL, Calibration
+from probmodel.calibration import ess as _ess
 from probmodel.model import unit_of
 
 # --------------------------------------------------------------------------- tables
@@ -126,9 +127,7 @@ def summary(cal: Calibration) -> dict:
 
 
 def _ess_of(x: np.ndarray) -> float:
-    from arviz_stats.base import array_stats
-
-    v = float(array_stats.ess(x, chain_axis=0, draw_axis=1, method="mean"))
+    v = _ess(x, "mean")
     return v if math.isfinite(v) else float(x.size)
 
 

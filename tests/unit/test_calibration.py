@@ -228,6 +228,40 @@ def test_diagnose_flags_each_failure():
     assert d2.failures == ["a: 4 divergent transitions"]
 
 
+def test_diagnostics_match_arviz_stats():
+    """rhat/ess are arviz-stats' rank-normalised formulas, computed without importing it."""
+    from arviz_stats.base import array_stats as az
+
+    rng = np.random.default_rng(1)
+    for trial in range(24):
+        chains, n = int(rng.integers(1, 6)), int(rng.integers(3, 1200))
+        e = rng.standard_normal((chains, n))
+        x = np.empty_like(e)
+        x[:, 0] = e[:, 0]
+        phi = rng.uniform(-0.5, 0.97)
+        for t in range(1, n):
+            x[:, t] = phi * x[:, t - 1] + e[:, t]
+        if trial % 3 == 0:
+            x = np.round(x, 1)  # ties
+        if trial % 4 == 0:
+            x[:, 1::2] = x[:, 0:n - 1:2]  # repeated draws, as NUTS rejections give
+        if trial % 5 == 0:
+            x = x + 3.0 * np.arange(chains)[:, None]  # chains apart
+        kw = {"chain_axis": 0, "draw_axis": 1}
+        pairs = [(calibration.rhat(x), az.rhat(x, **kw)),
+                 (calibration.ess(x, "bulk"), az.ess(x, method="bulk", **kw)),
+                 (calibration.ess(x, "tail"), az.ess(x, method="tail", prob=(0.05, 0.95), **kw)),
+                 (calibration.ess(x, "mean"), az.ess(x, method="mean", **kw))]
+        for ours, ref in pairs:
+            np.testing.assert_allclose(ours, float(ref), rtol=1e-12, equal_nan=True)
+    assert math.isnan(calibration.rhat(rng.standard_normal((1, 100))))  # one chain
+    assert calibration.ess(np.full((4, 100), 2.0)) == 400.0  # constant: every draw counts
+    nan = rng.standard_normal((4, 100))
+    nan[0, 5] = np.nan
+    assert math.isnan(calibration.rhat(nan))
+    assert math.isnan(calibration.ess(nan, "tail"))
+
+
 def test_calibration_figures_structure():
     from probmodel.plots.calibration import plot_posterior_predictive, plot_prior_posterior
 
