@@ -30,7 +30,8 @@ import numpy as np
 from probmodel import _jax, sampling
 from probmodel import distributions as dists
 from probmodel import observations as obsmod
-from probmodel.errors import ScenarioError, UsageError
+from probmodel.checks import check_chain_method, check_nuts_settings
+from probmodel.errors import ScenarioError
 from probmodel.model import evaluate, plan
 from probmodel.observations import Observation
 from probmodel.progress import NutsProgress
@@ -50,7 +51,6 @@ RHAT_MAX = 1.01
 ESS_MIN = 400
 DEFAULTS = {"chains": 4, "warmup": 500, "samples": 1000, "seed": 0}
 INTERVAL = (0.05, 0.5, 0.95)
-CHAIN_METHODS = ("auto", "parallel", "vectorized", "sequential")
 
 
 @dataclass(frozen=True)
@@ -213,23 +213,12 @@ def resolve_chain_method(method: str, chains: int) -> str:
     in wall time, because numpyro 0.22 recompiles per run (and per chain when
     sequential) with the progress bar off.
     """
-    if method not in CHAIN_METHODS:
-        raise UsageError(f"--chain-method: '{method}' is not one of {', '.join(CHAIN_METHODS)}")
+    check_chain_method(method)
     if method != "auto":
         return method
     if chains > 1 and jax.local_device_count() >= chains:
         return "parallel"
     return "vectorized" if chains > 1 else "sequential"
-
-
-def check_settings(chains: int, warmup: int, samples: int, seed: int) -> None:
-    """Refuse non-positive counts and bad seeds with the flag's name."""
-    for flag, v, lo in (("--chains", chains, 1), ("--warmup", warmup, 1),
-                        ("--samples", samples, 1)):
-        if not isinstance(v, int) or v < lo:
-            raise UsageError(f"{flag}: must be a whole number >= {lo}, not {v!r}")
-    if not isinstance(seed, int) or not (0 <= seed < 2**31):
-        raise UsageError(f"--seed: must be a whole number in [0, 2^31), not {seed!r}")
 
 
 def run_nuts(cm: CalibrationModel, args: Mapping, *, chains: int, warmup: int, samples: int,
@@ -514,7 +503,7 @@ def calibrate(scenario: Scenario, chains: int = DEFAULTS["chains"],
     Calibration
         Draws of every group, diagnostics, settings and timings.
     """
-    check_settings(chains, warmup, samples, seed)
+    check_nuts_settings(chains, warmup, samples, seed)
     t0 = time.perf_counter()
     cm = build(scenario)
     args = model_args(cm, scenario)

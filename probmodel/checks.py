@@ -34,6 +34,26 @@ def check_draws_seed(draws: int, seed: int) -> None:
         raise UsageError(f"--seed: must be a whole number in [0, 2^63), not {seed!r}")
 
 
+def check_nuts_settings(chains: int, warmup: int, samples: int, seed: int) -> None:
+    """Refuse non-positive NUTS counts and bad seeds with the flag's name."""
+    for flag, v, lo in (("--chains", chains, 1), ("--warmup", warmup, 1),
+                        ("--samples", samples, 1)):
+        if not isinstance(v, int) or v < lo:
+            raise UsageError(f"{flag}: must be a whole number >= {lo}, not {v!r}")
+    if not isinstance(seed, int) or not (0 <= seed < 2**31):
+        raise UsageError(f"--seed: must be a whole number in [0, 2^31), not {seed!r}")
+
+
+#: How NUTS chains run (``auto``: one XLA host device per chain when there are enough).
+CHAIN_METHODS = ("auto", "parallel", "vectorized", "sequential")
+
+
+def check_chain_method(method: str) -> None:
+    """Refuse an unknown --chain-method."""
+    if method not in CHAIN_METHODS:
+        raise UsageError(f"--chain-method: '{method}' is not one of {', '.join(CHAIN_METHODS)}")
+
+
 def check_precision(precision: float | None) -> None:
     """Refuse a --precision outside (0, 1)."""
     if precision is not None and not (0 < precision < 1):

@@ -220,7 +220,10 @@ class _Folder:
         d.mkdir(exist_ok=True)
         box = freeze_layout(fig)
         for ext in ("png", "svg"):
-            fig.savefig(d / f"{name}.{ext}", dpi=150, **box)
+            # zlib level 1: PNG encoding took a quarter of a PNG's save time at the
+            # default level 6, for files only ~20% smaller
+            png = {"pil_kwargs": {"compress_level": 1}} if ext == "png" else {}
+            fig.savefig(d / f"{name}.{ext}", dpi=150, **box, **png)
             self.files.append(f"figures/{name}.{ext}")
         plt.close(fig)
 

@@ -58,6 +58,11 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     written all the same, marked diagnostics_ok = false); 2 for bad input.
     """
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
+    from probmodel import checks, runs
+
+    checks.check_nuts_settings(chains, warmup, samples, seed)  # bad flags: before numpyro
+    checks.check_chain_method(chain_method)
+    runs.check_out_dir(out_dir)
     import numpyro
 
     # One XLA host device per chain, so chains run in parallel ("auto"); only takes
@@ -65,12 +70,10 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     if isinstance(chains, int) and 1 < chains <= 64:
         numpyro.set_host_device_count(chains)
 
-    from probmodel import calibration, calibration_output, runs
+    from probmodel import calibration, calibration_output
     from probmodel.progress import progress
 
-    calibration.check_settings(chains, warmup, samples, seed)
     calibration.resolve_chain_method(chain_method, chains)
-    runs.check_out_dir(out_dir)
     calibration.build(sc)  # located errors before any sampling
     t0 = time.perf_counter()
     # the first phase is compiling (no count); warm-up then starts its own clock and ETA
@@ -82,9 +85,10 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
                 update.phase(what, total)
             update(done)
 
-        cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples,
-                                    seed=seed, chain_method=chain_method, progress=on,
-                                    chain_progress=chain_progress)
+        with runs.preloading_writers():
+            cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples,
+                                        seed=seed, chain_method=chain_method, progress=on,
+                                        chain_progress=chain_progress)
     run_dir = runs.write(calibration_output.run_record(cal), out_dir)
     wall = time.perf_counter() - t0
     summ = calibration_output.summary(cal)

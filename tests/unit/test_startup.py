@@ -53,6 +53,9 @@ def test_importing_the_package_and_spec_imports_nothing_heavy():
     ["project", "priors/agents-h20-2025-2030.toml", "--draws", "0"],
     ["sensitivity", "priors/deepseek-adjusted.toml", "--out", "priors"],
     ["stress", "priors/deepseek-adjusted.toml", "--band", "profit=0:5", "--seed", "-2"],
+    ["calibrate", "priors/deepseek-evidence.toml", "--chains", "0"],
+    ["calibrate", "priors/deepseek-evidence.toml", "--chain-method", "fastest"],
+    ["calibrate", "priors/deepseek-evidence.toml", "--out", "priors"],
 ])
 def test_fast_commands_do_not_import_jax_or_scipy(args):
     code = ("import contextlib, io\nfrom probmodel.cli import main\n"
