@@ -510,6 +510,16 @@ def run_stream(
                        posterior_ess)
 
 
+def _stats_quiet(x: np.ndarray):
+    """:func:`probmodel.results.stats_kernel` without NumPy's floating-point warnings.
+
+    Non-finite draws are counted and refused by the caller. ``np.errstate`` holds for
+    one thread only, so the worker threads of :func:`_finish` set it themselves.
+    """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return results.stats_kernel(x)
+
+
 def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
             posterior_ess) -> StreamResult:
     """Summaries of an accumulated stream (the tail of :func:`run_stream`)."""
@@ -546,8 +556,8 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as ex:
-            values = dict(zip(varying, ex.map(results.stats_kernel,
-                                              [kept[k] for k in varying]), strict=True))
+            values = dict(zip(varying, ex.map(_stats_quiet, [kept[k] for k in varying]),
+                              strict=True))
         outside = {}
         method = "exact (sample quantiles of every draw)"
     values.update(results.constant(const_vals))
