@@ -211,21 +211,11 @@ class _Folder:
         tree.to_netcdf(self.tmp / name, engine="h5netcdf")
         self.files.append(name)
 
-    def figure(self, name: str, fig) -> None:
-        import matplotlib.pyplot as plt
+    def figures(self, figures: Mapping[str, Any]):
+        """Start saving ``figures`` (PNG and SVG) into figures/; call ``.wait()`` after."""
+        from probmodel.plots import render
 
-        from probmodel.plots.style import freeze_layout
-
-        d = self.tmp / "figures"
-        d.mkdir(exist_ok=True)
-        box = freeze_layout(fig)
-        for ext in ("png", "svg"):
-            # zlib level 1: PNG encoding took a quarter of a PNG's save time at the
-            # default level 6, for files only ~20% smaller
-            png = {"pil_kwargs": {"compress_level": 1}} if ext == "png" else {}
-            fig.savefig(d / f"{name}.{ext}", dpi=150, **box, **png)
-            self.files.append(f"figures/{name}.{ext}")
-        plt.close(fig)
+        return render.submit(figures, self.tmp / "figures")
 
     def scenario(self, scenario: Scenario) -> None:
         d = self.tmp / "scenario"
@@ -241,6 +231,9 @@ def _import_writers() -> None:
         import h5netcdf  # noqa: F401  (xarray's netCDF engine here)
 
         import probmodel.plots.style  # noqa: F401  (matplotlib)
+        from probmodel.plots import render
+
+        render.start()  # the figure process starts and imports matplotlib meanwhile
     except Exception:  # the writer's own import reports any failure, in one line
         pass
 
@@ -250,8 +243,10 @@ def preloading_writers() -> Iterator[None]:
     """Import what writing a run folder needs (matplotlib, h5netcdf) in a thread meanwhile.
 
     For use around sampling: XLA computes, and loads its executables, without the
-    GIL, so the ~0.4 s of imports overlaps it instead of following it. The thread is
-    joined on the way out, also on an error, so no import is left half done at exit.
+    GIL, so the ~0.4 s of imports overlaps it instead of following it; the process that
+    saves figures in parallel (:mod:`probmodel.plots.render`) starts then too. The
+    thread is joined on the way out, also on an error, so no import is left half done
+    at exit.
     """
     import threading
 
@@ -321,8 +316,10 @@ class Run:
     tables, json : dict
         File name -> DataFrame / JSON-able data.
     figures : dict or callable
-        Figure name -> matplotlib Figure, or a callable returning that mapping (drawn
-        only once the data files are written).
+        Figure name -> matplotlib Figure, or a callable returning that mapping (called
+        inside the folder's writing, so a failure leaves no folder; saved partly by the
+        figure process of :mod:`probmodel.plots.render` while the data files are
+        written).
     manifest : dict
         Command-specific manifest fields.
     """
@@ -349,6 +346,9 @@ def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None)
     with _atomic(name, out, runs_dir or RUNS_DIR) as f:
         for sc in run.scenarios:
             f.scenario(sc)
+        # figures first: a second process draws some of them while the data are written
+        figures = run.figures() if callable(run.figures) else run.figures
+        pending = f.figures(figures) if figures else None
         for fname, tree in run.netcdf.items():
             f.netcdf(fname, tree)
         tables = dict(run.tables)
@@ -361,9 +361,8 @@ def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None)
             f.json("summary.json", run.summary_json)
         for fname, data in run.json.items():
             f.json(fname, data)
-        figures = run.figures() if callable(run.figures) else run.figures
-        for fig_name, fig in figures.items():
-            f.figure(fig_name, fig)
+        if pending is not None:
+            f.files += [f"figures/{n}" for n in pending.wait()]
         single = run.scenarios[0] if len(run.scenarios) == 1 else None
         f.json("manifest.json", base_manifest(run.kind, single, **run.manifest,
                                               files=[*f.files, "manifest.json"]))
