@@ -24,7 +24,8 @@ Never a test (timings depend on the machine). Usage::
 
     .venv/bin/python benchmarks/bench_targets.py [--repeat 3] [--quick]
 
-``--quick`` skips the 1e8-draw run and the cold calibration (the two slowest items).
+``--quick`` skips the 1e8-draw run and the cold calibration (the two slowest items);
+``--only startup|run|calibrate|throughput`` measures one group.
 """
 
 from __future__ import annotations
@@ -173,18 +174,25 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true",
                     help="skip the 1e8-draw run and the cold calibration")
+    ap.add_argument("--only", choices=("startup", "run", "calibrate", "throughput"),
+                    help="measure one group of targets")
     a = ap.parse_args()
+    want = (lambda g: a.only in (None, g))  # noqa: E731
     load0 = os.getloadavg()[0]
     print(f"{os.cpu_count()} CPU cores, python {sys.version.split()[0]}; load average "
           f"{load0:.2f} at start", flush=True)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        startup(max(a.repeat, 5), tmp)
-        run_1e6(a.repeat, tmp)
-        if not a.quick:
-            run_1e8(tmp)
-        calibrate(a.repeat, tmp, cold=not a.quick)
-        throughput(tmp)
+        if want("startup"):
+            startup(max(a.repeat, 5), tmp)
+        if want("run"):
+            run_1e6(a.repeat, tmp)
+            if not a.quick:
+                run_1e8(tmp)
+        if want("calibrate"):
+            calibrate(a.repeat, tmp, cold=not a.quick)
+        if want("throughput"):
+            throughput(tmp)
     print(f"\nload average {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end\n")
     print("| what | measured | target | met |")
     print("|---|---|---|---|")

@@ -20,13 +20,11 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +49,8 @@ def sha256(path: Path) -> str:
 
 def versions() -> dict[str, str]:
     """Installed versions of the packages a result depends on."""
+    from importlib import metadata  # ~20 ms of imports: not on the --out check's path
+
     out = {"python": platform.python_version()}
     for pkg in _PACKAGES:
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -120,6 +120,8 @@ def check_out_dir(out: str | Path | None, runs_dir: Path | None = None) -> None:
 
 def _partial_name(final: Path) -> str:
     """Hidden name of a run folder being written: carries this host and process id."""
+    import socket
+
     host = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
     return f".{final.name}.partial-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -141,6 +143,8 @@ def remove_stale_partials(parent: Path) -> list[Path]:
     live process are removed (a killed or crashed writer); a partial folder of another
     host (shared filesystem), of a live process, or any other name is never touched.
     """
+    import socket
+
     host = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
     pat = re.compile(r"^\..+\.partial-" + re.escape(host) + r"-(\d+)-[0-9a-f]{8}$")
     removed = []
