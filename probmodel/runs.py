@@ -118,12 +118,16 @@ def check_out_dir(out: str | Path | None, runs_dir: Path | None = None) -> None:
                        f"failed: {e.strerror or e}); nothing was run") from None
 
 
+def _host() -> str:
+    """The host name as partial-folder names carry it (no dots or dashes)."""
+    import socket  # only when writing: not on the --out check's path
+
+    return socket.gethostname().replace(".", "_").replace("-", "_") or "host"
+
+
 def _partial_name(final: Path) -> str:
     """Hidden name of a run folder being written: carries this host and process id."""
-    import socket
-
-    host = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
-    return f".{final.name}.partial-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return f".{final.name}.partial-{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -143,10 +147,7 @@ def remove_stale_partials(parent: Path) -> list[Path]:
     live process are removed (a killed or crashed writer); a partial folder of another
     host (shared filesystem), of a live process, or any other name is never touched.
     """
-    import socket
-
-    host = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
-    pat = re.compile(r"^\..+\.partial-" + re.escape(host) + r"-(\d+)-[0-9a-f]{8}$")
+    pat = re.compile(r"^\..+\.partial-" + re.escape(_host()) + r"-(\d+)-[0-9a-f]{8}$")
     removed = []
     if not parent.is_dir():
         return removed

@@ -36,7 +36,7 @@ from jax import lax
 
 from probmodel import _jax
 from probmodel import distributions as dists
-from probmodel.checks import CHUNK, MAX_DRAWS, check_draws_seed  # noqa: F401 (public here)
+from probmodel.checks import CHUNK, check_draws_seed
 from probmodel.correlation import rank_correlate
 from probmodel.errors import UsageError
 from probmodel.model import evaluate, plan

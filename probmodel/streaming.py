@@ -4,31 +4,19 @@ A reducer over the engine's chunks: one compiled function runs a ``lax.scan`` ov
 block of chunks, each produced by the engine's per-chunk function
 (:meth:`probmodel.sampling.ForwardModel.chunk`, keyed by
 :func:`probmodel.sampling.chunk_key`, so draws equal the host loop's), and returns, per
-chunk, the count, the float64 mean and centred sum of squares, min and max of every
-variable and the number of profitable draws; per block, fine fixed-bin histograms of
-every variable; and an evenly thinned set of kept draws (inputs and outputs of the
-same draws). The host combines chunks in chunk order (Chan's parallel formula), so the
-result does not depend on how chunks were spread over devices: the chunk axis is
+chunk, the count and the number of profitable draws; an evenly thinned set of kept
+draws (inputs and outputs of the same draws); and, on the histogram path (runs that do
+not keep every draw, or --precision), per chunk the float64 mean and centred sum of
+squares, min and max of every variable, per block fine fixed-bin histograms of every
+variable and exact tail sums. The host combines chunks in chunk order (Chan's
+parallel formula), so the result does not depend on how chunks were spread over
+devices: the chunk axis is
 sharded over every device JAX sees (``shard_map``), and one device or eight give the
 same summary bit for bit.
 
-Quantiles from histograms: bins are laid on a range found from a pilot block (its
-0.1%-99.9% span, widened by half of it on each side; in log space for variables that
-are positive in the pilot), with underflow/overflow bins whose outer edges are the exact
-running min and max. A quantile is read off the cumulative counts with linear
-interpolation inside its bin; bins are 6e-5 of the central span wide, and the
-interpolation error is well inside the MCSE (tested at 1e6 draws: below 0.25 MCSE).
-MCSEs use the same order-statistic window as
-:func:`probmodel.results.quantiles_with_mcse`, applied to the histogram CDF.
-
-Expected shortfall: the device also sums (float64 accumulation) the draws in the bins at
-or below the bin of the pilot's q05 estimate and at or above that of its q95; their
-counts are the histogram's. The exact tail sums are then moved from the pilot's bin to
-the final quantile by the histogram bins in between (bin midpoints; a few thousandths of
-the draws, each off by at most half a bin), so es05/es95 are exact up to that sliver
-(tested against numpy within MCSE). Their MCSE needs the tail's variance, taken from the
-histogram (bin midpoints). When every draw is kept, summaries are exact statistics of the
-kept draws instead (:func:`probmodel.results.stats_kernel`).
+Quantiles, their MCSEs and expected shortfalls come from those histograms and tail
+sums (:mod:`probmodel.histograms`). When every draw is kept, summaries are exact
+statistics of the kept draws instead (:func:`probmodel.results.stats_kernel`).
 """
 
 from __future__ import annotations
@@ -46,13 +34,12 @@ import xarray as xr
 from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
-from probmodel import distributed, results
+from probmodel import distributed, histograms, results
+from probmodel.histograms import BINS
 from probmodel.sampling import CHUNK, DTYPE, ForwardModel, chunk_key, posterior_rows
 
 #: Draws kept by default (all of them up to this many; an evenly thinned subset beyond).
 KEEP_CAP = 1 << 20
-#: Histogram bins per variable (plus underflow, overflow and non-finite bins).
-BINS = 1 << 15
 #: Chunks per compiled call per device (about 1e6 draws: progress and precision checks
 #: happen between calls).
 CHUNKS_PER_CALL = 8
@@ -238,123 +225,6 @@ def _moments(cat: Mapping[str, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray
     return n, mean, sd
 
 
-def _edges(logs, lo: np.ndarray, inv_w: np.ndarray, vmin, vmax, j: int) -> np.ndarray:
-    """Edges of variable j's BINS + 2 finite bins, in data units.
-
-    The underflow and overflow bins use the exact running min and max as outer edges.
-    """
-    inner = lo[j] + np.arange(BINS + 1) / inv_w[j]
-    if logs[j]:
-        inner = np.exp(inner)
-    first = min(vmin, inner[0])
-    last = max(vmax, inner[-1])
-    return np.concatenate([[first], inner, [last]])
-
-
-def hist_quantiles(counts: np.ndarray, edges: np.ndarray, probs) -> np.ndarray:
-    """Quantiles from bin counts (finite bins only) by linear interpolation in a bin.
-
-    The q-quantile is the point where the cumulative count reaches q (N - 1) + 1/2
-    (the midpoint convention; within a bin the draws are taken as evenly spread).
-    """
-    counts = counts.astype(np.float64)
-    cum = np.concatenate([[0.0], np.cumsum(counts)])
-    n = cum[-1]
-    target = np.clip(np.asarray(probs, np.float64) * n, 0, n)
-    k = np.clip(np.searchsorted(cum, target, side="right") - 1, 0, len(counts) - 1)
-    inside = np.where(counts[k] > 0, (target - cum[k]) / np.where(counts[k] > 0,
-                                                                 counts[k], 1), 0.5)
-    return edges[k] + inside * (edges[k + 1] - edges[k])
-
-
-def _tail(counts, edges, q, probs_n, exact_sum, k_thr, lower: bool):
-    """Count, sum and sum of squares of the draws at or below (above) ``q``.
-
-    ``exact_sum`` is the device's exact sum of the draws in the bins at or below (at or
-    above) the pilot's threshold bin ``k_thr``; whole bins between that bin and the one
-    holding ``q`` are added or removed at their midpoints, and the part of ``q``'s bin
-    beyond ``q`` likewise. The sum of squares (for the MCSE only) uses bin midpoints,
-    with the outer (underflow or overflow) bin at the mean its exact sum implies.
-    """
-    c = counts.astype(np.float64)
-    mid = (edges[:-1] + edges[1:]) / 2
-    cum = [np.concatenate([[0.0], np.cumsum(c * mid**j)]) for j in range(3)]
-    kq = int(np.clip(np.searchsorted(cum[0], probs_n, side="right") - 1, 0, len(c) - 1))
-    below = probs_n - cum[0][kq]  # draws of q's bin at or below q
-    w = edges[kq + 1] - edges[kq]
-    last = len(c)
-    if lower:
-        inner = (1, k_thr + 1)  # base bins [0, k_thr]: the outer bin 0, inner [1, k_thr]
-        outer = 0
-        span = (k_thr + 1, kq)  # full bins [0, kq) = base + bins [k_thr + 1, kq)
-        part, at = below, edges[kq] + below / max(c[kq], 1) * w / 2
-    else:
-        inner = (k_thr, last - 1)  # base bins [k_thr, last): inner, then the outer bin
-        outer = last - 1
-        span = (kq + 1, k_thr)  # full bins (kq, end] = base + bins [kq + 1, k_thr)
-        part = c[kq] - below
-        at = edges[kq + 1] - part / max(c[kq], 1) * w / 2
-    in_s = [cum[j][inner[1]] - cum[j][inner[0]] if inner[1] > inner[0] else 0.0
-            for j in range(3)]
-    m_out = (exact_sum - in_s[1]) / c[outer] if c[outer] > 0 else 0.0
-    base = (in_s[0] + c[outer], exact_sum, in_s[2] + c[outer] * m_out**2)
-    return [base[j] + cum[j][span[1]] - cum[j][span[0]] + part * at**j for j in range(3)]
-
-
-def _hist_summary(plan, acc, lo, inv_w, logs, n, mean, sd, vmin, vmax, thresholds, tails):
-    """Per-variable (values, mcse) of results.STATS from the histograms and tail sums."""
-    probs = np.asarray(results.QUANTILES)
-    lo_p, hi_p = results.quantile_window(probs, n)
-    nb = BINS + 3
-    values, outside = {}, {}
-    for j, name in enumerate(plan.varying):
-        h = acc.hist[j * nb:(j + 1) * nb]
-        finite = h[:BINS + 2]
-        edges = _edges(logs, lo, inv_w, vmin[j], vmax[j], j)
-        allq = hist_quantiles(finite, edges, np.concatenate([probs, lo_p, hi_p]))
-        qs, qse = results.mcse_from_window(allq, len(probs))
-        es, es_se = [], []
-        for side, (p, q) in enumerate(((probs[0], qs[0]), (probs[-1], qs[-1]))):
-            cnt, s1, s2 = _tail(finite, edges, q, p * finite.sum(), tails[j, side],
-                                int(thresholds[side][j]), side == 0)
-            cnt = max(cnt, 1.0)
-            e = s1 / cnt
-            es.append(e)
-            es_se.append(float(results.tail_mean_mcse(max(s2 / cnt - e * e, 0.0), e - q,
-                                                      cnt / max(n, 1), n)))
-        sd_se = float(results.sd_mcse(sd[j], n))
-        val = np.array([mean[j], sd[j], *qs, *es])
-        se = np.array([sd[j] / math.sqrt(max(n, 1)), sd_se, *qse, *es_se])
-        values[name] = (val, se)
-        outside[name] = float((h[0] + h[BINS + 1]) / max(n, 1))
-    return values, outside
-
-
-def _ranges(pilot: np.ndarray):
-    """Histogram ranges from pilot draws (V, n) and the pilot's q05 / q95 bins.
-
-    Returns lo and 1/width in (log) bin space, the log flags, and the bin indices
-    (as the device numbers them) of the pilot's q05 and q95.
-    """
-    logs, lo, inv_w, k_lo, k_hi = [], [], [], [], []
-    for x in pilot:
-        x = x[np.isfinite(x)].astype(np.float64)
-        if x.size == 0:
-            x = np.zeros(1)
-        use_log = bool(x.min() > 0)
-        t = np.log(x) if use_log else x
-        a, b = np.quantile(t, [0.001, 0.999])
-        span = max(b - a, 1e-6 * max(abs(a), abs(b), 1e-30), 1e-30)
-        logs.append(use_log)
-        lo.append(a - span / 2)
-        inv_w.append(BINS / (2 * span))
-        for k, p in ((k_lo, results.QUANTILES[0]), (k_hi, results.QUANTILES[-1])):
-            pos = np.floor((np.quantile(t, p) - lo[-1]) * inv_w[-1])
-            k.append(int(np.clip(pos, -1, BINS)) + 1)
-    return (np.asarray(lo), np.asarray(inv_w), np.asarray(logs, bool),
-            np.asarray(k_lo, np.int32), np.asarray(k_hi, np.int32))
-
-
 def posterior_part(post: Mapping[str, np.ndarray], ess: float | None) -> tuple[float, float]:
     """The posterior sample's share of the variance of P(profit > 0), and Var_post(g).
 
@@ -477,7 +347,7 @@ def run_stream(
         # the number of devices (every device count's first call holds at least these)
         first = min(CHUNKS_PER_CALL, need_chunks) * CHUNK
         pilot = pilot[:, :max(1, math.ceil(min(total, first) / plan.stride))]
-        ranges = distributed.agree(_ranges(pilot))  # process 0 decides
+        ranges = distributed.agree(histograms.ranges(pilot))  # process 0 decides
         pending = call(plan, 0, ranges)
     acc = _Acc(plan, host_stride, None)
     start = 0
@@ -547,7 +417,8 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
         extra, vg = posterior_part(acc.post, posterior_ess)
         p_prof = (p, math.sqrt(max(p * (1 - p), 0.0) / max(n, 1) + extra))
     if want_hist:
-        values, outside = _hist_summary(plan, acc, *ranges[:3], n, mean, sd, vmin, vmax,
+        values, outside = histograms.summary(varying, acc.hist, *ranges[:3], n, mean, sd,
+                                             vmin, vmax,
                                         ranges[3:], cat["tails"].sum(axis=0))
         method = f"histogram ({BINS} bins per variable, linear within a bin)"
     else:
@@ -584,7 +455,7 @@ def _precision_status(acc, ranges, key_outputs, precision, varying,
     cat = acc.totals()
     n, mean, sd = _moments(cat)
     vmin, vmax = cat["min"].min(axis=0), cat["max"].max(axis=0)
-    values, _ = _hist_summary(acc.plan, acc, *ranges[:3], n, mean, sd, vmin, vmax,
+    values, _ = histograms.summary(varying, acc.hist, *ranges[:3], n, mean, sd, vmin, vmax,
                               ranges[3:], cat["tails"].sum(axis=0))
     worst_q, worst_name = 0.0, None
     iq = [results.STATS.index(results.qname(q)) for q in results.QUANTILES]

@@ -37,8 +37,8 @@ def freeze_layout(fig: Figure) -> dict:
     SVG of one figure cost three layouts and two renders each. Here the engine runs
     once, is then switched off, and the tight bounding box (a long title may reach past
     the figure's edge) is measured once and passed to every save as a fixed box, so
-    each file costs one render (the run's two figures: 1.3 s instead of 3.5-4 s for
-    their four files; benchmarks/README.md).
+    each file costs one render (with the run's lighter figures, its two figures' four
+    files take ~1.1 s instead of 3.5-4 s; benchmarks/README.md).
     """
     engine = fig.get_layout_engine()
     if engine is not None:

@@ -18,7 +18,8 @@ from scipy import stats
 import probmodel
 from probmodel import distributions as dists
 from probmodel import results, sampling, streaming
-from probmodel.streaming import hist_quantiles, run_stream
+from probmodel.histograms import hist_quantiles
+from probmodel.streaming import run_stream
 
 N = 1 << 20  # one call of the compiled block (8 chunks)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from probmodel import runs, sampling, streaming
+from probmodel import checks, runs, sampling, streaming
 from probmodel.cli import main
 from probmodel.progress import Progress
 
@@ -91,7 +91,7 @@ def test_check_out_dir_leaves_no_probe(tmp_path):
 
 @pytest.mark.parametrize(("draws", "fragment"), [
     ("1", "at least 2"), ("0", "at least 2"),
-    (str(sampling.MAX_DRAWS + 1), f"at most {sampling.MAX_DRAWS:,}"),
+    (str(checks.MAX_DRAWS + 1), f"at most {checks.MAX_DRAWS:,}"),
 ])
 def test_draws_out_of_range(priors, capsys, tmp_path, monkeypatch, draws, fragment):
     monkeypatch.chdir(tmp_path)
@@ -105,7 +105,7 @@ def test_draws_out_of_range(priors, capsys, tmp_path, monkeypatch, draws, fragme
 
 def test_max_draws_fits_the_int32_chunk_ids():
     per_call_many_devices = streaming.CHUNKS_PER_CALL * 8192
-    last_chunk = -(-sampling.MAX_DRAWS // sampling.CHUNK) - 1
+    last_chunk = -(-checks.MAX_DRAWS // sampling.CHUNK) - 1
     assert last_chunk + per_call_many_devices <= np.iinfo(np.int32).max
 
 
