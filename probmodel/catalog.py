@@ -38,13 +38,21 @@ SELECTORS: dict[str, tuple[str, str]] = {
 #: File names of the catalogs in priors/: data for scenarios, not scenarios themselves.
 CATALOG_FILES = frozenset(file for file, _ in SELECTORS.values())
 
-#: Entry keys that are not parameter tables.
-_ENTRY_META = ("description",)
+#: Entry keys that are not parameter tables (strings describing the entry).
+_ENTRY_META = ("description", "vendor", "generation")
 
 
 def _mark(kind: str, name: str) -> str:
     """The description prefix that says a parameter came from a catalog entry."""
     return f"from the {kind} catalog ({name})"
+
+
+@cache
+def _table(kind: str) -> dict[str, dict[str, Any]]:
+    """The raw entries of one catalog file, read once."""
+    file, table = SELECTORS[kind]
+    doc = tomllib.loads((CATALOG_DIR / file).read_text(encoding="utf-8"))
+    return doc.get(table, {})
 
 
 @cache
@@ -61,12 +69,42 @@ def entries(kind: str) -> dict[str, dict[str, dict[str, Any]]]:
     dict
         Entry names in file order, each a mapping of parameter tables.
     """
-    file, table = SELECTORS[kind]
-    doc = tomllib.loads((CATALOG_DIR / file).read_text(encoding="utf-8"))
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for name, entry in doc.get(table, {}).items():
+    for name, entry in _table(kind).items():
         out[name] = {k: dict(v) for k, v in entry.items() if k not in _ENTRY_META}
     return out
+
+
+@cache
+def _meta(kind: str) -> dict[str, dict[str, str]]:
+    """Entry name -> metadata keys (description, vendor, generation) of one catalog."""
+    return {name: {k: str(entry[k]) for k in _ENTRY_META if k in entry}
+            for name, entry in _table(kind).items()}
+
+
+def entry_meta(kind: str, name: str) -> dict[str, str]:
+    """The metadata of one catalog entry: the keys that are not parameter tables.
+
+    Parameters
+    ----------
+    kind : {"chip", "model"}
+        Which catalog.
+    name : str
+        The entry's name, e.g. ``"MI355X"``.
+
+    Returns
+    -------
+    dict
+        Those of ``description``, ``vendor`` (chips: "nvidia" or "amd") and
+        ``generation`` (chips: "hopper", "blackwell", "blackwell-ultra", "cdna3",
+        "cdna4") the entry states; a copy, so callers may change it.
+
+    Raises
+    ------
+    KeyError
+        When ``name`` is not in the catalog.
+    """
+    return dict(_meta(kind)[name])
 
 
 def known(kind: str) -> str:

@@ -175,7 +175,7 @@ def test_catalog_pick_fills_parameters_and_set_switches_it(priors):
     sc2, v2 = _point(priors / "chatbot-h20-roofline.toml", {"chip": "H200"})
     assert v2["chip_hbm_bandwidth"] == 4.8e12
     assert v2["chip_fp8_flops"] == 1979e12
-    assert v2["gpu_price_per_hour"] == 2.8
+    assert v2["gpu_price_per_hour"] == 2.5
     assert "chip=H200" in sc2.parameters["chip_hbm_bandwidth"].source
     # the chip's BF16 peak switches too, and with it the report's FLOP method
     assert v2["chip_peak_flops"] == 989e12
@@ -199,16 +199,16 @@ def test_scenario_parameters_win_over_the_catalog(tmp_path):
 def test_unknown_catalog_names_exit_2_listing_known(priors, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["point", str(priors / "chatbot-h20-roofline.toml"), "--set", "chip=H2O"]) == 2
+    chips = "H800, H20, H100, H200, B200, B300, GB200, GB300, MI300X, MI325X, MI355X"
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: --set: unknown chip 'H2O' (known: H800, H20, H100, H200, B200)"]
+    assert err == [f"error: --set: unknown chip 'H2O' (known: {chips})"]
     bad = tmp_path / "bad.toml"
     bad.write_text('schema_version = 1\nmodel = "deepseek-v4"\nchip = 3\n')
     assert main(["check", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert any("chip: unknown chip int 3 (known: H800, H20, H100, H200, B200)" in e
-               for e in err), err
+    assert any(f"chip: unknown chip int 3 (known: {chips})" in e for e in err), err
     assert any("model: unknown model 'deepseek-v4' (known: deepseek-v3, deepseek-r1, "
-               "llama-3.1-70b)" in e for e in err), err
+               "llama-3.1-70b, qwen3-235b-a22b)" in e for e in err), err
     assert "Traceback" not in "".join(err)
     with pytest.raises(UsageError, match="unknown model 'gpt'"):
         catalog.split_override("model", "gpt")
@@ -216,11 +216,53 @@ def test_unknown_catalog_names_exit_2_listing_known(priors, tmp_path, capsys, mo
 
 def test_every_catalog_entry_has_units_and_sources():
     for kind in catalog.SELECTORS:
-        for name, tables in catalog.entries(kind).items():
+        entries = catalog.entries(kind)
+        first = set(next(iter(entries.values())))
+        for name, tables in entries.items():
+            assert set(tables) == first, (kind, name)   # every entry states every parameter
             for pname, t in tables.items():
                 assert pname in model.INPUTS, (kind, name, pname)
                 assert t["unit"] == model.INPUTS[pname].unit, (kind, name, pname)
                 assert len(t["source"]) > 20, (kind, name, pname)
+
+
+def test_chip_entries_metadata_and_interconnects():
+    generations = {"nvidia": {"hopper", "blackwell", "blackwell-ultra"},
+                   "amd": {"cdna3", "cdna4"}}
+    for name, tables in catalog.entries("chip").items():
+        meta = catalog.entry_meta("chip", name)
+        assert set(meta) == {"description", "vendor", "generation"}, name
+        assert meta["generation"] in generations[meta["vendor"]], name
+        value = {k: t.get("value") for k, t in tables.items()}
+        # FP8 is twice BF16 on every chip, up to datasheet rounding (1,979 / 989).
+        assert value["chip_fp8_flops"] == pytest.approx(2 * value["chip_peak_flops"], rel=1e-3)
+        # Chips without FP4 units run FP4 weights on the FP8 matmul units.
+        native_fp4 = meta["generation"] not in ("hopper", "cdna3")
+        assert (value["chip_fp4_flops"] > value["chip_fp8_flops"]) == native_fp4, name
+        assert value["chip_scaleup_domain"] == (72 if name.startswith("GB") else 8), name
+    assert catalog.entry_meta("chip", "GB300")["generation"] == "blackwell-ultra"
+    assert catalog.entries("chip")["B200"]["chip_hbm_bandwidth"]["value"] == 7.7e12
+    with pytest.raises(KeyError):
+        catalog.entry_meta("chip", "H2O")
+
+
+def test_model_entries_add_up_to_their_totals():
+    # Vocabulary matrices (embedding + output head): 2 x vocab x hidden from each config.
+    vocab = {"deepseek-v3": 129_280, "llama-3.1-70b": 128_256, "qwen3-235b-a22b": 151_936}
+    totals = {"deepseek-v3": 671_026_419_200, "llama-3.1-70b": 70_553_706_496,
+              "qwen3-235b-a22b": 235_093_634_560}
+    for name, n in vocab.items():
+        v = {k: t["value"] for k, t in catalog.entries("model")[name].items()}
+        params = v["attention_params"] + v["routed_expert_params"] + 2 * n * v["hidden_size"]
+        assert params == totals[name], name
+        assert abs(params / v["total_params"] - 1) < 0.001, name
+    qwen = {k: t["value"] for k, t in catalog.entries("model")["qwen3-235b-a22b"].items()}
+    assert qwen["kv_bytes_per_token"] == 2 * 94 * 4 * 128 * 2
+    # DeepSeek's MTP module: 11.61B own weights; its checkpoint adds copies of the two
+    # vocabulary matrices: 671.03B + 11.61B + 2 x 0.927B = 684.5B (DeepSeek's "685B").
+    v3 = {k: t["value"] for k, t in catalog.entries("model")["deepseek-v3"].items()}
+    assert round((totals["deepseek-v3"] + v3["mtp_module_params"]
+                  + 2 * 129_280 * 7168) / 1e9) == 684
 
 
 def test_provisioned_fleet_option_for_deepseek(priors):
