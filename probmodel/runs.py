@@ -216,6 +216,10 @@ class _Folder:
         tree.to_netcdf(self.tmp / name, engine="h5netcdf")
         self.files.append(name)
 
+    def copy(self, name: str, source: Path) -> None:
+        shutil.copyfile(source, self.tmp / name)
+        self.files.append(name)
+
     def figures(self, figures: Mapping[str, Any]):
         """Start saving ``figures`` (PNG and SVG) into figures/; call ``.wait()`` after."""
         from probmodel.plots import render
@@ -327,6 +331,8 @@ class Run:
         written).
     manifest : dict
         Command-specific manifest fields.
+    copies : dict
+        File name -> a file copied byte for byte (the measurements a calibration used).
     """
 
     kind: str
@@ -341,6 +347,7 @@ class Run:
     json: dict = field(default_factory=dict)
     figures: dict | Callable[[], dict] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    copies: dict = field(default_factory=dict)
 
 
 def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None) -> Path:
@@ -366,6 +373,8 @@ def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None)
             f.json("summary.json", run.summary_json)
         for fname, data in run.json.items():
             f.json(fname, data)
+        for fname, source in run.copies.items():
+            f.copy(fname, Path(source))
         if pending is not None:
             f.files += [f"figures/{n}" for n in pending.wait()]
         single = run.scenarios[0] if len(run.scenarios) == 1 else None

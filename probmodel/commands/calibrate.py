@@ -31,11 +31,19 @@ from probmodel.cli import (
 
 #: Exit status of a calibration whose diagnostics failed (2 is bad input).
 EXIT_DIAGNOSTICS = 3
+#: Default warm-up of a serving calibration ([measurements]); 500 for [observations].
+SERVING_WARMUP = 300
+#: Default draws kept per chain of a serving calibration; 1000 for [observations].
+SERVING_SAMPLES = 700
 
 ChainsOpt = Annotated[int, typer.Option("--chains", help="NUTS chains.")]
 WarmupOpt = Annotated[int, typer.Option("--warmup", help="Warm-up (adaptation) iterations "
-                                                          "per chain.")]
-SamplesOpt = Annotated[int, typer.Option("--samples", help="Draws kept per chain.")]
+                                                          "per chain (default 500; 300 for "
+                                                          "[measurements]).",
+                                        show_default=False)]
+SamplesOpt = Annotated[int, typer.Option("--samples", help="Draws kept per chain (default "
+                                                            "1000; 700 for [measurements]).",
+                                          show_default=False)]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same draws).")]
 ChainProgressOpt = Annotated[bool, typer.Option(
     "--chain-progress", help="Show warm-up and sampling progress from inside the sampler "
@@ -47,8 +55,8 @@ MethodOpt = Annotated[str, typer.Option(
 
 
 @app.command()
-def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 500,
-              samples: SamplesOpt = 1000, seed: SeedOpt = 0, out_dir: OutOpt = None,
+def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt | None = None,
+              samples: SamplesOpt | None = None, seed: SeedOpt = 0, out_dir: OutOpt = None,
               json_: JsonOpt = False, set_: SetOpt = None,
               chain_method: MethodOpt = "auto", report: ReportOpt = False,
               quiet: QuietOpt = False, chain_progress: ChainProgressOpt = False) -> int:
@@ -58,6 +66,11 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     written all the same, marked diagnostics_ok = false); 2 for bad input.
     """
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
+    serving = sc.measurements is not None
+    if warmup is None:  # the serving hierarchy's defaults: docs/validation.md
+        warmup = SERVING_WARMUP if serving else 500
+    if samples is None:
+        samples = SERVING_SAMPLES if serving else 1000
     from probmodel import checks, runs
 
     checks.check_nuts_settings(chains, warmup, samples, seed)  # bad flags: before numpyro
@@ -70,6 +83,15 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
     if isinstance(chains, int) and 1 < chains <= 64:
         numpyro.set_host_device_count(chains)
 
+    if sc.measurements is not None:  # measured serving rows: the serving hierarchy
+        from probmodel.commands.backtest import calibrate_serving
+        if sc.observations:
+            err.print(f"error: {scenario}: a scenario calibrates either [observations] or "
+                      "[measurements], not both", markup=False)
+            raise typer.Exit(2)
+        return calibrate_serving(sc, chains=chains, warmup=warmup, samples=samples,
+                                 seed=seed, out_dir=out_dir, json_=json_, quiet=quiet,
+                                 chain_method=chain_method)
     from probmodel import calibration, calibration_output
     from probmodel.progress import progress
 

@@ -22,9 +22,11 @@ from probmodel import distributions as dists
 from probmodel.errors import ScenarioError, UsageError, file_label
 from probmodel.model import INPUTS, NODES, plan
 from probmodel.spec import correlations as corr
+from probmodel.spec import measurements as meas
 from probmodel.spec import observations as obs
 from probmodel.spec import projection as proj
 from probmodel.spec.correlations import Correlation
+from probmodel.spec.measurements import MeasurementsSpec
 from probmodel.spec.observations import Observation
 from probmodel.spec.parameters import Parameter, parse_parameter, parse_prices
 from probmodel.spec.problems import Problems, did_you_mean
@@ -33,11 +35,11 @@ from probmodel.spec.projection import Projection
 SCHEMA_VERSION = 1
 TOP_LEVEL_KEYS = (
     "schema_version", "title", "description", "extends", "parameters", "prices",
-    "observations", "projection", "correlations",
+    "observations", "projection", "correlations", "measurements",
 )
 #: Tables a child file replaces whole (correlations merge pair by pair instead).
 REPLACED_TABLES = ("title", "description", "prices", "prices_meta", "observations",
-                   "projection")
+                   "projection", "measurements")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Scenario:
     correlations: tuple[Correlation, ...] = ()
     description: str = ""
     overrides: Mapping[str, float] = field(default_factory=dict)
+    measurements: MeasurementsSpec | None = None
 
     @property
     def uncertain(self) -> dict[str, Parameter]:
@@ -180,6 +183,10 @@ def parse_document(doc: Mapping[str, Any], label: str) -> tuple[dict[str, Any], 
         parsed = proj.parse(doc["projection"], problems)
         if parsed is not None:
             out["projection"] = (parsed, label)
+    if "measurements" in doc:
+        parsed = meas.parse(doc["measurements"], problems)
+        if parsed is not None:
+            out["measurements"] = parsed
     if "correlations" in doc:
         parsed = corr.parse(doc["correlations"], problems, tuple(INPUTS))
         if parsed is not None:
@@ -288,7 +295,9 @@ def _merge(path: Path, chain: list[tuple[Path, dict[str, Any]]]) -> tuple[Scenar
     params: dict[str, Parameter] = {}
     merged: dict[str, Any] = {"title": "", "description": ""}
     correlations: tuple[Correlation, ...] = ()
-    for _, parsed in reversed(chain):
+    for file, parsed in reversed(chain):
+        if "measurements" in parsed:
+            parsed = {**parsed, "measurements": parsed["measurements"].resolved(file)}
         params.update(parsed["parameters"])
         for key in REPLACED_TABLES:
             if key in parsed:
@@ -308,6 +317,7 @@ def _merge(path: Path, chain: list[tuple[Path, dict[str, Any]]]) -> tuple[Scenar
         observations=merged.get("observations", {}),
         projection=projection,
         correlations=correlations,
+        measurements=merged.get("measurements"),
     ), projection_file
 
 
@@ -330,6 +340,10 @@ def _check_merged(sc: Scenario, projection_file: str, label: str) -> list[tuple[
         elif law.kind == "exponential" and p.point <= 0:
             out.append((projection_file, path, "exponential growth needs a positive base "
                                                "value"))
+    m = sc.measurements
+    if m is not None and m.path is not None and not m.path.is_file():
+        out.append((label, "measurements.file", f"{m.file}: no such file (relative to the "
+                                                "scenario file that states it)"))
     fixed = {k: p.point for k, p in sc.fixed.items()}
     out += corr.check_names(sc.correlations, tuple(sc.uncertain), fixed)
     if sc.correlations and not out:
