@@ -58,3 +58,58 @@ def check_precision(precision: float | None) -> None:
     """Refuse a --precision outside (0, 1)."""
     if precision is not None and not (0 < precision < 1):
         raise UsageError(f"--precision: must be a number in (0, 1), not {precision!r}")
+
+
+#: Inputs of the decode chips' weight bytes (equations/roofline.py) and the chip's HBM.
+_WEIGHT_INPUTS = ("total_params", "routed_expert_params", "experts_routed",
+                  "decode_experts_per_chip", "weight_bytes_per_param", "chip_hbm_capacity")
+
+
+def _catalog_pick(param, kind: str) -> str | None:
+    """The catalog entry a parameter came from (``chip H20``), or None if stated otherwise."""
+    desc = getattr(param, "description", "") or ""
+    prefix = f"from the {kind} catalog ("
+    if desc.startswith(prefix) and ")" in desc:
+        return desc[len(prefix):desc.index(")", len(prefix))]
+    return None
+
+
+def check_weights_fit(scenario) -> None:
+    """Refuse a roofline scenario whose model weights do not fit in a decode chip's HBM.
+
+    Such a scenario has a decode batch of 0, so decode throughput 0 and infinitely many
+    chips: no answer, and no valid JSON. The check uses point values (NumPy only, no
+    JAX), so ``point`` and ``run`` refuse the same input with the same line (exit 2).
+
+    Raises
+    ------
+    UsageError
+        Naming the chip, the bytes of weights each decode chip needs and the bytes of
+        HBM it has for them.
+    """
+    params = scenario.parameters
+    if not all(n in params for n in _WEIGHT_INPUTS):
+        return
+    from probmodel.equations import roofline as rl
+
+    v = {n: float(params[n].point) for n in _WEIGHT_INPUTS}
+    need = float(rl.decode_weight_bytes_per_chip(
+        v["total_params"], v["routed_expert_params"], v["experts_routed"],
+        v["decode_experts_per_chip"], v["weight_bytes_per_param"]))
+    hbm = v["chip_hbm_capacity"]
+    usable = rl.HBM_USABLE_FRACTION * hbm
+    if need < usable:
+        return
+    chip = _catalog_pick(params["chip_hbm_capacity"], "chip")
+    model = _catalog_pick(params["total_params"], "model")
+    chip_text = f"chip {chip}" if chip else f"the chip (chip_hbm_capacity {hbm:g} B)"
+    at_point = (" at the point values" if any(not params[n].is_fixed for n in _WEIGHT_INPUTS)
+                else "")
+    from probmodel.errors import file_label
+
+    raise UsageError(
+        f"{file_label(scenario.path)}: weights do not fit{at_point}: {chip_text} has "
+        f"{usable:,.0f} B for weights and KV cache ({rl.HBM_USABLE_FRACTION:g} x "
+        f"{hbm / 1e9:g} GB of HBM), the weights need {need:,.0f} B per decode chip"
+        f"{f' ({model})' if model else ''}; pick a chip with more HBM (--set chip=NAME), "
+        "fewer bytes per weight or fewer experts per decode chip")

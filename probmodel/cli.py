@@ -14,6 +14,7 @@ imported only when the command line names one of them or asks for the command li
 from __future__ import annotations
 
 import json
+import math
 import sys
 import threading
 from pathlib import Path
@@ -53,6 +54,13 @@ KeepDrawsOpt = Annotated[bool, typer.Option(
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Write the run folder here (must not exist) instead of under runs/.",
     show_default=False)]
+
+
+def print_json(data) -> None:
+    """Print ``data`` as JSON on stdout: NaN and infinities become null (never invalid JSON)."""
+    from probmodel.runs import clean
+
+    out.print_json(json.dumps(clean(data), allow_nan=False, default=float))
 
 
 def _version(value: bool) -> None:
@@ -145,12 +153,17 @@ def check(scenario: ScenarioArg) -> None:
 def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     """Evaluate every equation with each parameter at its point value (the report's)."""
     sc = load(scenario, set_)
-    from probmodel import fmt
+    from probmodel import checks, fmt
     from probmodel.model import evaluate_point, unit_of
 
+    checks.check_weights_fit(sc)
     values = evaluate_point(sc.point_values())  # float64 NumPy: no JAX needed
     if json_:
-        out.print_json(json.dumps(values))
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        if bad:  # JSON has no NaN or infinity: null, and a line saying which
+            err.print(f"warning: {', '.join(bad)}: not finite (NaN or infinite) at the "
+                      "point values; null in the JSON", markup=False)
+        print_json(values)
         return
     t = Table(title=f"{sc.title}: point values", title_justify="left")
     for col in ("name", "value", "unit", "shown as"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -76,8 +76,7 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
         res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, update)
     wall = time.perf_counter() - t0
     if json_:
-        out.print_json(json.dumps({**runs.clean(cmp.json_summary(res)),
-                                   "run_dir": str(run_dir)}))
+        print_json({**cmp.json_summary(res), "run_dir": str(run_dir)})
         write_report(run_dir, report, json_=True)
         return
     _print(res)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -50,9 +50,9 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
     wall = time.perf_counter() - t0
     s = res.summary
     if json_:
-        out.print_json(json.dumps(runs.clean({
+        print_json({
             "scenario": sc.name, "draws": draws, "seed": seed, "run_dir": str(res.run_dir),
-            **pj.json_summary(s), "point_path": res.point})))
+            **pj.json_summary(s), "point_path": res.point})
         write_report(res.run_dir, report, json_=True)
         return
     names = [k for k in pj.FAN_OUTPUTS if k in s]

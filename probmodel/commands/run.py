@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated
 
@@ -24,6 +23,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -51,6 +51,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     multi = distributed.check_flags(coordinator, num_processes, process_id)
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
     checks.check_precision(precision)
+    checks.check_weights_fit(sc)
     if not multi or process_id == 0:
         runs.check_out_dir(out_dir)
     from probmodel import api, io
@@ -74,8 +75,8 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         return  # process 0 writes the run folder and prints
     draws = int(res.summary.attrs["draws"])
     if json_:
-        out.print_json(json.dumps(runs.clean({**api.run_json(res.summary, sc.name, seed),
-                                              "run_dir": str(res.run_dir)})))
+        print_json({**api.run_json(res.summary, sc.name, seed),
+                    "run_dir": str(res.run_dir)})
         write_report(res.run_dir, report, json_=True)
         return
     print_summary(sc, res.summary, draws, seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -63,9 +63,8 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     wall = time.perf_counter() - t0
     t, s, d = res.tornado, res.sobol, res.drivers
     if json_:
-        out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
-                                   "run_dir": str(res.run_dir),
-                                   **so.json_summary(t, s, d, res.dependence)}))
+        print_json({"scenario": sc.name, "draws": draws, "seed": seed,
+                    "run_dir": str(res.run_dir), **so.json_summary(t, s, d, res.dependence)})
         write_report(res.run_dir, report, json_=True)
         return
     name = t.output

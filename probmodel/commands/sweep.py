@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +20,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -154,8 +154,7 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
     if point:
         ds, run_dir = run_point(sc, g, output, out_dir)
         if json_:
-            out.print_json(json.dumps({**point_json(ds, g, output, sc.name),
-                                       "run_dir": str(run_dir)}))
+            print_json({**point_json(ds, g, output, sc.name), "run_dir": str(run_dir)})
             write_report(run_dir, report, json_=True)
             return
         _print_point(sc, ds, g, output, scale)
@@ -178,7 +177,7 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
             client.close()
     wall = time.perf_counter() - t0
     if json_:
-        out.print_json(json.dumps({**runs.clean(sw.json_summary(res)), "run_dir": str(run_dir)}))
+        print_json({**sw.json_summary(res), "run_dir": str(run_dir)})
         write_report(run_dir, report, json_=True)
         return
     _print_sweep(res, scale)
