@@ -43,8 +43,12 @@ _PACKAGES = ("probmodel", "jax", "jaxlib", "numpyro", "arviz", "arviz-base", "ar
 
 
 def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Hex SHA-256 of a file's bytes (read in blocks: draws.nc can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 def versions() -> dict[str, str]:
@@ -116,6 +120,61 @@ def check_out_dir(out: str | Path | None, runs_dir: Path | None = None) -> None:
     except OSError as e:
         raise RunError(f"{opt}: {where}: cannot be written (creating a folder in {parent} "
                        f"failed: {e.strerror or e}); nothing was run") from None
+
+
+def check_out_file(path: str | Path, opt: str, suffix: str | None = None) -> Path:
+    """Refuse an output file that exists, has the wrong suffix or cannot be written.
+
+    Called before any work (the report's and workbook's ``--out``/``--xlsx``); the
+    writability probe creates and removes a hidden file next to the target, so /proc,
+    read-only mounts and missing permissions are one line, not a traceback later.
+    """
+    target = Path(path)
+    if suffix is not None and target.suffix.lower() != suffix:
+        raise RunError(f"{opt}: {_short(target)} must end in {suffix}")
+    if target.exists() or target.is_symlink():
+        raise RunError(f"{opt}: {_short(target)} already exists; probmodel never overwrites "
+                       "a file")
+    parent = target.parent
+    if not parent.is_dir():
+        raise RunError(f"{opt}: {_short(parent)} is not a folder")
+    probe = parent / f".probmodel-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        probe.open("xb").close()
+        probe.unlink()
+    except OSError as e:
+        raise RunError(f"{opt}: {_short(target)}: cannot be written (creating a file in "
+                       f"{_short(parent)} failed: {e.strerror or e})") from None
+    return target
+
+
+def write_file_atomic(target: Path, opt: str, write: Callable[[Path], None]) -> Path:
+    """Write ``target`` through ``write(tmp)`` under a hidden name, then rename it.
+
+    Any failure (disk full, a vanished folder, an interrupt) removes the partial file and
+    an OSError becomes one line naming the file.
+    """
+    tmp = target.with_name(f".{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        write(tmp)
+        if target.exists():
+            raise RunError(f"{opt}: {_short(target)} appeared while it was being written; "
+                           "it was left as it is")
+        os.replace(tmp, target)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise RunError(f"{opt}: {_short(target)}: cannot be written "
+                       f"({e.strerror or e})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _short(path: str | Path, limit: int = 200) -> str:
+    """A path as messages show it: cut to ``limit`` characters (a hostile name is long)."""
+    text = str(path)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _host() -> str:
@@ -369,6 +428,10 @@ def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None)
         if pending is not None:
             f.files += [f"figures/{n}" for n in pending.wait()]
         single = run.scenarios[0] if len(run.scenarios) == 1 else None
+        # the data files' hashes: a reader refuses a folder whose draws.nc was deleted or
+        # truncated later (the scenario copies have theirs in scenario_files)
+        hashes = {n: sha256(f.tmp / n) for n in f.files if not n.startswith("scenario/")}
         f.json("manifest.json", base_manifest(run.kind, single, **run.manifest,
-                                              files=[*f.files, "manifest.json"]))
+                                              files=[*f.files, "manifest.json"],
+                                              file_sha256=hashes))
     return f.final

@@ -65,3 +65,53 @@ def test_json_output_never_holds_infinity_or_nan(capsys):
     cap = capsys.readouterr()
     assert json.loads(cap.out, parse_constant=lambda c: pytest.fail(f"{c} in JSON")) == {
         "a": None, "b": [None, 1.5], "c": None}
+
+
+# --------------------------------------------------------------------------- report, export
+
+
+@pytest.fixture(scope="module")
+def small_run(priors, tmp_path_factory):
+    """One small run folder (2,000 draws), copied by the tests that damage it."""
+    d = tmp_path_factory.mktemp("hardening") / "run"
+    assert main(["run", str(priors / "deepseek-adjusted.toml"), "--draws", "2000", "--out",
+                 str(d), "--quiet"]) == 0
+    return d
+
+
+@pytest.mark.parametrize(("command", "flag", "target"), [
+    ("report", "--out", "/proc/x.html"), ("export", "--xlsx", "/proc/x.xlsx"),
+    ("report", "--out", "{tmp}/no/such/folder/x.html"),
+])
+def test_report_and_export_to_an_unwritable_place_are_one_line(small_run, capsys, tmp_path,
+                                                               command, flag, target):
+    code = main([command, str(small_run), flag, target.replace("{tmp}", str(tmp_path))])
+    cap = capsys.readouterr()
+    assert code == 2
+    line = one_line(cap)
+    assert flag in line
+    assert "x.html" in line or "x.xlsx" in line or "not a folder" in line
+
+
+@pytest.mark.parametrize("damage", ["deleted", "truncated"])
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_report_of_a_folder_whose_netcdf_changed_is_refused(small_run, capsys, tmp_path,
+                                                            damage, command):
+    import shutil
+
+    d = tmp_path / "run"
+    shutil.copytree(small_run, d)
+    nc = d / "draws.nc"
+    if damage == "deleted":
+        nc.unlink()
+    else:
+        nc.write_bytes(nc.read_bytes()[:1000])
+    target = tmp_path / ("r.html" if command == "report" else "r.xlsx")
+    code = main([command, str(d), "--out" if command == "report" else "--xlsx", str(target)])
+    cap = capsys.readouterr()
+    assert code == 2
+    line = one_line(cap)
+    assert "draws.nc" in line
+    assert ("missing" if damage == "deleted" else "SHA-256") in line
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial file either
