@@ -115,3 +115,56 @@ def test_report_of_a_folder_whose_netcdf_changed_is_refused(small_run, capsys, t
     assert ("missing" if damage == "deleted" else "SHA-256") in line
     assert not target.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no partial file either
+
+
+# --------------------------------------------------------------------------- --coordinator
+
+
+def run_cli(args, timeout=60, **kw):
+    """``python -m probmodel ARGS`` in a child process (exit status, stdout, stderr)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "probmodel", *args], capture_output=True,
+                         text=True, timeout=timeout, check=False, **kw)
+    return res.returncode, res.stdout, res.stderr
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_coordinator_port_out_of_range_is_refused(priors, capsys, tmp_path):
+    code = main(["run", str(priors / "deepseek-adjusted.toml"), "--coordinator",
+                 "localhost:99999", "--num-processes", "2", "--process-id", "1", "--out",
+                 str(tmp_path / "r")])
+    line = one_line(capsys.readouterr())
+    assert code == 2
+    assert "--coordinator" in line
+    assert "65535" in line
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("process_id", ["1", "0"])
+def test_coordinator_nobody_joins_times_out_with_one_line(priors, tmp_path, process_id):
+    import time
+
+    addr = f"127.0.0.1:{free_port()}"
+    t0 = time.monotonic()
+    code, out, err = run_cli(["run", str(priors / "deepseek-adjusted.toml"), "--draws", "100",
+                              "--coordinator", addr, "--num-processes", "2", "--process-id",
+                              process_id, "--coordinator-timeout", "1", "--out",
+                              str(tmp_path / "r")], cwd=tmp_path)
+    took = time.monotonic() - t0
+    assert code == 2, err
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err  # no C++ stack, no XLA log
+    assert lines[0].startswith(f"error: --coordinator {addr}: ")
+    assert "--coordinator-timeout" in lines[0]
+    assert took < 30
+    assert list(tmp_path.iterdir()) == []
