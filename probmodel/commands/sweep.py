@@ -143,6 +143,10 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
             raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
     if scale is not None and not scale > 0:
         raise UsageError(f"--scale: must be a positive number, not {scale:g}")
+    if scheduler is not None and not point:
+        from probmodel import cluster
+
+        cluster.check(scheduler)  # before the engine's import: one line at once
     runs.check_out_dir(out_dir)
     from probmodel.analysis import sweep as sw
     from probmodel.progress import progress

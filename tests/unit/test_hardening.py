@@ -168,3 +168,56 @@ def test_coordinator_nobody_joins_times_out_with_one_line(priors, tmp_path, proc
     assert "--coordinator-timeout" in lines[0]
     assert took < 30
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- --scheduler
+
+
+@pytest.mark.parametrize(("address", "says"), [
+    ("nonsense:::", "expected tcp://HOST:PORT"), ("", "empty address"),
+    ("http://127.0.0.1:8787", "web address"), ("tcp://127.0.0.1:70000", "65535"),
+    ("tcp://127.0.0.1:1", "could not connect"),
+])
+def test_scheduler_bad_address_is_one_line_before_any_work(priors, capsys, tmp_path,
+                                                           monkeypatch, address, says):
+    monkeypatch.chdir(tmp_path)
+    code = main(["sweep", str(priors / "deepseek-adjusted.toml"), "--grid",
+                 "pay_rate=0.3,0.4", "--draws", "100", "--scheduler", address])
+    line = one_line(capsys.readouterr())
+    assert code == 2
+    assert line.startswith("error: --scheduler")
+    assert says in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_scheduler_that_never_answers_times_out(priors, capsys, tmp_path, monkeypatch):
+    import socket
+
+    from probmodel import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
+    with socket.socket() as server:  # accepts (the kernel's backlog) and says nothing
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        code = main(["sweep", str(priors / "deepseek-adjusted.toml"), "--grid",
+                     "pay_rate=0.3,0.4", "--draws", "100", "--scheduler", address,
+                     "--out", str(tmp_path / "s")])
+    line = one_line(capsys.readouterr())
+    assert code == 2
+    assert f"--scheduler {address}: no Dask scheduler answered within 0.5 s" in line
+    assert not (tmp_path / "s").exists()
+
+
+def test_scheduler_malformed_leaves_no_finaliser_traceback(priors, tmp_path):
+    import time
+
+    t0 = time.monotonic()
+    code, _, err = run_cli(["sweep", str(priors / "deepseek-adjusted.toml"), "--grid",
+                              "pay_rate=0.3,0.4", "--draws", "100", "--scheduler",
+                              "http://127.0.0.1:8786"], cwd=tmp_path)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert time.monotonic() - t0 < 20
+    assert list(tmp_path.iterdir()) == []
