@@ -154,9 +154,12 @@ def write_file_atomic(target: Path, opt: str, write: Callable[[Path], None]) -> 
     Any failure (disk full, a vanished folder, an interrupt) removes the partial file and
     an OSError becomes one line naming the file.
     """
+    global WRITING
     tmp = target.with_name(f".{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    WRITING += 1
     try:
         write(tmp)
+        check_interrupted()
         if target.exists():
             raise RunError(f"{opt}: {_short(target)} appeared while it was being written; "
                            "it was left as it is")
@@ -168,6 +171,8 @@ def write_file_atomic(target: Path, opt: str, write: Callable[[Path], None]) -> 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        WRITING -= 1
     return target
 
 
@@ -326,6 +331,37 @@ def preloading_writers() -> Iterator[None]:
 #: folder) instead of ending the process at once (see probmodel.cli).
 WRITING = 0
 
+#: Signals received while writing (set by probmodel.cli's handler). The handler also
+#: raises, but an exception raised inside a finaliser or a garbage-collector callback
+#: is printed and swallowed by Python; the writer checks this list at each step, so
+#: the signal still ends the write.
+INTERRUPTED: list[int] = []
+
+#: Run folders this process completed (renamed into place), for the interrupt message.
+WRITTEN: list[Path] = []
+
+
+def interrupt_exception(signum: int) -> BaseException:
+    """The exception a signal raises while writing: Terminated (SIGTERM) or Ctrl-C's."""
+    import signal
+
+    from probmodel.errors import Terminated
+
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def check_interrupted() -> None:
+    """Raise the signal received while writing, if any (see :data:`INTERRUPTED`)."""
+    if INTERRUPTED:
+        raise interrupt_exception(INTERRUPTED[-1])
+
+
+def _stop_figure_process() -> None:
+    """Kill the figure process before a partial folder it may write into is removed."""
+    render = sys.modules.get("probmodel.plots.render")
+    if render is not None:
+        render.kill()
+
 
 @contextlib.contextmanager
 def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Folder]:
@@ -343,15 +379,23 @@ def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Fold
     WRITING += 1
     try:
         yield f
+        check_interrupted()
         if final.exists():
             raise RunError(f"{final} appeared while the run was being written; the run "
                            f"was not saved")
         os.rename(tmp, final)  # atomic on one filesystem; fails rather than replace a folder
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        check_interrupted()  # a signal swallowed during the rename itself
+    except BaseException as e:
+        if isinstance(e, KeyboardInterrupt):
+            _stop_figure_process()
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif final.exists():  # renamed, then interrupted: the command did not complete
+            shutil.rmtree(final, ignore_errors=True)
         raise
     finally:
         WRITING -= 1
+    WRITTEN.append(final)
 
 
 @dataclass
@@ -414,19 +458,23 @@ def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None)
         figures = run.figures() if callable(run.figures) else run.figures
         pending = f.figures(figures) if figures else None
         for fname, tree in run.netcdf.items():
+            check_interrupted()
             f.netcdf(fname, tree)
         tables = dict(run.tables)
         if run.summary is not None and "summary.csv" not in tables:
             tables = {"summary.csv": results.summary_table(
                 run.summary, variables_first=run.summary_by_variable), **tables}
         for fname, frame in tables.items():
+            check_interrupted()
             f.csv(fname, frame)
         if run.summary_json is not None:
             f.json("summary.json", run.summary_json)
         for fname, data in run.json.items():
             f.json(fname, data)
+        check_interrupted()
         if pending is not None:
             f.files += [f"figures/{n}" for n in pending.wait()]
+        check_interrupted()
         single = run.scenarios[0] if len(run.scenarios) == 1 else None
         # the data files' hashes: a reader refuses a folder whose draws.nc was deleted or
         # truncated later (the scenario copies have theirs in scenario_files)

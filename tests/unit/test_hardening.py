@@ -221,3 +221,89 @@ def test_scheduler_malformed_leaves_no_finaliser_traceback(priors, tmp_path):
     assert "Traceback" not in err
     assert time.monotonic() - t0 < 20
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def processes_with(mark: str) -> list[int]:
+    """Live processes whose environment holds ``mark`` (the child and its helpers)."""
+    from pathlib import Path
+
+    found = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if mark.encode() in (p / "environ").read_bytes():
+                    found.append(int(p.name))
+            except OSError:
+                continue
+    return found
+
+
+# The signal arrives inside a finaliser (as one from outside does when it lands in a
+# garbage-collector callback): Python swallows what the handler raises there.
+_IN_FINALISER = """
+import os, signal, sys
+from probmodel import cli, runs
+class Bomb:
+    def __del__(self):
+        os.kill(os.getpid(), signal.{sig})
+orig = runs._Folder.csv
+def csv(self, name, frame):
+    orig(self, name, frame)
+    Bomb()  # deleted at once: the handler runs inside __del__
+runs._Folder.csv = csv
+sys.argv = ["probmodel", "run", {scenario!r}, "--draws", "1000", "--out", "done"]
+cli.entry()
+"""
+
+# The signal arrives while the figure process is being stopped, after the folder is done.
+_IN_HELPER_STOP = """
+import os, signal, sys
+from probmodel import cli
+from probmodel.plots import render
+orig = render._stop
+def stop():
+    if render._WORKER is not None:
+        os.kill(os.getpid(), signal.{sig})
+    orig()
+render._stop = stop
+sys.argv = ["probmodel", "run", {scenario!r}, "--draws", "1000", "--out", "done"]
+cli.entry()
+"""
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/environ").exists(),
+                    reason="needs /proc to find helper processes")
+@pytest.mark.parametrize(("where", "sig", "rc", "word"), [
+    ("finaliser", "SIGTERM", 143, "terminated (SIGTERM)"),
+    ("helper_stop", "SIGINT", 130, "interrupted"),
+])  # (each signal's plain path: tests/unit/test_trust.py)
+def test_signal_while_writing_or_stopping_the_helper(priors, tmp_path, sig, rc, word, where):
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    mark = f"PROBMODEL_TEST_MARK={uuid.uuid4().hex}"
+    script = (_IN_FINALISER if where == "finaliser" else _IN_HELPER_STOP).format(
+        sig=sig, scenario=str(priors / "deepseek-adjusted.toml"))
+    env = {**os.environ, "PROBMODEL_TEST_MARK": mark.split("=")[1],
+           "PROBMODEL_FIGURE_PROCESS": "1"}
+    res = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300, check=False, env=env)
+    lines = [ln for ln in res.stderr.splitlines()
+             if ln.strip() and not ln.startswith("sampling:")]
+    assert res.returncode == rc, res.stderr
+    assert "Exception ignored" not in res.stderr
+    assert len(lines) == 1, res.stderr
+    if where == "finaliser":
+        assert lines == [f"error: {word}; no run folder was written"]
+        assert list(tmp_path.iterdir()) == []  # no folder, no partial folder
+    else:  # the folder was complete (and announced) before the signal: it stays
+        assert lines == [f"error: {word}; the run folder done was complete before it"]
+        assert [p.name for p in tmp_path.iterdir()] == ["done"]
+    time.sleep(0.2)
+    assert processes_with(mark.split("=")[1]) == []  # no figure process left
