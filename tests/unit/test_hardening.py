@@ -307,3 +307,19 @@ def test_signal_while_writing_or_stopping_the_helper(priors, tmp_path, sig, rc, 
         assert [p.name for p in tmp_path.iterdir()] == ["done"]
     time.sleep(0.2)
     assert processes_with(mark.split("=")[1]) == []  # no figure process left
+
+
+# --------------------------------------------------------------------------- --precision
+
+
+def test_precision_out_of_reach_is_refused_with_the_estimate(priors, capsys, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", str(priors / "deepseek-adjusted.toml"), "--precision", "1e-12",
+                 "--quiet"])
+    line = one_line(capsys.readouterr())
+    assert code == 2
+    assert line.startswith("error: --precision 1e-12: out of reach: after ")
+    assert "draws would be needed" in line
+    assert "281,466,386,776,064" in line
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
