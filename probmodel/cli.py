@@ -87,7 +87,9 @@ def load(path: Path, sets: list[str] | None):
     from probmodel.errors import ScenarioError, file_label
 
     if not Path(path).exists():  # the commonest mistake, answered before any import
-        raise ScenarioError([(file_label(path), "", "no such file")])
+        raise ScenarioError([(file_label(path), "", "a symbolic link that leads nowhere "
+                              "(a loop or a missing target)" if Path(path).is_symlink()
+                              else "no such file")])
     from probmodel.spec import parse_overrides, read_scenario
 
     overrides = parse_overrides(sets or [])

@@ -9,7 +9,7 @@ def file_label(path: str | Path) -> str:
     """How a file is named in messages: relative to the working folder when inside it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic link loop
         return str(path)
 
 

@@ -323,3 +323,42 @@ def test_precision_out_of_reach_is_refused_with_the_estimate(priors, capsys, tmp
     assert "draws would be needed" in line
     assert "281,466,386,776,064" in line
     assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+
+
+# --------------------------------------------------------------------------- odd paths
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("via", ["argument", "extends"])
+def test_scenario_that_is_a_fifo_is_one_line_not_a_hang(tmp_path, via):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.toml")
+    path = "pipe.toml"
+    if via == "extends":
+        (tmp_path / "child.toml").write_text(
+            'schema_version = 1\ntitle = "x"\nextends = "pipe.toml"\n')
+        path = "child.toml"
+    code, out, err = run_cli(["check", path], timeout=30, cwd=tmp_path)
+    assert code == 2
+    assert out == ""
+    assert err.strip() == ("error: pipe.toml: cannot read: not a regular file (a FIFO); a "
+                           "scenario is a TOML file")
+
+
+@pytest.mark.parametrize("via", ["argument", "extends"])
+def test_symlink_loop_is_one_line(tmp_path, capsys, monkeypatch, via):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.toml").symlink_to("b.toml")
+    (tmp_path / "b.toml").symlink_to("a.toml")
+    path = "a.toml"
+    if via == "extends":
+        (tmp_path / "child.toml").write_text(
+            'schema_version = 1\ntitle = "x"\nextends = "a.toml"\n')
+        path = "child.toml"
+    code = main(["check", path])
+    line = one_line(capsys.readouterr())
+    assert code == 2
+    assert line == ("error: a.toml: a symbolic link that leads nowhere (a loop or a missing "
+                    "target)" if via == "argument" else
+                    "error: child.toml: extends: a.toml: a symbolic link loop")
