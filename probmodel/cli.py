@@ -94,7 +94,21 @@ def load(path: Path, sets: list[str] | None):
 
     overrides = parse_overrides(sets or [])
     sc = read_scenario(path)
-    return sc.with_overrides(overrides) if overrides else sc
+    if not overrides:
+        return sc
+    import warnings
+
+    from probmodel.errors import InputWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        sc = sc.with_overrides(overrides)
+    for w in caught:
+        if issubclass(w.category, InputWarning):
+            err.print(f"warning: {w.message}", markup=False)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return sc
 
 
 @app.command()

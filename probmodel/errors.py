@@ -82,5 +82,9 @@ class NonFiniteError(RunError):
                          "to 3e38)")
 
 
+class InputWarning(UserWarning):
+    """Input that is valid but probably not what was meant; the CLI prints it in one line."""
+
+
 class Terminated(KeyboardInterrupt):
     """Raised by the SIGTERM handler, so that a terminated run cleans up like Ctrl-C."""

@@ -362,3 +362,33 @@ def test_symlink_loop_is_one_line(tmp_path, capsys, monkeypatch, via):
     assert line == ("error: a.toml: a symbolic link that leads nowhere (a loop or a missing "
                     "target)" if via == "argument" else
                     "error: child.toml: extends: a.toml: a symbolic link loop")
+
+
+# --------------------------------------------------------------------------- --set chip=
+
+
+def test_chip_pick_that_changes_nothing_is_refused(priors, capsys):
+    code = main(["point", str(priors / "deepseek-adjusted.toml"), "--set", "chip=H200"])
+    cap = capsys.readouterr()
+    line = one_line(cap)
+    assert code == 2
+    assert cap.out == ""
+    assert line.startswith("error: --set chip=H200 changes nothing: deepseek-adjusted states "
+                           "chip_peak_flops, gpu_price_per_hour itself")
+
+
+def test_chip_pick_warns_about_the_numbers_the_file_keeps(priors, capsys, tmp_path):
+    f = tmp_path / "mine.toml"
+    f.write_text(f'schema_version = 1\nextends = "{priors / "chatbot-h20-roofline.toml"}"\n'
+                 '[parameters.chip_hbm_capacity]\nvalue = 141e9\nunit = "B"\n'
+                 'source = "the 141 GB H20"\n')
+    code = main(["point", str(f), "--set", "chip=H200", "--json"])
+    cap = capsys.readouterr()
+    assert code == 0
+    lines = cap.err.strip().splitlines()
+    assert lines == ["warning: --set chip=H200: mine keeps its own chip_hbm_capacity (stated "
+                     "in the file; a catalog never overrides it); --set chip_hbm_capacity="
+                     "VALUE changes it"]
+    values = json.loads(cap.out)
+    assert values["chip_hbm_capacity"] == 141e9  # kept
+    assert values["chip_hbm_bandwidth"] == 4.8e12  # H200's
