@@ -86,7 +86,11 @@ def load(path: Path, sets: list[str] | None):
     """
     from probmodel.errors import ScenarioError, file_label
 
-    if not Path(path).exists():  # the commonest mistake, answered before any import
+    try:
+        exists = Path(path).exists()
+    except OSError as e:  # a name too long for the file system, ...
+        raise ScenarioError([(str(path), "", f"cannot read: {e.strerror or e}")]) from None
+    if not exists:  # the commonest mistake, answered before any import
         raise ScenarioError([(file_label(path), "", "a symbolic link that leads nowhere "
                               "(a loop or a missing target)" if Path(path).is_symlink()
                               else "no such file")])
@@ -105,7 +109,9 @@ def load(path: Path, sets: list[str] | None):
         sc = sc.with_overrides(overrides)
     for w in caught:
         if issubclass(w.category, InputWarning):
-            err.print(f"warning: {w.message}", markup=False)
+            from probmodel.errors import clip
+
+            err.print(f"warning: {clip(str(w.message))}", markup=False)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return sc
@@ -356,7 +362,7 @@ def _stop_helpers(rc: int) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    from probmodel.errors import ProbmodelError, ScenarioError
+    from probmodel.errors import ProbmodelError, ScenarioError, clip
 
     try:
         load_commands(argv)
@@ -366,13 +372,17 @@ def _main(argv: list[str] | None) -> int:
         return rv if isinstance(rv, int) else 0
     except ScenarioError as e:
         for line in e.lines():
-            err.print(f"error: {line}", markup=False)
+            err.print(f"error: {clip(line)}", markup=False)
         return e.exit_code
     except ProbmodelError as e:
-        err.print(f"error: {e}", markup=False)
+        err.print(f"error: {clip(str(e))}", markup=False)
         return e.exit_code
     except (typer.Abort, KeyboardInterrupt) as e:
         return _interrupted(e)
+    except OSError as e:  # a path the user named that the system refuses (too long, ...)
+        where = f"{e.filename}: " if e.filename else ""
+        err.print(clip(f"error: {where}{e.strerror or e}"), markup=False)
+        return 2
     except typer.Exit as e:
         return e.exit_code
     except typer.TyperException as e:
@@ -383,7 +393,7 @@ def _main(argv: list[str] | None) -> int:
             return 2
         cmd = ctx.command_path if ctx is not None else "probmodel"
         msg = " ".join(e.format_message().split())
-        err.print(f"error: {cmd}: {msg}", markup=False)
+        err.print(f"error: {cmd}: {clip(msg)}", markup=False)
         return 2
 
 

@@ -13,6 +13,29 @@ def file_label(path: str | Path) -> str:
         return str(path)
 
 
+#: Longest piece of user text a message echoes whole (a name, a list, a quoted value);
+#: longer ones keep their first :data:`CLIP_KEEP` characters and "…".
+CLIP_LIMIT = 200
+CLIP_KEEP = 60
+
+
+def clip(text: str) -> str:
+    """``text`` with every overlong echoed piece cut (a 100,000-character name, a list).
+
+    A piece is a run without spaces, a bracketed list or a quoted string longer than
+    :data:`CLIP_LIMIT` characters; it becomes its first :data:`CLIP_KEEP` characters and
+    "…", so one mistake stays one readable line.
+    """
+    import re
+
+    if len(text) <= CLIP_LIMIT:
+        return text
+    n = CLIP_LIMIT
+    pattern = (rf"\[[^\[\]\n]{{{n},}}\]|'[^'\n]{{{n},}}'|\"[^\"\n]{{{n},}}\"|"
+               rf"\([^()\n]{{{n},}}\)|\S{{{n},}}")
+    return re.sub(pattern, lambda m: m.group(0)[:CLIP_KEEP] + "…", text)
+
+
 class ProbmodelError(Exception):
     """Base class for every error probmodel reports to a user (the CLI prints it, exit 2)."""
 

@@ -392,3 +392,57 @@ def test_chip_pick_warns_about_the_numbers_the_file_keeps(priors, capsys, tmp_pa
     values = json.loads(cap.out)
     assert values["chip_hbm_capacity"] == 141e9  # kept
     assert values["chip_hbm_bandwidth"] == 4.8e12  # H200's
+
+
+# --------------------------------------------------------------------------- one mistake, one line
+
+
+def test_fixed_parameter_with_a_law_is_one_line(priors, capsys, tmp_path):
+    f = tmp_path / "fixed.toml"
+    f.write_text(f'schema_version = 1\ntitle = "x"\nextends = "{priors / "deepseek-adjusted.toml"}"'
+                 '\n[parameters.pay_rate]\nvalue = 0.3\ndist = "Beta"\np05 = 0.2\np95 = 0.4\n'
+                 'unit = "1"\nsource = "s"\n')
+    code = main(["check", str(f)])
+    line = one_line(capsys.readouterr())
+    assert code == 2
+    assert line.endswith("fixed.toml: parameters.pay_rate: a fixed parameter (value = ...) "
+                         "takes no distribution keys (here dist, p05, p95): drop them, or "
+                         "drop value and give dist = ...")
+
+
+# --------------------------------------------------------------------------- long echoes
+
+
+LONG = "x" * 100_000
+
+
+@pytest.mark.parametrize("args", [
+    ["point", "{p}", "--set", f"{LONG}=1"],
+    ["run", "{p}", "--draws", LONG],
+    ["run", f"{LONG}.toml"],
+    ["report", LONG],
+    ["export", "{tmp}", "--xlsx", f"{LONG}.xlsx"],
+    ["sweep", "{p}", "--grid", f"{LONG}=1,2"],
+    ["check", "{long_name}"],
+    ["check", "{long_years}"],
+])
+def test_errors_cut_what_they_echo(priors, capsys, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    src = (priors / "agents-h20-2025-2030.toml").read_text().replace(
+        'extends = "', f'extends = "{priors}/')
+    years = ", ".join(str(2025 + i) for i in range(6000))  # ~36,000 characters
+    (tmp_path / "years.toml").write_text(src.replace(
+        "years = [2025, 2026, 2027, 2028, 2029, 2030]", f"years = [{years}]"))
+    (tmp_path / "name.toml").write_text(
+        f'schema_version = 1\ntitle = "x"\nextends = "{priors / "deepseek-adjusted.toml"}"\n'
+        f'[parameters.{LONG}]\nvalue = 1\nunit = "1"\nsource = "s"\n')
+    subs = {"{p}": str(priors / "deepseek-adjusted.toml"), "{tmp}": str(tmp_path),
+            "{long_name}": "name.toml", "{long_years}": "years.toml"}
+    code = main([subs.get(a, a) for a in args])
+    cap = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in cap.err
+    lines = cap.err.strip().splitlines()
+    assert 1 <= len(lines) <= 2, cap.err[:500]
+    assert all(len(line) < 600 for line in lines), [len(line) for line in lines]
+    assert "…" in cap.err
