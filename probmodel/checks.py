@@ -7,7 +7,7 @@ take 1.5-2 s; benchmarks/bench_startup.py).
 
 from __future__ import annotations
 
-from probmodel.errors import UsageError
+from probmodel.errors import ScenarioError, UsageError
 
 #: Draws per compiled chunk. ~1e5 keeps the working set in cache on CPU (measured:
 #: chunks of 1e5 ran 8.3 M draws/s, 1e6 6.4 M/s, 1e7 3.3 M/s). Fixed, so that draw j
@@ -113,3 +113,66 @@ def check_weights_fit(scenario) -> None:
         f"{hbm / 1e9:g} GB of HBM), the weights need {need:,.0f} B per decode chip"
         f"{f' ({model})' if model else ''}; pick a chip with more HBM (--set chip=NAME), "
         "fewer bytes per weight or fewer experts per decode chip")
+
+
+def check_sobol_n(n_base: int) -> None:
+    """Refuse a Sobol base sample size that is not a power of two (>= 2)."""
+    if not isinstance(n_base, int) or n_base < 2 or n_base & (n_base - 1):
+        raise UsageError(f"--sobol-n: must be a power of two (>= 2), not {n_base}")
+
+
+def check_projection(scenario):
+    """The scenario's validated projection, checked against its parameters.
+
+    Returns
+    -------
+    Projection
+
+    Raises
+    ------
+    UsageError
+        When the scenario has no ``[projection]`` table.
+    ScenarioError
+        When a law moves a parameter the scenario does not define, or grows a
+        non-positive base value exponentially.
+    """
+    label = str(scenario.path)
+    if not scenario.projection:
+        raise UsageError(f"{label}: no [projection] table (see docs/project.md for the "
+                         "format)")
+    proj = scenario.projection  # parsed and checked with the scenario file
+    missing = [(label, f"projection.growth.{law.name}",
+                f"'{law.name}' is not a parameter of the scenario; add "
+                f"[parameters.{law.name}] (its value is the base-year value)")
+               for law in proj.laws if law.name not in scenario.parameters]
+    if missing:
+        raise ScenarioError(missing)
+    for law in proj.laws:
+        if law.kind == "exponential" and scenario.parameters[law.name].point <= 0:
+            raise ScenarioError([(label, f"projection.growth.{law.name}",
+                                  "exponential growth needs a positive base value")])
+    return proj
+
+
+def check_calibratable(scenario) -> None:
+    """Refuse a scenario ``calibrate`` cannot use, with located lines (no JAX needed).
+
+    Correlations (not supported by the NUTS model yet), no observations, no uncertain
+    parameter, or observations the model cannot compute.
+    """
+    from probmodel.spec import check_observations
+
+    label = str(scenario.path)
+    if scenario.correlations:
+        raise ScenarioError([(label, "correlations", "calibrate does not support "
+                              "[[correlations]] yet (the numpyro model draws its priors "
+                              "independently); calibrate a scenario without them")])
+    if not scenario.observations:
+        raise ScenarioError([(label, "observations", "missing: nothing to calibrate against "
+                                                     "(add [observations.NAME] tables)")])
+    if not scenario.uncertain:
+        raise ScenarioError([(label, "parameters", "no uncertain parameter: nothing to "
+                                                   "calibrate")])
+    problems = check_observations(scenario)
+    if problems:
+        raise ScenarioError(problems)

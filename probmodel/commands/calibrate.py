@@ -62,6 +62,7 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt = 
 
     checks.check_nuts_settings(chains, warmup, samples, seed)  # bad flags: before numpyro
     checks.check_chain_method(chain_method)
+    checks.check_calibratable(sc)
     runs.check_out_dir(out_dir)
     import numpyro
 

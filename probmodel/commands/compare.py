@@ -64,12 +64,14 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
     checks.check_draws_seed(draws, seed)
     if keep < 1:
         raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
+    from probmodel.analysis import grid
+
+    scenarios = grid.unique_names(loaded)
+    grid.check_scenarios(scenarios, output)  # bad arguments: before the heavy imports
     runs.check_out_dir(out_dir)
     from probmodel.analysis import compare as cmp
     from probmodel.progress import progress
 
-    scenarios = cmp.unique_names(loaded)
-    cmp.check_scenarios(scenarios, output)
     t0 = time.perf_counter()
     with progress(draws * len(scenarios), "sampling", unit="draws",
                   quiet=quiet or json_) as update:

@@ -35,13 +35,13 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
     from probmodel import checks, runs
 
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
+    checks.check_projection(sc)
     runs.check_out_dir(out_dir)
     from probmodel import fmt
     from probmodel.analysis import projection as pj
     from probmodel.plots import projection as plots
     from probmodel.progress import progress
 
-    pj.load_projection(sc)
     t0 = time.perf_counter()
     with progress(draws, "projecting", unit="paths", quiet=quiet or json_) as update:
         res = pj.project(sc, draws, seed, progress=update)

@@ -57,6 +57,10 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
     checks.check_precision(precision)
     checks.check_weights_fit(sc)
+    if posterior is not None:
+        from probmodel import io
+
+        io.check_posterior(posterior, scenario=sc)  # a bad folder: before the heavy imports
     if not multi or process_id == 0:
         runs.check_out_dir(out_dir)
     from probmodel import api, io

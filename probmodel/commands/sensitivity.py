@@ -44,6 +44,7 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     from probmodel import checks, runs
 
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
+    checks.check_sobol_n(sobol_n)
     runs.check_out_dir(out_dir)
     from probmodel import fmt
     from probmodel.analysis import sensitivity as se
@@ -52,7 +53,6 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     from probmodel.progress import progress
 
     se.choose_output(sc, output)
-    se.check_sobol_n(sobol_n)
     t0 = time.perf_counter()
     # tornado and Sobol indices first (not counted), then the drivers' draws
     with progress(draws, "tornado, Sobol indices, then drivers' draws", unit="draws",

@@ -143,6 +143,11 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
             raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
     if scale is not None and not scale > 0:
         raise UsageError(f"--scale: must be a positive number, not {scale:g}")
+    from probmodel.analysis import grid as gr
+
+    g = gr.parse_grid(grid or [])  # a bad --grid or --output: before the heavy imports
+    output = output or gr.default_output(sc)
+    gr.check_grid(sc, g, output)
     if scheduler is not None and not point:
         from probmodel import cluster
 
@@ -151,9 +156,6 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
     from probmodel.analysis import sweep as sw
     from probmodel.progress import progress
 
-    g = sw.parse_grid(grid or [])
-    output = output or sw.default_output(sc)
-    sw.check_grid(sc, g, output)
     t0 = time.perf_counter()
     if point:
         ds, run_dir = run_point(sc, g, output, out_dir)

@@ -446,3 +446,27 @@ def test_errors_cut_what_they_echo(priors, capsys, tmp_path, monkeypatch, args):
     assert 1 <= len(lines) <= 2, cap.err[:500]
     assert all(len(line) < 600 for line in lines), [len(line) for line in lines]
     assert "…" in cap.err
+
+
+# --------------------------------------------------------------------------- early errors
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["sweep", "{adj}", "--grid", "pay_rat=0.1,0.2"], "--grid: unknown parameter 'pay_rat'"),
+    (["compare", "{adj}"], "compare: give at least two scenario files"),
+    (["compare", "{adj}", "{adj}"], "is given twice"),
+    (["run", "{adj}", "--posterior", "{tmp}/nowhere"], "--posterior: "),
+    (["sensitivity", "{adj}", "--sobol-n", "3"], "--sobol-n: must be a power of two"),
+    (["project", "{adj}"], "no [projection] table"),
+    (["calibrate", "{adj}"], "observations: missing: nothing to calibrate against"),
+])
+def test_errors_found_from_arguments_come_before_the_engine(priors, capsys, tmp_path,
+                                                            monkeypatch, args, says):
+    # (tests/unit/test_startup.py checks that these paths import no JAX)
+    monkeypatch.chdir(tmp_path)
+    subs = {"{adj}": str(priors / "deepseek-adjusted.toml")}
+    code = main([subs.get(a, a).replace("{tmp}", str(tmp_path)) for a in args])
+    line = one_line(capsys.readouterr())
+    assert code == 2
+    assert says in line
+    assert list(tmp_path.iterdir()) == []
