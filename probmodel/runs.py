@@ -182,6 +182,60 @@ def _short(path: str | Path, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def check_files(p: Path, manifest: Mapping[str, Any], where: str) -> None:
+    """Refuse a run folder whose data files no longer are the ones the run wrote.
+
+    The manifest lists every file and (since the manifest recorded them) the SHA-256 of
+    each data file: a file deleted, truncated or changed after the run is one line
+    naming it, rather than a report that reads what is left as if it were the run.
+    The scenario copies are not refused here: the report shows each one's hash check.
+    """
+    hashes = manifest.get("file_sha256")
+    listed = manifest.get("files")
+    names = (list(hashes) if isinstance(hashes, dict) else
+             [n for n in listed if isinstance(n, str) and not n.startswith("scenario/")]
+             if isinstance(listed, list) else [])
+    for name in names:
+        f = p / name
+        if name == "manifest.json" or ".." in Path(name).parts:
+            continue
+        if not f.is_file():
+            raise RunError(f"{where}: {name} is missing (the manifest lists it); the run "
+                           "folder is incomplete, so no report is made from it")
+        if not isinstance(hashes, dict):
+            continue
+        try:
+            digest = sha256(f)
+        except OSError as e:
+            raise RunError(f"{where}: {name} is unreadable ({e.strerror or e})") from None
+        if digest != hashes[name]:
+            raise RunError(f"{where}: {name} does not match the SHA-256 in manifest.json "
+                           "(changed or truncated after the run was written); no report "
+                           "is made from it")
+
+
+def check_run_folder(path: str | Path) -> None:
+    """A run folder's existence, manifest and data files, before a report's heavy imports.
+
+    Missing, not a folder, no manifest.json, or (:func:`check_files`) a data file
+    missing or changed: one line naming it. An unreadable manifest is left to the reader.
+    """
+    p = Path(path)
+    where = str(p)
+    if not p.exists():
+        raise RunError(f"{where}: no such run folder")
+    if not p.is_dir():
+        raise RunError(f"{where}: is a file, not a run folder")
+    if not (p / "manifest.json").is_file():
+        raise RunError(f"{where}: not a run folder (no manifest.json)")
+    try:
+        manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(manifest, dict):
+        check_files(p, manifest, str(p))
+
+
 def _host() -> str:
     """The host name as partial-folder names carry it (no dots or dashes)."""
     import socket  # only when writing: not on the --out check's path

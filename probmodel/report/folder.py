@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from probmodel.errors import RunError
+from probmodel.runs import check_files
 
 #: Run kinds the report knows; any other kind is still reported generically.
 KINDS = ("run", "sweep", "compare", "sensitivity", "project", "calibrate", "stress")
@@ -120,41 +121,6 @@ def _read_json(path: Path, where: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RunError(f"{where}: {path.name} is not a JSON object")
     return data
-
-
-def check_files(p: Path, manifest: dict[str, Any], where: str) -> None:
-    """Refuse a run folder whose data files no longer are the ones the run wrote.
-
-    The manifest lists every file and (since the manifest recorded them) the SHA-256 of
-    each data file: a file deleted, truncated or changed after the run is one line
-    naming it, rather than a report that reads what is left as if it were the run.
-    The scenario copies are not refused here: the report shows each one's hash check.
-    """
-    hashes = manifest.get("file_sha256")
-    listed = manifest.get("files")
-    names = (list(hashes) if isinstance(hashes, dict) else
-             [n for n in listed if isinstance(n, str) and not n.startswith("scenario/")]
-             if isinstance(listed, list) else [])
-    for name in names:
-        f = p / name
-        if name == "manifest.json" or ".." in Path(name).parts:
-            continue
-        if not f.is_file():
-            raise RunError(f"{where}: {name} is missing (the manifest lists it); the run "
-                           "folder is incomplete, so no report is made from it")
-        if not isinstance(hashes, dict):
-            continue
-        h = hashlib.sha256()
-        try:
-            with open(f, "rb") as fh:
-                while block := fh.read(1 << 20):
-                    h.update(block)
-        except OSError as e:
-            raise RunError(f"{where}: {name} is unreadable ({e.strerror or e})") from None
-        if h.hexdigest() != hashes[name]:
-            raise RunError(f"{where}: {name} does not match the SHA-256 in manifest.json "
-                           "(changed or truncated after the run was written); no report "
-                           "is made from it")
 
 
 def read_run(path: str | Path) -> RunFolder:

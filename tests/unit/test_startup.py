@@ -75,6 +75,7 @@ def test_importing_the_package_and_spec_imports_nothing_heavy():
     ["calibrate", "priors/deepseek-adjusted.toml"],
     ["report", "priors", "--out", "/proc/x.html"],
     ["export", "priors", "--xlsx", "/proc/x.xlsx"],
+    ["report", "tests/fixtures/no-such-run-folder"],
 ])
 def test_fast_commands_do_not_import_jax_or_scipy(args):
     code = ("import contextlib, io\nfrom probmodel.cli import main\n"
