@@ -102,6 +102,8 @@ def _check_port_free(coordinator: str) -> None:
 
     _, port = parse_address(coordinator)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as a server binds: a port left in TIME_WAIT by an earlier run is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("", port))
         except OSError as e:
@@ -154,8 +156,9 @@ def initialize(coordinator: str, num_processes: int, process_id: int,
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     remaining = max(1, round(deadline - time.monotonic()) - _CLIENT_EXTRA_S)
     saved, quiet = _native_stderr_off()
-    real = jd._jax
-    jd._jax = _RaisingClient(real)
+    real = getattr(jd, "_jax", None)
+    if real is not None:  # (a JAX without it aborts natively, as before)
+        jd._jax = _RaisingClient(real)
     try:
         jax.distributed.initialize(coordinator, num_processes=num_processes,
                                    process_id=process_id, initialization_timeout=remaining)
@@ -171,7 +174,8 @@ def initialize(coordinator: str, num_processes: int, process_id: int,
                          f"{time.monotonic() - start:.0f} s (--coordinator-timeout "
                          f"{timeout_s:g})") from None
     finally:
-        jd._jax = real
+        if real is not None:
+            jd._jax = real
     os.dup2(saved, 2)
     os.close(saved)
     os.close(quiet)
