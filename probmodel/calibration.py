@@ -27,15 +27,14 @@ from functools import partial
 
 import numpy as np
 
-from probmodel import _jax, sampling
+from probmodel import _jax, checks, sampling
 from probmodel import distributions as dists
 from probmodel import observations as obsmod
 from probmodel.checks import check_chain_method, check_nuts_settings
-from probmodel.errors import ScenarioError
 from probmodel.model import evaluate, plan
 from probmodel.observations import Observation
 from probmodel.progress import NutsProgress
-from probmodel.spec import Scenario, check_observations
+from probmodel.spec import Scenario
 
 _jax.configure()
 
@@ -117,23 +116,10 @@ def build(scenario: Scenario) -> CalibrationModel:
         compute or that observes a fixed parameter, and for a scenario without
         observations or without uncertain parameters.
     """
-    label = str(scenario.path)
-    if sampling.correlation_target(scenario)[0]:
-        raise ScenarioError([(label, "correlations", "calibrate does not support "
-                              "[[correlations]] yet (the numpyro model draws its priors "
-                              "independently); calibrate a scenario without them")])
-    if not scenario.observations:
-        raise ScenarioError([(label, "observations", "missing: nothing to calibrate against "
-                                                     "(add [observations.NAME] tables)")])
-    if not scenario.uncertain:
-        raise ScenarioError([(label, "parameters", "no uncertain parameter: nothing to "
-                                                   "calibrate")])
+    checks.check_calibratable(scenario)  # also run by the command before JAX is imported
     obs = dict(scenario.observations)
     available = set(scenario.parameters) | ({"prices"} if scenario.prices is not None else set())
     outputs = tuple(n.name for n in plan(available))
-    problems = check_observations(scenario)
-    if problems:
-        raise ScenarioError(problems)
     latent = tuple((k, p.dist) for k, p in scenario.uncertain.items())
     fixed = tuple(scenario.fixed)
     return CalibrationModel(latent, fixed, scenario.prices is not None,

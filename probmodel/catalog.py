@@ -221,13 +221,17 @@ def apply_overrides(scenario: Scenario, sets: Mapping[str, Any],
     from probmodel.spec.problems import Problems
 
     params = dict(scenario.parameters)
+    picked: dict[str, tuple[list[str], list[str]]] = {}  # kind -> (replaced, kept)
     for kind, name in picks.items():
         if name not in entries(kind):
             raise UsageError(f"{origin}: unknown {kind} '{name}' (known: {known(kind)})")
+        replaced, kept = picked.setdefault(kind, ([], []))
         for pname, table in entry_tables(kind, name).items():
             old = params.get(pname)
             if old is not None and not is_from_catalog(old.description, kind):
+                kept.append(pname)
                 continue
+            replaced.append(pname)
             table = {**table, "source": f"{table['source']} [{origin} {kind}={name}]"}
             collected = Problems(SELECTORS[kind][0])
             p = parse_parameter(pname, table, collected)
@@ -235,4 +239,42 @@ def apply_overrides(scenario: Scenario, sets: Mapping[str, Any],
                 path, msg = collected.items[0][1:]
                 raise UsageError(f"{SELECTORS[kind][0]}: {kind} {name}: {path}: {msg}")
             params[pname] = p
-    return replace(scenario, parameters=params), rest
+    out = replace(scenario, parameters=params)
+    _say_what_stays(out, picks, picked, rest, origin)
+    return out, rest
+
+
+def _say_what_stays(scenario: Scenario, picks: Mapping[str, Any],
+                    picked: Mapping[str, tuple[list[str], list[str]]],
+                    rest: Mapping[str, Any], origin: str) -> None:
+    """Refuse a pick that changes nothing; warn about the numbers a file keeps.
+
+    A parameter the scenario file states itself wins over the catalog, so a pick can
+    leave the numbers the equations use as they were: an error (exit 2) when it changes
+    none of them, a warning (:class:`probmodel.errors.InputWarning`) naming the ones
+    the file keeps when it changes some.
+    """
+    import warnings
+
+    from probmodel.errors import InputWarning
+    from probmodel.model import plan
+
+    available = set(scenario.parameters) | ({"prices"} if scenario.prices is not None
+                                            else set())
+    used = {k for node in plan(available) for k in (*node.inputs, *node.optional)}
+    for kind, (replaced, kept) in picked.items():
+        changed = [p for p in replaced if p in used]
+        stays = [p for p in kept if p in used and p not in rest]
+        pick = f"{origin} {kind}={picks[kind]}"
+        if not changed:
+            why = (f"{scenario.name} states {', '.join(stays)} itself (a file's own numbers "
+                   f"win over the catalog) and uses no other number of the {kind}; set "
+                   f"{'it' if len(stays) == 1 else 'them'} directly ({origin} "
+                   f"{stays[0]}=VALUE)" if stays else
+                   f"{scenario.name} uses none of the {kind}'s numbers")
+            raise UsageError(f"{pick} changes nothing: {why}")
+        if stays:
+            warnings.warn(InputWarning(
+                f"{pick}: {scenario.name} keeps its own {', '.join(stays)} (stated in the "
+                f"file; a catalog never overrides it); {origin} {stays[0]}=VALUE changes "
+                f"{'it' if len(stays) == 1 else 'them one by one'}"), stacklevel=3)

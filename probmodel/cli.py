@@ -14,6 +14,7 @@ imported only when the command line names one of them or asks for the command li
 from __future__ import annotations
 
 import json
+import math
 import sys
 import threading
 from pathlib import Path
@@ -55,6 +56,13 @@ OutOpt = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
+def print_json(data) -> None:
+    """Print ``data`` as JSON on stdout: NaN and infinities become null (never invalid JSON)."""
+    from probmodel.runs import clean
+
+    out.print_json(json.dumps(clean(data), allow_nan=False, default=float))
+
+
 def _version(value: bool) -> None:
     if value:
         from probmodel import __version__
@@ -78,13 +86,35 @@ def load(path: Path, sets: list[str] | None):
     """
     from probmodel.errors import ScenarioError, file_label
 
-    if not Path(path).exists():  # the commonest mistake, answered before any import
-        raise ScenarioError([(file_label(path), "", "no such file")])
+    try:
+        exists = Path(path).exists()
+    except OSError as e:  # a name too long for the file system, ...
+        raise ScenarioError([(str(path), "", f"cannot read: {e.strerror or e}")]) from None
+    if not exists:  # the commonest mistake, answered before any import
+        raise ScenarioError([(file_label(path), "", "a symbolic link that leads nowhere "
+                              "(a loop or a missing target)" if Path(path).is_symlink()
+                              else "no such file")])
     from probmodel.spec import parse_overrides, read_scenario
 
     overrides = parse_overrides(sets or [])
     sc = read_scenario(path)
-    return sc.with_overrides(overrides) if overrides else sc
+    if not overrides:
+        return sc
+    import warnings
+
+    from probmodel.errors import InputWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        sc = sc.with_overrides(overrides)
+    for w in caught:
+        if issubclass(w.category, InputWarning):
+            from probmodel.errors import clip
+
+            err.print(f"warning: {clip(str(w.message))}", markup=False)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return sc
 
 
 @app.command()
@@ -145,12 +175,17 @@ def check(scenario: ScenarioArg) -> None:
 def point(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     """Evaluate every equation with each parameter at its point value (the report's)."""
     sc = load(scenario, set_)
-    from probmodel import fmt
+    from probmodel import checks, fmt
     from probmodel.model import evaluate_point, unit_of
 
+    checks.check_weights_fit(sc)
     values = evaluate_point(sc.point_values())  # float64 NumPy: no JAX needed
     if json_:
-        out.print_json(json.dumps(values))
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        if bad:  # JSON has no NaN or infinity: null, and a line saying which
+            err.print(f"warning: {', '.join(bad)}: not finite (NaN or infinite) at the "
+                      "point values; null in the JSON", markup=False)
+        print_json(values)
         return
     t = Table(title=f"{sc.title}: point values", title_justify="left")
     for col in ("name", "value", "unit", "shown as"):
@@ -204,61 +239,130 @@ def load_commands(argv: list[str] | None = None) -> None:
 
 
 _signals: list[int] = []  # SIGTERM received (typer turns the interrupt into exit 130)
+_deferred: list[int] = []  # signals received while the helper process is being stopped
+_DEFER = False
 
 
-def _on_sigterm(signum, frame) -> None:
-    from probmodel.errors import Terminated
+def _writing():
+    """The runs module when it is writing a run folder or a file now, else None."""
+    runs = sys.modules.get("probmodel.runs")
+    return runs if runs is not None and getattr(runs, "WRITING", 0) else None
 
-    _signals.append(signum)
-    raise Terminated()
 
-
-def _on_sigint(signum, frame) -> None:
-    """Ctrl-C: end at once with the one-line message, unless a run folder is being written.
+def _on_signal(signum, frame) -> None:
+    """Ctrl-C or SIGTERM: end at once with one line, unless a run folder is being written.
 
     Most of a command's time is spent importing JAX, compiling or sampling, inside
-    native code, where a KeyboardInterrupt raised at a random point can surface as a
+    native code, where an exception raised at a random point can surface as a
     traceback from a finaliser or crash the interpreter's teardown; nothing is on disk
-    then, so the process simply ends. While a run folder is being written the interrupt
-    is raised as usual, so that the partial folder is removed on the way out.
+    then, so the process simply ends. While a run folder is being written the signal
+    is recorded and raised, so that the partial folder is removed on the way out; the
+    record makes the writer raise it again at its next step if the exception lands in
+    a finaliser that swallows it ("Exception ignored in ...").
     """
-    runs = sys.modules.get("probmodel.runs")
-    if runs is not None and getattr(runs, "WRITING", 0):
-        raise KeyboardInterrupt
-    _exit_now(_interrupted())
+    import signal
+
+    if signum == signal.SIGTERM:
+        _signals.append(signum)
+    if _DEFER:  # stopping the helper process at the end: the exit status says it
+        _deferred.append(signum)
+        return
+    runs = _writing()
+    if runs is None:
+        _exit_now(_interrupted())
+    runs.INTERRUPTED.append(signum)
+    raise runs.interrupt_exception(signum)
 
 
 def _interrupted(e: BaseException | None = None) -> int:
     """The one-line message of Ctrl-C (exit 130) or SIGTERM (exit 143)."""
+    runs = sys.modules.get("probmodel.runs")
+    done = list(getattr(runs, "WRITTEN", [])) if runs is not None else []
+    what = (f"the run folder {done[-1]} was complete before it" if done
+            else "no run folder was written")
     if _signals:
-        err.print("error: terminated (SIGTERM); no run folder was written", markup=False)
+        err.print(f"error: terminated (SIGTERM); {what}", markup=False)
         return 143
-    err.print("error: interrupted; no run folder was written", markup=False)
+    err.print(f"error: interrupted; {what}", markup=False)
     return 130
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, last: bool = False) -> int:
     """Entry point: run the app; turn user errors into one-line messages.
 
     Exit status: 0 success, 2 bad input or option, 4 a run with non-finite draws
     (NaN or infinite: no summary), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
-    SIGTERM is handled like Ctrl-C: a run folder being written is removed.
+    SIGTERM is handled like Ctrl-C: a run folder being written is removed. ``last``:
+    the process ends after this call (the console script), so the figure process is
+    stopped here, where a signal is still answered with its line and exit status.
     """
     import signal
 
+    _signals.clear()
+    _deferred.clear()
+    runs = sys.modules.get("probmodel.runs")
+    if runs is not None:
+        runs.INTERRUPTED.clear()
+        runs.WRITTEN.clear()
     previous = None
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
-        previous = signal.signal(signal.SIGINT, _on_sigint)
+        previous = (signal.signal(signal.SIGTERM, _on_signal),
+                    signal.signal(signal.SIGINT, _on_signal))
+    hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_interrupts(hook)
     try:
-        return _main(argv)
+        rc = _main(argv)
+        if last and previous is not None:  # the process ends next: stop its helpers
+            rc = _stop_helpers(rc)
+        return rc
     finally:
+        sys.unraisablehook = hook
         if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
+
+
+def _quiet_interrupts(hook):
+    """``sys.unraisablehook`` that keeps our own interrupt out of "Exception ignored in".
+
+    A signal's exception raised while a finaliser or a garbage-collector callback runs
+    is swallowed by Python; the writer raises it again at its next step (see
+    probmodel.runs.INTERRUPTED), so the message would only be noise.
+    """
+
+    def quiet(unraisable) -> None:
+        runs = sys.modules.get("probmodel.runs")
+        if (isinstance(unraisable.exc_value, KeyboardInterrupt) and runs is not None
+                and runs.INTERRUPTED):
+            return
+        hook(unraisable)
+
+    return quiet
+
+
+def _stop_helpers(rc: int) -> int:
+    """Stop the figure process now (not in an atexit hook, where a signal is swallowed).
+
+    A signal received meanwhile is recorded, and turns the exit status into 130 or 143
+    with its line.
+    """
+    global _DEFER
+    render = sys.modules.get("probmodel.plots.render")
+    if render is None:
+        return rc
+    _DEFER = True
+    try:
+        render.stop()
+    finally:
+        _DEFER = False
+    if _deferred and rc not in (130, 143):
+        _deferred.clear()
+        return _interrupted()
+    return rc
 
 
 def _main(argv: list[str] | None) -> int:
-    from probmodel.errors import ProbmodelError, ScenarioError
+    from probmodel.errors import ProbmodelError, ScenarioError, clip
 
     try:
         load_commands(argv)
@@ -268,13 +372,17 @@ def _main(argv: list[str] | None) -> int:
         return rv if isinstance(rv, int) else 0
     except ScenarioError as e:
         for line in e.lines():
-            err.print(f"error: {line}", markup=False)
+            err.print(f"error: {clip(line)}", markup=False)
         return e.exit_code
     except ProbmodelError as e:
-        err.print(f"error: {e}", markup=False)
+        err.print(f"error: {clip(str(e))}", markup=False)
         return e.exit_code
     except (typer.Abort, KeyboardInterrupt) as e:
         return _interrupted(e)
+    except OSError as e:  # a path the user named that the system refuses (too long, ...)
+        where = f"{e.filename}: " if e.filename else ""
+        err.print(clip(f"error: {where}{e.strerror or e}"), markup=False)
+        return 2
     except typer.Exit as e:
         return e.exit_code
     except typer.TyperException as e:
@@ -285,7 +393,7 @@ def _main(argv: list[str] | None) -> int:
             return 2
         cmd = ctx.command_path if ctx is not None else "probmodel"
         msg = " ".join(e.format_message().split())
-        err.print(f"error: {cmd}: {msg}", markup=False)
+        err.print(f"error: {cmd}: {clip(msg)}", markup=False)
         return 2
 
 
@@ -298,7 +406,7 @@ def entry() -> None:
     the message lost). Nothing is left to write by then: a partial run folder was
     already removed on the way out.
     """
-    rc = main()
+    rc = main(last=True)
     if rc in (130, 143):
         _exit_now(rc)
     sys.exit(rc)
@@ -307,6 +415,9 @@ def entry() -> None:
 def _exit_now(rc: int) -> None:
     import os
 
+    render = sys.modules.get("probmodel.plots.render")
+    if render is not None:  # never leave the figure process behind
+        render.kill()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

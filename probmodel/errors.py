@@ -9,8 +9,31 @@ def file_label(path: str | Path) -> str:
     """How a file is named in messages: relative to the working folder when inside it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic link loop
         return str(path)
+
+
+#: Longest piece of user text a message echoes whole (a name, a list, a quoted value);
+#: longer ones keep their first :data:`CLIP_KEEP` characters and "…".
+CLIP_LIMIT = 200
+CLIP_KEEP = 60
+
+
+def clip(text: str) -> str:
+    """``text`` with every overlong echoed piece cut (a 100,000-character name, a list).
+
+    A piece is a run without spaces, a bracketed list or a quoted string longer than
+    :data:`CLIP_LIMIT` characters; it becomes its first :data:`CLIP_KEEP` characters and
+    "…", so one mistake stays one readable line.
+    """
+    import re
+
+    if len(text) <= CLIP_LIMIT:
+        return text
+    n = CLIP_LIMIT
+    pattern = (rf"\[[^\[\]\n]{{{n},}}\]|'[^'\n]{{{n},}}'|\"[^\"\n]{{{n},}}\"|"
+               rf"\([^()\n]{{{n},}}\)|\S{{{n},}}")
+    return re.sub(pattern, lambda m: m.group(0)[:CLIP_KEEP] + "…", text)
 
 
 class ProbmodelError(Exception):
@@ -80,6 +103,10 @@ class NonFiniteError(RunError):
         super().__init__(f"non-finite draws (NaN or infinite) in {parts}; no summary was "
                          "written: check the inputs' ranges (float32 holds about 1e-38 "
                          "to 3e38)")
+
+
+class InputWarning(UserWarning):
+    """Input that is valid but probably not what was meant; the CLI prints it in one line."""
 
 
 class Terminated(KeyboardInterrupt):

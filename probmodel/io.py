@@ -9,8 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import xarray as xr
-
 from probmodel.errors import RunError
 from probmodel.spec import Scenario, read_scenario  # noqa: F401 - the one scenario reader
 
@@ -38,7 +36,34 @@ def read_posterior(run_dir: str | Path, allow_failed: bool = False) -> dict[str,
         diagnostics, or no posterior draws.
     """
     import numpy as np
+    import xarray as xr
 
+    d = Path(run_dir)
+    where = f"--posterior: {d}"
+    names = check_posterior(d, allow_failed)
+    nc = d / "draws.nc"
+    try:
+        tree = xr.open_datatree(nc, engine="h5netcdf")
+        post = tree["posterior"].to_dataset()
+    except (OSError, KeyError, ValueError) as e:
+        raise RunError(f"{where}: draws.nc has no readable posterior group ({e})") from None
+    missing = [n for n in names if n not in post]
+    if missing:
+        raise RunError(f"{where}: draws.nc lacks posterior draws of {', '.join(missing)}")
+    out = {n: np.asarray(post[n].values, np.float64).reshape(-1) for n in names}
+    tree.close()
+    return out
+
+
+def check_posterior(run_dir: str | Path, allow_failed: bool = False,
+                    scenario: Scenario | None = None) -> list[str]:
+    """The calibrated parameter names of a ``--posterior`` folder, checked without xarray.
+
+    A missing folder, one that is not a calibration run, one that failed its
+    diagnostics (unless ``allow_failed``), one without draws, and (with ``scenario``)
+    one none of whose parameters the scenario has: a RunError or UsageError naming the
+    folder, before the engine is imported.
+    """
     d = Path(run_dir)
     where = f"--posterior: {d}"
     if not d.exists():
@@ -63,17 +88,13 @@ def read_posterior(run_dir: str | Path, allow_failed: bool = False) -> dict[str,
     if not nc.is_file() or not names:
         raise RunError(f"{where}: no posterior draws (draws.nc or calibrated_parameters "
                        "missing)")
-    try:
-        tree = xr.open_datatree(nc, engine="h5netcdf")
-        post = tree["posterior"].to_dataset()
-    except (OSError, KeyError, ValueError) as e:
-        raise RunError(f"{where}: draws.nc has no readable posterior group ({e})") from None
-    missing = [n for n in names if n not in post]
-    if missing:
-        raise RunError(f"{where}: draws.nc lacks posterior draws of {', '.join(missing)}")
-    out = {n: np.asarray(post[n].values, np.float64).reshape(-1) for n in names}
-    tree.close()
-    return out
+    if scenario is not None and not any(
+            k in scenario.parameters and k not in scenario.overrides for k in names):
+        from probmodel.errors import UsageError
+
+        raise UsageError(f"--posterior: none of its parameters ({', '.join(names)}) is "
+                         f"a parameter of {scenario.name}; nothing to draw from it")
+    return list(names)
 
 
 def posterior_ess(run_dir: str | Path, names: list[str] | None = None) -> float | None:

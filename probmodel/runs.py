@@ -43,8 +43,12 @@ _PACKAGES = ("probmodel", "jax", "jaxlib", "numpyro", "arviz", "arviz-base", "ar
 
 
 def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Hex SHA-256 of a file's bytes (read in blocks: draws.nc can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 def versions() -> dict[str, str]:
@@ -116,6 +120,120 @@ def check_out_dir(out: str | Path | None, runs_dir: Path | None = None) -> None:
     except OSError as e:
         raise RunError(f"{opt}: {where}: cannot be written (creating a folder in {parent} "
                        f"failed: {e.strerror or e}); nothing was run") from None
+
+
+def check_out_file(path: str | Path, opt: str, suffix: str | None = None) -> Path:
+    """Refuse an output file that exists, has the wrong suffix or cannot be written.
+
+    Called before any work (the report's and workbook's ``--out``/``--xlsx``); the
+    writability probe creates and removes a hidden file next to the target, so /proc,
+    read-only mounts and missing permissions are one line, not a traceback later.
+    """
+    target = Path(path)
+    if suffix is not None and target.suffix.lower() != suffix:
+        raise RunError(f"{opt}: {_short(target)} must end in {suffix}")
+    if target.exists() or target.is_symlink():
+        raise RunError(f"{opt}: {_short(target)} already exists; probmodel never overwrites "
+                       "a file")
+    parent = target.parent
+    if not parent.is_dir():
+        raise RunError(f"{opt}: {_short(parent)} is not a folder")
+    probe = parent / f".probmodel-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        probe.open("xb").close()
+        probe.unlink()
+    except OSError as e:
+        raise RunError(f"{opt}: {_short(target)}: cannot be written (creating a file in "
+                       f"{_short(parent)} failed: {e.strerror or e})") from None
+    return target
+
+
+def write_file_atomic(target: Path, opt: str, write: Callable[[Path], None]) -> Path:
+    """Write ``target`` through ``write(tmp)`` under a hidden name, then rename it.
+
+    Any failure (disk full, a vanished folder, an interrupt) removes the partial file and
+    an OSError becomes one line naming the file.
+    """
+    global WRITING
+    tmp = target.with_name(f".{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    WRITING += 1
+    try:
+        write(tmp)
+        check_interrupted()
+        if target.exists():
+            raise RunError(f"{opt}: {_short(target)} appeared while it was being written; "
+                           "it was left as it is")
+        os.replace(tmp, target)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise RunError(f"{opt}: {_short(target)}: cannot be written "
+                       f"({e.strerror or e})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        WRITING -= 1
+    return target
+
+
+def _short(path: str | Path, limit: int = 200) -> str:
+    """A path as messages show it: cut to ``limit`` characters (a hostile name is long)."""
+    text = str(path)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def check_files(p: Path, manifest: Mapping[str, Any], where: str) -> None:
+    """Refuse a run folder whose data files no longer are the ones the run wrote.
+
+    The manifest lists every file and (since the manifest recorded them) the SHA-256 of
+    each data file: a file deleted, truncated or changed after the run is one line
+    naming it, rather than a report that reads what is left as if it were the run.
+    The scenario copies are not refused here: the report shows each one's hash check.
+    """
+    hashes = manifest.get("file_sha256")
+    listed = manifest.get("files")
+    names = (list(hashes) if isinstance(hashes, dict) else
+             [n for n in listed if isinstance(n, str) and not n.startswith("scenario/")]
+             if isinstance(listed, list) else [])
+    for name in names:
+        f = p / name
+        if name == "manifest.json" or ".." in Path(name).parts:
+            continue
+        if not f.is_file():
+            raise RunError(f"{where}: {name} is missing (the manifest lists it); the run "
+                           "folder is incomplete, so no report is made from it")
+        if not isinstance(hashes, dict):
+            continue
+        try:
+            digest = sha256(f)
+        except OSError as e:
+            raise RunError(f"{where}: {name} is unreadable ({e.strerror or e})") from None
+        if digest != hashes[name]:
+            raise RunError(f"{where}: {name} does not match the SHA-256 in manifest.json "
+                           "(changed or truncated after the run was written); no report "
+                           "is made from it")
+
+
+def check_run_folder(path: str | Path) -> None:
+    """A run folder's existence, manifest and data files, before a report's heavy imports.
+
+    Missing, not a folder, no manifest.json, or (:func:`check_files`) a data file
+    missing or changed: one line naming it. An unreadable manifest is left to the reader.
+    """
+    p = Path(path)
+    where = str(p)
+    if not p.exists():
+        raise RunError(f"{where}: no such run folder")
+    if not p.is_dir():
+        raise RunError(f"{where}: is a file, not a run folder")
+    if not (p / "manifest.json").is_file():
+        raise RunError(f"{where}: not a run folder (no manifest.json)")
+    try:
+        manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(manifest, dict):
+        check_files(p, manifest, str(p))
 
 
 def _host() -> str:
@@ -271,6 +389,37 @@ def preloading_writers() -> Iterator[None]:
 #: folder) instead of ending the process at once (see probmodel.cli).
 WRITING = 0
 
+#: Signals received while writing (set by probmodel.cli's handler). The handler also
+#: raises, but an exception raised inside a finaliser or a garbage-collector callback
+#: is printed and swallowed by Python; the writer checks this list at each step, so
+#: the signal still ends the write.
+INTERRUPTED: list[int] = []
+
+#: Run folders this process completed (renamed into place), for the interrupt message.
+WRITTEN: list[Path] = []
+
+
+def interrupt_exception(signum: int) -> BaseException:
+    """The exception a signal raises while writing: Terminated (SIGTERM) or Ctrl-C's."""
+    import signal
+
+    from probmodel.errors import Terminated
+
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def check_interrupted() -> None:
+    """Raise the signal received while writing, if any (see :data:`INTERRUPTED`)."""
+    if INTERRUPTED:
+        raise interrupt_exception(INTERRUPTED[-1])
+
+
+def _stop_figure_process() -> None:
+    """Kill the figure process before a partial folder it may write into is removed."""
+    render = sys.modules.get("probmodel.plots.render")
+    if render is not None:
+        render.kill()
+
 
 @contextlib.contextmanager
 def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Folder]:
@@ -288,15 +437,23 @@ def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Fold
     WRITING += 1
     try:
         yield f
+        check_interrupted()
         if final.exists():
             raise RunError(f"{final} appeared while the run was being written; the run "
                            f"was not saved")
         os.rename(tmp, final)  # atomic on one filesystem; fails rather than replace a folder
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        check_interrupted()  # a signal swallowed during the rename itself
+    except BaseException as e:
+        if isinstance(e, KeyboardInterrupt):
+            _stop_figure_process()
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif final.exists():  # renamed, then interrupted: the command did not complete
+            shutil.rmtree(final, ignore_errors=True)
         raise
     finally:
         WRITING -= 1
+    WRITTEN.append(final)
 
 
 @dataclass
@@ -362,12 +519,14 @@ def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None)
         figures = run.figures() if callable(run.figures) else run.figures
         pending = f.figures(figures) if figures else None
         for fname, tree in run.netcdf.items():
+            check_interrupted()
             f.netcdf(fname, tree)
         tables = dict(run.tables)
         if run.summary is not None and "summary.csv" not in tables:
             tables = {"summary.csv": results.summary_table(
                 run.summary, variables_first=run.summary_by_variable), **tables}
         for fname, frame in tables.items():
+            check_interrupted()
             f.csv(fname, frame)
         if run.summary_json is not None:
             f.json("summary.json", run.summary_json)
@@ -375,9 +534,15 @@ def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None)
             f.json(fname, data)
         for fname, source in run.copies.items():
             f.copy(fname, Path(source))
+        check_interrupted()
         if pending is not None:
             f.files += [f"figures/{n}" for n in pending.wait()]
+        check_interrupted()
         single = run.scenarios[0] if len(run.scenarios) == 1 else None
+        # the data files' hashes: a reader refuses a folder whose draws.nc was deleted or
+        # truncated later (the scenario copies have theirs in scenario_files)
+        hashes = {n: sha256(f.tmp / n) for n in f.files if not n.startswith("scenario/")}
         f.json("manifest.json", base_manifest(run.kind, single, **run.manifest,
-                                              files=[*f.files, "manifest.json"]))
+                                              files=[*f.files, "manifest.json"],
+                                              file_sha256=hashes))
     return f.final

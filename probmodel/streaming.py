@@ -365,8 +365,11 @@ def run_stream(
             if plan.stride < THIN_STRIDE <= acc.keep_stride:
                 plan = plan_for(THIN_STRIDE)  # thin on the device too (one more compile)
         if precision is not None and done >= draws:
+            first_check = status is None
             status = _precision_status(acc, ranges, key_outputs, precision, varying,
                                        posterior_ess)
+            if first_check:  # the pilot's MCSE says whether any draw count can reach it
+                _check_reachable(status, precision)
             for k in ("met", "posterior_limited"):  # process 0 decides for every process
                 status[k] = bool(distributed.agree(np.int32(status[k])))
             if status["met"] or status["posterior_limited"]:
@@ -447,6 +450,34 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
             summary[k].attrs["non_finite"] = int(n)
     return StreamResult(n, summary, kept, acc.keep_stride, method,
                         precision=status, out_of_range=outside)
+
+
+def _check_reachable(status: dict, precision: float) -> None:
+    """Refuse a precision that no draw limit can reach, from the first MCSEs.
+
+    An MCSE falls as 1/sqrt(draws), so reaching ``precision`` takes about
+    ``draws x (mcse / precision)^2`` draws; beyond :data:`probmodel.checks.MAX_DRAWS`
+    the run would only stop at its limit (or be killed), so it ends now (exit 2).
+    """
+    from probmodel.checks import MAX_DRAWS
+    from probmodel.errors import UsageError
+
+    n = status["draws"]
+    p_se = status["p_profitable_mcse"] or 0.0
+    q_se = status["worst_relative_quantile_mcse"] or 0.0
+    worst, what = ((p_se, "P(profit > 0)") if p_se >= q_se else
+                   (q_se, f"{status['worst_quantile']} (relative)"))
+    if status["met"] or status["posterior_limited"] or not worst > 0:
+        return
+    needed = float(distributed.agree(np.float64(n * (worst / precision) ** 2)))
+    if needed <= MAX_DRAWS:
+        return
+    reachable = worst * math.sqrt(n / MAX_DRAWS)
+    raise UsageError(f"--precision {precision:g}: out of reach: after {n:,} draws the MCSE "
+                     f"of {what} is {worst:.2g}, so about {needed:.2g} draws would be "
+                     f"needed (draws x (MCSE / precision)^2), beyond the engine's most "
+                     f"({MAX_DRAWS:,}); the finest precision in reach is about "
+                     f"{reachable:.1g}; nothing was written")
 
 
 def _precision_status(acc, ranges, key_outputs, precision, varying,

@@ -19,8 +19,12 @@ import pandas as pd
 import xarray as xr
 
 from probmodel import checks, results, runs, sampling
-from probmodel.analysis.grid import available_names, check_output
-from probmodel.errors import UsageError
+from probmodel.analysis.grid import (  # noqa: F401  (checked by the command before JAX)
+    available_names,
+    check_output,
+    check_scenarios,
+    unique_names,
+)
 from probmodel.model import unit_of
 from probmodel.spec import Scenario
 
@@ -47,63 +51,6 @@ class CompareResult:
     def names(self) -> list[str]:
         """Scenario names, in the order given."""
         return [s.name for s in self.scenarios]
-
-
-def unique_names(scenarios: Sequence[Scenario]) -> list[Scenario]:
-    """Scenarios whose file names clash, named by their shortest distinguishing path.
-
-    ``a/base.toml`` and ``b/base.toml`` become ``a/base`` and ``b/base`` (the fewest
-    trailing path parts that tell them apart); other names are kept. The same file given
-    twice is left as is (:func:`check_scenarios` refuses it).
-    """
-    from dataclasses import replace
-
-    names = [s.name for s in scenarios]
-    paths = [s.files[0].resolve() if s.files else None for s in scenarios]
-    out = list(scenarios)
-    for name in {n for n in names if names.count(n) > 1}:
-        idx = [i for i, n in enumerate(names) if n == name]
-        group = {paths[i] for i in idx}
-        if None in group or len(group) < len(idx):
-            continue  # the same file twice: refused as a duplicate
-        parts = {i: paths[i].with_suffix("").parts for i in idx}
-        for k in range(2, max(len(p) for p in parts.values()) + 1):
-            label = {i: "/".join(parts[i][-k:]) for i in idx}
-            if len(set(label.values())) == len(idx):
-                break
-        for i in idx:
-            out[i] = replace(scenarios[i], name=label[i])
-    return out
-
-
-def check_scenarios(scenarios: Sequence[Scenario], output: str) -> dict:
-    """Refuse bad scenario sets before any sampling.
-
-    Fewer than two scenarios, duplicate names, a missing output, or a pair of
-    scenarios that share no parameter.
-
-    Returns
-    -------
-    dict
-        ``"A|B"`` -> the uncertain parameters A and B share (paired random numbers).
-    """
-    if len(scenarios) < 2:
-        raise UsageError("compare: give at least two scenario files")
-    names = [s.name for s in scenarios]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise UsageError(f"compare: scenario '{dup[0]}' is given twice (the same file; "
-                         f"different files that share a name are named by their path)")
-    for sc in scenarios:
-        check_output(sc, output)
-    shared = {}
-    for a, b in itertools.combinations(scenarios, 2):
-        common = set(a.parameters) & set(b.parameters)
-        if not common:
-            raise UsageError(f"compare: {a.name} and {b.name} share no parameters, so they "
-                             f"have no random numbers in common to pair")
-        shared[f"{a.name}|{b.name}"] = sorted(set(a.uncertain) & set(b.uncertain))
-    return shared
 
 
 def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 200_000,

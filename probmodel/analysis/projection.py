@@ -24,7 +24,6 @@ import xarray as xr
 
 from probmodel import checks, results, runs, sampling
 from probmodel import distributions as dists
-from probmodel.errors import ScenarioError, UsageError
 from probmodel.model import evaluate, unit_of
 from probmodel.sampling import DTYPE, ForwardModel, name_id
 from probmodel.spec import Scenario
@@ -218,31 +217,10 @@ def _value_args(v: Value, dtype):
 
 
 def load_projection(scenario: Scenario) -> Projection:
-    """The scenario's validated projection, checked against its parameters.
+    """The scenario's validated projection (:func:`probmodel.checks.check_projection`)."""
+    from probmodel.checks import check_projection
 
-    Raises
-    ------
-    UsageError
-        When the scenario has no ``[projection]`` table.
-    ScenarioError
-        When a law moves a parameter the scenario does not define.
-    """
-    label = str(scenario.path)
-    if not scenario.projection:
-        raise UsageError(f"{label}: no [projection] table (see docs/project.md for the "
-                         "format)")
-    proj = scenario.projection  # parsed and checked with the scenario file
-    missing = [(label, f"projection.growth.{law.name}",
-                f"'{law.name}' is not a parameter of the scenario; add "
-                f"[parameters.{law.name}] (its value is the base-year value)")
-               for law in proj.laws if law.name not in scenario.parameters]
-    if missing:
-        raise ScenarioError(missing)
-    for law in proj.laws:
-        if law.kind == "exponential" and scenario.parameters[law.name].point <= 0:
-            raise ScenarioError([(label, f"projection.growth.{law.name}",
-                                  "exponential growth needs a positive base value")])
-    return proj
+    return check_projection(scenario)
 
 
 def build(scenario: Scenario) -> tuple[Projection, ProjectionModel, dict]:

@@ -46,6 +46,8 @@ from probmodel.errors import RunError, UsageError
 from probmodel.model import evaluate, output_names, unit_of
 from probmodel.spec import Scenario
 
+check_sobol_n = checks.check_sobol_n  # checked by the command before the heavy imports
+
 #: Outputs for which low values are the bad ones (their adverse tail is the lower one).
 LOW_IS_BAD = ("margin", "profit", "revenue", "cost_profit_ratio", "revenue_before_pay_rate")
 DEFAULT_DRAWS = 200_000
@@ -230,12 +232,6 @@ class Sobol:
             coords={"input": list(self.names), "ci_bound": ["lower", "upper"]},
             attrs={"output": self.output, "n_base": self.n_base, "n_evals": self.n_evals,
                    "num_resamples": self.num_resamples})
-
-
-def check_sobol_n(n_base: int) -> None:
-    """Refuse a Sobol base sample size that is not a power of two (>= 2)."""
-    if not isinstance(n_base, int) or n_base < 2 or n_base & (n_base - 1):
-        raise UsageError(f"--sobol-n: must be a power of two (>= 2), not {n_base}")
 
 
 def sobol_indices(f: Callable[[np.ndarray], np.ndarray], names: Sequence[str],

@@ -7,7 +7,6 @@ written all the same, with ``diagnostics_ok = false`` in its manifest).
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +25,7 @@ from probmodel.cli import (
     err,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -75,6 +75,7 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt | 
 
     checks.check_nuts_settings(chains, warmup, samples, seed)  # bad flags: before numpyro
     checks.check_chain_method(chain_method)
+    checks.check_calibratable(sc)
     runs.check_out_dir(out_dir)
     import numpyro
 
@@ -115,7 +116,7 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt | 
     wall = time.perf_counter() - t0
     summ = calibration_output.summary(cal)
     if json_:
-        out.print_json(json.dumps({**summ, "run_dir": str(run_dir)}, default=float))
+        print_json({**summ, "run_dir": str(run_dir)})
     else:
         _print(cal, summ, run_dir, wall)
     write_report(run_dir, report, json_=json_)  # before the diagnostics' exit status

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -64,20 +64,21 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
     checks.check_draws_seed(draws, seed)
     if keep < 1:
         raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
+    from probmodel.analysis import grid
+
+    scenarios = grid.unique_names(loaded)
+    grid.check_scenarios(scenarios, output)  # bad arguments: before the heavy imports
     runs.check_out_dir(out_dir)
     from probmodel.analysis import compare as cmp
     from probmodel.progress import progress
 
-    scenarios = cmp.unique_names(loaded)
-    cmp.check_scenarios(scenarios, output)
     t0 = time.perf_counter()
     with progress(draws * len(scenarios), "sampling", unit="draws",
                   quiet=quiet or json_) as update:
         res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, update)
     wall = time.perf_counter() - t0
     if json_:
-        out.print_json(json.dumps({**runs.clean(cmp.json_summary(res)),
-                                   "run_dir": str(run_dir)}))
+        print_json({**cmp.json_summary(res), "run_dir": str(run_dir)})
         write_report(run_dir, report, json_=True)
         return
     _print(res)

@@ -17,6 +17,10 @@ XlsxOpt = Annotated[Path, typer.Option(
 @app.command()
 def export(run_dir: RunDirArg, xlsx: XlsxOpt) -> None:
     """Write a run folder as an Excel workbook (summary with MCSE, inputs, provenance)."""
+    from probmodel.runs import check_out_file, check_run_folder
+
+    check_out_file(xlsx, "--xlsx", suffix=".xlsx")  # before the workbook's imports
+    check_run_folder(run_dir)  # a deleted or truncated data file, too
     from probmodel.report.workbook import export_xlsx
 
     path = export_xlsx(run_dir, xlsx)

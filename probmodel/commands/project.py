@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -35,13 +35,13 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
     from probmodel import checks, runs
 
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
+    checks.check_projection(sc)
     runs.check_out_dir(out_dir)
     from probmodel import fmt
     from probmodel.analysis import projection as pj
     from probmodel.plots import projection as plots
     from probmodel.progress import progress
 
-    pj.load_projection(sc)
     t0 = time.perf_counter()
     with progress(draws, "projecting", unit="paths", quiet=quiet or json_) as update:
         res = pj.project(sc, draws, seed, progress=update)
@@ -50,9 +50,9 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
     wall = time.perf_counter() - t0
     s = res.summary
     if json_:
-        out.print_json(json.dumps(runs.clean({
+        print_json({
             "scenario": sc.name, "draws": draws, "seed": seed, "run_dir": str(res.run_dir),
-            **pj.json_summary(s), "point_path": res.point})))
+            **pj.json_summary(s), "point_path": res.point})
         write_report(res.run_dir, report, json_=True)
         return
     names = [k for k in pj.FAN_OUTPUTS if k in s]

@@ -20,6 +20,12 @@ ReportOutOpt = Annotated[Path | None, typer.Option(
 @app.command()
 def report(run_dirs: RunDirsArg, out_file: ReportOutOpt = None) -> None:
     """Write an HTML report (figures, tables with MCSE, assumptions, provenance)."""
+    from probmodel.runs import check_out_file, check_run_folder
+
+    if out_file is not None:  # before the report's imports (pandas): one line at once
+        check_out_file(out_file, "--out")
+    for d in run_dirs:  # a deleted or truncated data file, too
+        check_run_folder(d)
     from probmodel.report import write_report
 
     path = write_report(run_dirs[0], out_file, extra=run_dirs[1:])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated
 
@@ -24,6 +23,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -32,6 +32,9 @@ CoordinatorOpt = Annotated[str | None, typer.Option(
     "hosts (jax.distributed; the same flags on every process).", show_default=False)]
 NumProcessesOpt = Annotated[int | None, typer.Option(
     "--num-processes", help="Processes in the run (with --coordinator).", show_default=False)]
+CoordinatorTimeoutOpt = Annotated[float, typer.Option(
+    "--coordinator-timeout", help="Seconds to wait for process 0 and every other process "
+    "to join (with --coordinator); then one line and exit 2.")]
 ProcessIdOpt = Annotated[int | None, typer.Option(
     "--process-id", help="This process's number, 0 to N-1; process 0 writes the run folder "
     "and prints (with --coordinator).", show_default=False)]
@@ -43,14 +46,21 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         posterior: PosteriorOpt = None, precision: PrecisionOpt = None,
         keep_draws: KeepDrawsOpt = False, coordinator: CoordinatorOpt = None,
         num_processes: NumProcessesOpt = None, process_id: ProcessIdOpt = None,
+        coordinator_timeout: CoordinatorTimeoutOpt = 60.0,
         report: ReportOpt = False, quiet: QuietOpt = False) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import checks, distributed, runs
 
-    multi = distributed.check_flags(coordinator, num_processes, process_id)
+    multi = distributed.check_flags(coordinator, num_processes, process_id,
+                                    coordinator_timeout)
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
     checks.check_precision(precision)
+    checks.check_weights_fit(sc)
+    if posterior is not None:
+        from probmodel import io
+
+        io.check_posterior(posterior, scenario=sc)  # a bad folder: before the heavy imports
     if not multi or process_id == 0:
         runs.check_out_dir(out_dir)
     from probmodel import api, io
@@ -58,7 +68,7 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
 
     if multi:
         # after every check that needs no other process, before any JAX computation
-        distributed.initialize(coordinator, num_processes, process_id)
+        distributed.initialize(coordinator, num_processes, process_id, coordinator_timeout)
     leader = distributed.is_leader()
     post = api.posterior_for(sc, api.load_posterior(posterior)) if posterior else None
     t0 = time.perf_counter()
@@ -74,8 +84,8 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         return  # process 0 writes the run folder and prints
     draws = int(res.summary.attrs["draws"])
     if json_:
-        out.print_json(json.dumps(runs.clean({**api.run_json(res.summary, sc.name, seed),
-                                              "run_dir": str(res.run_dir)})))
+        print_json({**api.run_json(res.summary, sc.name, seed),
+                    "run_dir": str(res.run_dir)})
         write_report(res.run_dir, report, json_=True)
         return
     print_summary(sc, res.summary, draws, seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -44,6 +44,7 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     from probmodel import checks, runs
 
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
+    checks.check_sobol_n(sobol_n)
     runs.check_out_dir(out_dir)
     from probmodel import fmt
     from probmodel.analysis import sensitivity as se
@@ -52,7 +53,6 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     from probmodel.progress import progress
 
     se.choose_output(sc, output)
-    se.check_sobol_n(sobol_n)
     t0 = time.perf_counter()
     # tornado and Sobol indices first (not counted), then the drivers' draws
     with progress(draws, "tornado, Sobol indices, then drivers' draws", unit="draws",
@@ -63,9 +63,8 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     wall = time.perf_counter() - t0
     t, s, d = res.tornado, res.sobol, res.drivers
     if json_:
-        out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
-                                   "run_dir": str(res.run_dir),
-                                   **so.json_summary(t, s, d, res.dependence)}))
+        print_json({"scenario": sc.name, "draws": draws, "seed": seed,
+                    "run_dir": str(res.run_dir), **so.json_summary(t, s, d, res.dependence)})
         write_report(res.run_dir, report, json_=True)
         return
     name = t.output

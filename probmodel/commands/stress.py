@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -56,8 +56,8 @@ def stress(scenario: ScenarioArg, band: BandOpt, draws: DrawsOpt = 200_000,
     run_dir = write_run(sc, res, ds, draws, seed, out_dir, time.perf_counter() - t0)
     wall = time.perf_counter() - t0
     if json_:
-        out.print_json(json.dumps({"scenario": sc.name, "draws": draws, "seed": seed,
-                                   "run_dir": str(run_dir), **st_json(res)}))
+        print_json({"scenario": sc.name, "draws": draws, "seed": seed,
+                    "run_dir": str(run_dir), **st_json(res)})
         write_report(run_dir, report, json_=True)
         return
     _print_tables(sc, res, bands, draws, seed)

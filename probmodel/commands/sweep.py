@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +20,7 @@ from probmodel.cli import (
     app,
     load,
     out,
+    print_json,
     write_report,
 )
 
@@ -143,19 +143,24 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
             raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
     if scale is not None and not scale > 0:
         raise UsageError(f"--scale: must be a positive number, not {scale:g}")
+    from probmodel.analysis import grid as gr
+
+    g = gr.parse_grid(grid or [])  # a bad --grid or --output: before the heavy imports
+    output = output or gr.default_output(sc)
+    gr.check_grid(sc, g, output)
+    if scheduler is not None and not point:
+        from probmodel import cluster
+
+        cluster.check(scheduler)  # before the engine's import: one line at once
     runs.check_out_dir(out_dir)
     from probmodel.analysis import sweep as sw
     from probmodel.progress import progress
 
-    g = sw.parse_grid(grid or [])
-    output = output or sw.default_output(sc)
-    sw.check_grid(sc, g, output)
     t0 = time.perf_counter()
     if point:
         ds, run_dir = run_point(sc, g, output, out_dir)
         if json_:
-            out.print_json(json.dumps({**point_json(ds, g, output, sc.name),
-                                       "run_dir": str(run_dir)}))
+            print_json({**point_json(ds, g, output, sc.name), "run_dir": str(run_dir)})
             write_report(run_dir, report, json_=True)
             return
         _print_point(sc, ds, g, output, scale)
@@ -178,7 +183,7 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
             client.close()
     wall = time.perf_counter() - t0
     if json_:
-        out.print_json(json.dumps({**runs.clean(sw.json_summary(res)), "run_dir": str(run_dir)}))
+        print_json({**sw.json_summary(res), "run_dir": str(run_dir)})
         write_report(run_dir, report, json_=True)
         return
     _print_sweep(res, scale)

@@ -113,6 +113,23 @@ def _stop() -> None:
     w.stdout.close()
 
 
+def stop() -> None:
+    """Stop the helper process (it ends at the end of its input); no-op if none."""
+    _stop()
+
+
+def kill() -> None:
+    """End the helper process at once (an interrupted command); no-op if none."""
+    w = _WORKER
+    if w is not None and w.poll() is None:
+        try:
+            w.kill()
+            w.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    _stop()
+
+
 def start() -> None:
     """Start the helper process (no-op if running, on one core, or turned off)."""
     global _WORKER
@@ -161,10 +178,7 @@ class Pending:
                 self.remote = []
         except BaseException:
             if self.remote:  # interrupted while the helper writes: stop it first
-                if _WORKER is not None:
-                    _WORKER.kill()
-                    _WORKER.wait()
-                _stop()
+                kill()
             raise
         import matplotlib.pyplot as plt
 

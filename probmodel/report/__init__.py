@@ -15,7 +15,6 @@ run folder are read (see :mod:`probmodel.report.folder`).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -108,13 +107,13 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
     Path
         The file written (written under a temporary name, then renamed).
     """
+    from probmodel.runs import check_out_file, write_file_atomic
+
     target = Path(out) if out is not None else Path(run_dir) / "report.html"
-    if target.exists():
-        raise RunError(f"--out: {target} already exists; probmodel never overwrites a report")
-    text = build_report([run_dir, *extra])
-    if not target.parent.is_dir():
-        raise RunError(f"--out: {target.parent} is not a folder")
-    tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    if out is not None:
+        check_out_file(target, "--out")  # before reading: a bad --out is found at once
+    text = build_report([run_dir, *extra])  # names a missing or incomplete run folder
+    if out is None:
+        check_out_file(target, "--out")
+    return write_file_atomic(target, "--out",
+                             lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from probmodel.errors import RunError
+from probmodel.runs import check_files
 
 #: Run kinds the report knows; any other kind is still reported generically.
 KINDS = ("run", "sweep", "compare", "sensitivity", "project", "calibrate", "stress")
@@ -140,6 +141,7 @@ def read_run(path: str | Path) -> RunFolder:
     if not (p / "manifest.json").is_file():
         raise RunError(f"{where}: not a run folder (no manifest.json)")
     manifest = _read_json(p / "manifest.json", where)
+    check_files(p, manifest, where)
     summary = _read_json(p / "summary.json", where) if (p / "summary.json").is_file() else {}
     tables = {}
     for csv in sorted(p.glob("*.csv")):

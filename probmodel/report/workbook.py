@@ -10,7 +10,6 @@ chips as counts), so formulas work on them; header rows are frozen.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from probmodel.errors import RunError
 from probmodel.report import assumptions as asm
 from probmodel.report.common import tidy
 from probmodel.report.folder import RunFolder, finite, read_run
@@ -258,11 +256,9 @@ def export_xlsx(run_dir: str | Path, path: str | Path) -> Path:
     RunError
         When the folder is not a run folder or ``path`` exists.
     """
-    target = Path(path)
-    if target.suffix.lower() != ".xlsx":
-        raise RunError(f"--xlsx: {target} must end in .xlsx")
-    if target.exists():
-        raise RunError(f"--xlsx: {target} already exists; probmodel never overwrites a file")
+    from probmodel.runs import check_out_file, write_file_atomic
+
+    target = check_out_file(path, "--xlsx", suffix=".xlsx")
     run = read_run(run_dir)
     wb = Workbook()
     wb.remove(wb.active)
@@ -273,9 +269,4 @@ def export_xlsx(run_dir: str | Path, path: str | Path) -> Path:
     _tables(wb, run, skip if tidy(run.tables.get("summary")) is not None else ("pairs",))
     _inputs(wb, run)
     _provenance(wb, run)
-    if not target.parent.is_dir():
-        raise RunError(f"--xlsx: {target.parent} is not a folder")
-    tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    wb.save(tmp)
-    os.replace(tmp, target)
-    return target
+    return write_file_atomic(target, "--xlsx", wb.save)

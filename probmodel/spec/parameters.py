@@ -123,14 +123,15 @@ def parse_parameter(name: str, table: Any, problems: Problems) -> Parameter | No
 
 def _fixed(name: str, table: dict, path: str, problems: Problems, n0: int) -> Parameter | None:
     q = INPUTS[name]
+    law = [k for k in table if k in ("dist", "point", *KEY_ORDER)]
+    if law:  # one mistake (a law written next to value), one line
+        where = f"{path}.{law[0]}" if len(law) == 1 else path
+        problems.add(where, f"a fixed parameter (value = ...) takes no distribution keys "
+                            f"(here {', '.join(law)}): drop "
+                            f"{'it' if len(law) == 1 else 'them'}, or drop value and give "
+                            "dist = ...")
     for key in table:
-        if key in FIXED_KEYS:
-            continue
-        if key in ("dist", "point", *KEY_ORDER):
-            problems.add(f"{path}.{key}", "a fixed parameter (value = ...) takes no "
-                                          "distribution keys (drop it, or drop value and "
-                                          "give dist = ...)")
-        else:
+        if key not in FIXED_KEYS and key not in law:
             problems.add(f"{path}.{key}", f"unknown key{did_you_mean(key, FIXED_KEYS)} (a "
                                           f"fixed parameter takes {', '.join(FIXED_KEYS)})")
     problem = number_problem(table["value"])

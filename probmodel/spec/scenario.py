@@ -9,6 +9,7 @@ and returns a frozen :class:`Scenario`. Nothing downstream parses a table again.
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -215,7 +216,18 @@ def label_of(path: Path) -> str:
 
 
 def read_text(path: Path) -> str:
-    """A scenario file's text (UTF-8; a byte-order mark is allowed)."""
+    """A scenario file's text (UTF-8; a byte-order mark is allowed).
+
+    Raises OSError for anything but a regular file or a folder: reading a FIFO or a
+    terminal would wait for a writer without end.
+    """
+    import stat
+
+    mode = os.stat(path).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special")
+        raise OSError(0, f"not a regular file ({kind}); a scenario is a TOML file")
     return path.read_bytes().decode("utf-8-sig")
 
 
@@ -247,8 +259,13 @@ def build_scenario(
     child_label = None
     problems: list = []
     while current is not None:
-        resolved = current.resolve()
         label = label_of(current)
+        try:
+            resolved = current.resolve()
+        except (RuntimeError, OSError):  # RuntimeError: a symbolic link loop (Python 3.12)
+            where = (child_label, "extends") if child_label else (label, "")
+            raise ScenarioError([(*where, f"{label}: a symbolic link loop" if child_label
+                                  else "a symbolic link loop")]) from None
         if resolved in seen:
             cycle = " -> ".join(label_of(p) for p in [*seen, resolved])
             raise ScenarioError([(child_label or label, "extends", f"cycle: {cycle}")])

@@ -186,14 +186,19 @@ def test_catalog_pick_fills_parameters_and_set_switches_it(priors):
     assert v3["routed_expert_params"] == 0
 
 
-def test_scenario_parameters_win_over_the_catalog(tmp_path):
+def test_scenario_parameters_win_over_the_catalog(priors, tmp_path):
+    from probmodel.errors import InputWarning
+
     f = tmp_path / "s.toml"
-    f.write_text('schema_version = 1\nchip = "H20"\n[parameters.chip_hbm_bandwidth]\n'
+    f.write_text(f'schema_version = 1\nextends = "{priors / "chatbot-h20-roofline.toml"}"\n'
+                 'chip = "H20"\n[parameters.chip_hbm_bandwidth]\n'
                  'value = 4.8e12\nunit = "B/s"\nsource = "H20 141 GB variant"\n')
-    for sets in (None, {"chip": "B200"}):
-        sc = api.load_scenario(f, sets)
-        assert sc.parameters["chip_hbm_bandwidth"].point == 4.8e12   # the file's own value
-    assert api.load_scenario(f, {"chip": "B200"}).parameters["chip_fp8_flops"].point == 4500e12
+    assert api.load_scenario(f).parameters["chip_hbm_bandwidth"].point == 4.8e12
+    # the file's own value stays, and the pick says so (the rest of the chip switches)
+    with pytest.warns(InputWarning, match="keeps its own chip_hbm_bandwidth"):
+        sc = api.load_scenario(f, {"chip": "B200"})
+    assert sc.parameters["chip_hbm_bandwidth"].point == 4.8e12
+    assert sc.parameters["chip_fp8_flops"].point == 4500e12
 
 
 def test_unknown_catalog_names_exit_2_listing_known(priors, tmp_path, capsys, monkeypatch):

@@ -56,6 +56,26 @@ def test_importing_the_package_and_spec_imports_nothing_heavy():
     ["calibrate", "priors/deepseek-evidence.toml", "--chains", "0"],
     ["calibrate", "priors/deepseek-evidence.toml", "--chain-method", "fastest"],
     ["calibrate", "priors/deepseek-evidence.toml", "--out", "priors"],
+    # errors found from the scenario and arguments alone (issue 21): no engine either
+    ["sweep", "priors/deepseek-adjusted.toml", "--grid", "pay_rat=0.1,0.2"],
+    ["sweep", "priors/deepseek-adjusted.toml", "--grid", "pay_rate=abc"],
+    ["sweep", "priors/deepseek-adjusted.toml", "--grid", "pay_rate=0.1,0.2", "--output",
+     "nope"],
+    ["sweep", "priors/deepseek-adjusted.toml", "--grid", "pay_rate=0.1,0.2", "--scheduler",
+     "http://127.0.0.1:8787"],
+    ["compare", "priors/deepseek-adjusted.toml"],
+    ["compare", "priors/deepseek-adjusted.toml", "priors/deepseek-adjusted.toml"],
+    ["run", "priors/deepseek-adjusted.toml", "--posterior", "no/such/folder"],
+    ["run", "priors/deepseek-adjusted.toml", "--posterior", "priors"],
+    ["run", "priors/deepseek-adjusted.toml", "--coordinator", "localhost:99999",
+     "--num-processes", "2", "--process-id", "1"],
+    ["run", "priors/chatbot-h20-roofline.toml", "--set", "model=llama-3.1-70b"],
+    ["sensitivity", "priors/deepseek-adjusted.toml", "--sobol-n", "3"],
+    ["project", "priors/deepseek-adjusted.toml"],
+    ["calibrate", "priors/deepseek-adjusted.toml"],
+    ["report", "priors", "--out", "/proc/x.html"],
+    ["export", "priors", "--xlsx", "/proc/x.xlsx"],
+    ["report", "tests/fixtures/no-such-run-folder"],
 ])
 def test_fast_commands_do_not_import_jax_or_scipy(args):
     code = ("import contextlib, io\nfrom probmodel.cli import main\n"
