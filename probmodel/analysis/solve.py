@@ -350,12 +350,8 @@ def solve(scenario: Scenario, name: str, target: Target, draws: int = 200_000,
     curve = [(float(v), *search(float(v))) for v in np.linspace(lo, hi, CURVE_POINTS)]
     at = held.at(value)
     summary = results.summarize_arrays(
-        {k: v for k, v in at.items()}, attrs={"scenario": scenario.name, "seed": seed,
-                                              name: value})
-    ev = []
-    for e in events:
-        p, pse = results.probability(e.holds(at[e.output]))
-        ev.append({"event": e.label, "key": e.key, "p": p, "mcse": pse})
+        at, attrs={"scenario": scenario.name, "seed": seed, name: value}, events=events)
+    ev = results.event_list(summary)
     return SolveResult(scenario, name, target, float(value), interval, float(est), float(se),
                        "above" if rising else "below", (float(lo), float(hi)), tries, curve,
                        draws, seed, summary, ev, held.partners, time.perf_counter() - t0)

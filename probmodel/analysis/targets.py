@@ -106,10 +106,15 @@ class Event:
         return f"{self.output} {self.op} {compact(self.output, self.x)}"
 
     @property
+    def statistic(self) -> str:
+        """The statistic's name in summary files (with the output as variable): ``p_gt_0.2``."""
+        word = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}[self.op]
+        return f"p_{word}_{self.x:g}"
+
+    @property
     def key(self) -> str:
         """A name for files: ``p_margin_gt_0.2``."""
-        word = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}[self.op]
-        return f"p_{self.output}_{word}_{self.x:g}"
+        return f"p_{self.output}_{self.statistic[2:]}"
 
 
 def parse_event(text: str, scenario: Scenario | None = None, flag: str = "--event") -> Event:
