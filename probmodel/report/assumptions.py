@@ -64,8 +64,11 @@ def _engine_quantiles(run: RunFolder) -> tuple[dict[str, tuple[float, float, flo
         # files alone (no scenario) never needs them.
         from probmodel import api
         from probmodel import distributions as dists
+        from probmodel.spec import parse_overrides
 
-        sc = api.load_scenario(run.path / "scenario" / tomls[0][0])
+        laws = parse_overrides([f"{k}={v}" for k, v in
+                                (run.manifest.get("law_overrides") or {}).items()])
+        sc = api.load_scenario(run.path / "scenario" / tomls[0][0], laws or None)
         out = {}
         for name, p in sc.uncertain.items():
             q = dists.quantile(p.dist, p.params, [0.05, 0.5, 0.95])
@@ -87,6 +90,7 @@ def assumptions(run: RunFolder) -> tuple[list[Assumption], str]:
     """
     quant, note = _engine_quantiles(run)
     overrides = run.manifest.get("overrides") or {}
+    laws = run.manifest.get("law_overrides") or {}
     posterior = set(run.manifest.get("posterior_parameters") or [])
     rows: list[Assumption] = []
     for name, (fname, t) in merged_parameters(run).items():
@@ -97,9 +101,14 @@ def assumptions(run: RunFolder) -> tuple[list[Assumption], str]:
         if q is None and "dist" in t:
             q = (t.get("p05"), t.get("p50"), t.get("p95"))
         source = str(t.get("source", ""))
+        changed = {k: v for k, v in laws.items() if k == name or k.startswith(f"{name}.")}
         if name in overrides:
             dist, point, q = "fixed (override)", float(overrides[name]), None
             source = f"set on the command line: {name}={overrides[name]}; file: {source}"
+        elif changed:
+            sets = "; ".join(f"--set {k}={v}" for k, v in changed.items())
+            dist, q = f"overridden ({sets})", quant.get(name)
+            source = f"set on the command line: {sets}; file: {_written(t)}, {source}"
         elif name in posterior:
             dist = f"posterior of {run.manifest.get('posterior_source', 'a calibration')}"
             source = f"calibration posterior (joint resampling); prior: {_written(t)}; {source}"
