@@ -169,6 +169,16 @@ class Target:
         """A value of the statistic in the tables' units."""
         return f"{x:.4f}" if self.is_probability else show(self.output, x)
 
+    def number(self, x: float) -> str:
+        """A value of the statistic in the tables' units, without the unit."""
+        return f"{x:.4f}" if self.is_probability else fmt.show(self.output, x, 4)
+
+    @property
+    def heading(self) -> str:
+        """``q50(cost_per_mtok_output) (USD/Mtoken)``: the statistic and its display unit."""
+        unit = "" if self.is_probability else fmt.scale_for(self.output)[1]
+        return f"{self.label} ({unit})" if unit and unit != "1" else self.label
+
     def met(self, estimate: float) -> bool:
         """Whether ``estimate`` satisfies the target."""
         return bool(OPS[self.cmp](estimate, self.threshold))
@@ -186,6 +196,34 @@ class Target:
         val, se = results.stats_kernel(x[None])
         j = results.STATS.index(self.stat)
         return float(val[0, j]), float(se[0, j])
+
+
+_P_ONLY = re.compile(r"^\s*P\s*\((?P<event>[^()]*)\)\s*$")
+_STAT_ONLY = re.compile(r"^\s*(?P<stat>q\d\d|es05|es95|mean|median)\s*\(\s*"
+                        r"(?P<out>[A-Za-z_]\w*)\s*\)\s*$")
+
+
+def parse_statistic(text: str, scenario: Scenario | None = None,
+                    flag: str = "--minimise") -> Target:
+    """A statistic without a threshold: ``q50(OUTPUT)``, ``mean(OUTPUT)``, ``P(OUTPUT > X)``.
+
+    Returned as a :class:`Target` with no comparison (``cmp`` empty).
+    """
+    text = " ".join(text.split())
+    m = _P_ONLY.match(text)
+    if m is not None:
+        event = parse_event(m["event"], scenario, flag)
+        return Target("p", event.output, "", math.nan, text, event)
+    m = _STAT_ONLY.match(text)
+    if m is None:
+        raise UsageError(f"{flag}: '{text}' is not a statistic; write qNN(OUTPUT), "
+                         "es05(OUTPUT), mean(OUTPUT) or P(OUTPUT > X)")
+    stat = "q50" if m["stat"] == "median" else m["stat"]
+    if stat.startswith("q") and not 1 <= int(stat[1:]) <= 99:
+        raise UsageError(f"{flag}: {stat}: a quantile runs from q01 to q99")
+    if scenario is not None:
+        check_output_name(scenario, m["out"], flag)
+    return Target(stat, m["out"], "", math.nan, text)
 
 
 def parse_target(text: str, scenario: Scenario | None = None,

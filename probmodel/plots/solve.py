@@ -47,3 +47,38 @@ def plot_solve(tree: xr.DataTree) -> Figure:
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     return fig
+
+
+def plot_choose(summary: xr.Dataset) -> Figure:
+    """Each option's objective output: median, 50% and 90% intervals; P(best) written.
+
+    Parameters
+    ----------
+    summary : xarray.Dataset
+        The choice's result contract over the ``option`` dim, with ``p_best`` (NaN for
+        an option failing a constraint) and the objective in attrs.
+    """
+    a = summary.attrs
+    out = a["objective_output"]
+    s = summary[out].transpose("option", "stat")
+    labels = [str(v) for v in summary["option"].values]
+    y = np.arange(len(labels))
+    q = {st: style.scaled(out, s.sel(stat=st).values) for st in ("q05", "q25", "q50",
+                                                                 "q75", "q95")}
+    fig, ax = style.new_figure(figsize=(8, 1.0 + 0.7 * len(labels)))
+    ax.hlines(y, q["q05"], q["q95"], color=style.BAND_90, lw=6, label="90% interval")
+    ax.hlines(y, q["q25"], q["q75"], color=style.BAND_50, lw=6, label="50% interval")
+    ax.plot(q["q50"], y, "o", color=style.MEDIAN, label="median")
+    for i in range(len(labels)):
+        p = float(summary["p_best"].values[i])
+        text = f"P(best) = {p:.3f}" if np.isfinite(p) else "fails a constraint"
+        ax.annotate(text, (q["q95"][i], y[i]), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(style.axis_label(out))
+    ax.set_title(f"{a.get('scenario', '')}: {a['objective']} by {a['choose']}\n"
+                 f"{a.get('draws', 0):,} draws, the same draws for every option", fontsize=10)
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
