@@ -101,10 +101,12 @@ def test_answer_agrees_with_a_grid_of_201_values_on_the_same_draws(adj, text):
     assert res.draws == draws
 
 
-def test_stated_uncertainty_is_honest_over_30_seeds(adj):
+@pytest.mark.parametrize("text", ["P(profit > 0) >= 0.8", "q05(profit) >= -50k",
+                                  "es05(profit) >= -60k"])
+def test_stated_uncertainty_is_honest_over_30_seeds(adj, text):
     # The stated Monte Carlo range is +-2 standard errors of the solved value: the spread
     # of the answer over independent seeds must match a quarter of its width.
-    t = tg.parse_target("P(profit > 0) >= 0.8", adj)
+    t = tg.parse_target(text, adj)
     vals, stated = [], []
     for seed in range(30):
         r = so.solve(adj, "pay_rate", t, draws=1 << 13, seed=100 + seed)
