@@ -52,6 +52,10 @@ PrecisionOpt = Annotated[float | None, typer.Option(
 KeepDrawsOpt = Annotated[bool, typer.Option(
     "--keep-draws", help="Keep every draw in draws.nc (default: all up to ~1e6, an evenly "
     "thinned subset beyond).")]
+EventOpt = Annotated[list[str] | None, typer.Option(
+    "--event", help="Also report P(event) ± MCSE, e.g. 'margin > 20%' or "
+    "'profit < -50k' (OUTPUT OP X, X as the tables print it; repeatable).",
+    show_default=False)]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Write the run folder here (must not exist) instead of under runs/.",
     show_default=False)]

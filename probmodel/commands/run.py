@@ -11,6 +11,7 @@ from rich.table import Table
 
 from probmodel.cli import (
     DrawsOpt,
+    EventOpt,
     JsonOpt,
     KeepDrawsOpt,
     OutOpt,
@@ -36,11 +37,6 @@ ProcessIdOpt = Annotated[int | None, typer.Option(
     "--process-id", help="This process's number, 0 to N-1; process 0 writes the run folder "
     "and prints (with --coordinator).", show_default=False)]
 
-
-EventOpt = Annotated[list[str] | None, typer.Option(
-    "--event", help="Also report P(event) ± MCSE, e.g. 'margin > 20%' or "
-    "'profit < -50k' (OUTPUT OP X, X as the tables print it; repeatable).",
-    show_default=False)]
 
 
 @app.command()

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from probmodel.cli import (
+    EventOpt,
     JsonOpt,
     OutOpt,
     QuietOpt,
@@ -28,9 +29,6 @@ TargetOpt = Annotated[str | None, typer.Option(
     "--target", help="What must hold: 'P(OUTPUT > X) >= p', 'qNN(OUTPUT) >= X', "
     "'es05(OUTPUT) >= X' or 'mean(OUTPUT) <= X' (any of > >= < <=; X as the tables print "
     "it: 20%, -50k, 1.2M).", show_default=False)]
-EventOpt = Annotated[list[str] | None, typer.Option(
-    "--event", help="Also report P(event) ± MCSE, e.g. 'margin > 20%' (repeatable).",
-    show_default=False)]
 ChooseOpt = Annotated[str | None, typer.Option(
     "--choose", help="Choose among options instead: NAME=A,B,... (chip=H20,H200,B200, a "
     "model, or values of an input), all on the same draws.", show_default=False)]

@@ -153,6 +153,14 @@ def _sweep(wb: Workbook, run: RunFolder) -> None:
               lambda c: c.get("p_profitable_mcse"), ("0.0%", "0.00%")),
              (f"median {out}", lambda c: (c.get(out) or {}).get("q50"),
               lambda c: (c.get(out) or {}).get("mcse_q50"), formats(unit))]
+    first = next(iter(by.values()), {})
+    for j, e in enumerate(first.get("events") or []):
+        def get(c, key, j=j):
+            ev = c.get("events") or []
+            return ev[j].get(key) if j < len(ev) else None
+
+        views.append((f"P({e.get('event')})", lambda c, g=get: g(c, "p"),
+                      lambda c, g=get: g(c, "mcse"), ("0.0%", "0.00%")))
     for title, val, mc, (fv, fe) in views:
         head = [f"{rn} (down) \\ {cn} (across)" if cn else rn,
                 *(v if cn else title for v in cv), "", "MCSE",
