@@ -10,6 +10,7 @@ correlations are compared as wholes. Nothing is sampled; nothing here imports JA
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -53,6 +54,27 @@ def _same(a: dict | None, b: dict | None) -> bool:
             and close(a["point"], b["point"]))
 
 
+def side_by_side(scenarios: Sequence[Scenario]) -> list[dict]:
+    """Every parameter of any of ``scenarios``, one column each, differences first.
+
+    Returns
+    -------
+    list of dict
+        ``{"name", "differs", "sides"}``: ``sides`` holds :func:`describe` of each
+        scenario in order (None where it lacks the parameter); ``differs`` is true when
+        any side's law or point differs from the first's. The order within the
+        differing and the equal rows is the files' (first scenario first).
+    """
+    names = list(dict.fromkeys(n for sc in scenarios for n in sc.parameters))
+    rows = []
+    for n in names:
+        sides = [describe(sc, n) for sc in scenarios]
+        rows.append({"name": n, "differs": any(not _same(sides[0], x) for x in sides[1:]),
+                     "sides": sides})
+    rows.sort(key=lambda r: not r["differs"])  # stable: file order within each group
+    return rows
+
+
 def diff(a: Scenario, b: Scenario) -> dict:
     """Every parameter of ``a`` and ``b`` side by side, differences first.
 
@@ -63,11 +85,8 @@ def diff(a: Scenario, b: Scenario) -> dict:
         differs, a, b}, each side as :func:`describe` or None), ``differing`` (the
         names that differ), ``prices`` and ``correlations`` ("same" or "differ").
     """
-    names = list(dict.fromkeys([*a.parameters, *b.parameters]))
-    rows = [{"name": n, "a": describe(a, n), "b": describe(b, n)} for n in names]
-    for r in rows:
-        r["differs"] = not _same(r["a"], r["b"])
-    rows.sort(key=lambda r: not r["differs"])  # stable: file order within each group
+    rows = [{"name": r["name"], "a": r["sides"][0], "b": r["sides"][1],
+             "differs": r["differs"]} for r in side_by_side([a, b])]
     prices_same = ((a.prices is None and b.prices is None) or
                    (a.prices is not None and b.prices is not None
                     and np.array_equal(a.prices, b.prices)))

@@ -119,6 +119,43 @@ def assumptions(run: RunFolder) -> tuple[list[Assumption], str]:
     return rows, note
 
 
+@dataclass(frozen=True)
+class Columns:
+    """A comparison's assumptions, one column per scenario (:func:`per_scenario`)."""
+
+    scenarios: list[str]  # the column heads, in the comparison's order
+    rows: list[dict]  # probmodel.analysis.diff.side_by_side's rows, differences first
+
+
+def per_scenario(run: RunFolder) -> tuple[Columns | None, str]:
+    """Each scenario of a comparison read back from its own copied files, side by side.
+
+    The same code as ``probmodel diff`` (:func:`probmodel.analysis.diff.side_by_side`):
+    every scenario is parsed from the copy of its own file in scenario/ (with the files
+    it extends), so each column shows that scenario's law, never another file's. Returns
+    (None, note) for a folder that is not a comparison of two or more scenarios, or
+    whose copies cannot be read back.
+    """
+    scen = run.manifest.get("scenarios")
+    if run.kind != "compare" or not isinstance(scen, dict) or len(scen) < 2:
+        return None, ""
+    try:
+        from probmodel import api
+        from probmodel.analysis.diff import side_by_side
+
+        loaded = []
+        for info in scen.values():
+            head = next(iter((info or {}).get("files") or {}))
+            sc = api.load_scenario(run.path / "scenario" / head)
+            if info.get("overrides"):
+                sc = sc.with_overrides({k: float(v) for k, v in info["overrides"].items()})
+            loaded.append(sc)
+        return Columns([str(n) for n in scen], side_by_side(loaded)), ""
+    except Exception as e:  # an old or foreign folder must not stop the report
+        return None, (f"the scenarios could not be read back one by one ({type(e).__name__}"
+                      f": {str(e).splitlines()[0] if str(e) else ''}); merged list shown")
+
+
 def _f(v: Any) -> float | None:
     try:
         x = float(v)

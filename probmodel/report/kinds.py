@@ -198,6 +198,7 @@ def compare(r: RunFolder) -> str:
     scen = s.get("scenarios") or {}
     df = cm.tidy(r.tables.get("summary"))
     rows = []
+    labels = [e.get("event") for e in (next(iter(scen.values()), {}).get("events") or [])]
     for name, st in scen.items():
         o = st.get(out_name) or {}
         unit = cm.unit_of(df, out_name) if df is not None else None
@@ -205,7 +206,9 @@ def compare(r: RunFolder) -> str:
                                       finite(st.get("p_profitable_mcse"))),
                      nb.with_mcse(out_name, unit, finite(o.get("q50")), finite(o.get("mcse_q50"))),
                      f"[{nb.show(out_name, unit, finite(o.get('q05')))}, "
-                     f"{nb.show(out_name, unit, finite(o.get('q95')))}]"])
+                     f"{nb.show(out_name, unit, finite(o.get('q95')))}]",
+                     *(nb.percent(finite(e.get("p")), finite(e.get("mcse")))
+                       for e in st.get("events") or [])])
     best = max(scen.items(), key=lambda kv: finite(kv[1].get("p_profitable")) or -1.0,
                default=None)
     headline = "no scenario"
@@ -219,7 +222,8 @@ def compare(r: RunFolder) -> str:
         "the scenarios, not Monte Carlo noise." if r.draws else ""),
         f"<h3>Per scenario ({esc(out_name)} in {esc(nb.scale(out_name, unit)[1])})</h3>",
         table(["scenario", "P(profit > 0) ± MCSE", f"median {out_name} ± MCSE",
-               f"90% interval of {out_name}"], rows, [False, True, True, True])]
+               f"90% interval of {out_name}", *(f"P({lab}) ± MCSE" for lab in labels)],
+              rows, [False, True, True, True, *[True] * len(labels)])]
     pairs = r.tables.get("pairs")
     if pairs is not None and {"scenario", "versus", "p_greater"} <= set(pairs.columns):
         pr = []

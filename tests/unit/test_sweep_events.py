@@ -51,7 +51,7 @@ def test_crossing_mcse_matches_the_spread_over_seeds(adj):
 
 
 def test_crossing_levels_refused(adj):
-    with pytest.raises(probmodel.errors.UsageError, match="--crossing: 1.5 is not"):
+    with pytest.raises(probmodel.errors.UsageError, match=r"--crossing: 1\.5 is not"):
         sw.check_levels([1.5])
 
 
