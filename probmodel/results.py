@@ -313,25 +313,35 @@ def summarize_arrays(arrays: Mapping[str, np.ndarray], dims: Sequence[str] = (),
 
 
 def summarize(ds: xr.Dataset, sample_dims: Sequence[str] = ("chain", "draw"),
-              names: Sequence[str] | None = None) -> xr.Dataset:
+              names: Sequence[str] | None = None, events: Sequence = ()) -> xr.Dataset:
     """Summaries of every variable of a draws Dataset over ``sample_dims``.
 
     Variables keep their other dims (e.g. ``year``), in their order, before ``stat``.
+    ``events`` (:class:`probmodel.analysis.targets.Event`) are counted over the same
+    dims (an event on a variable without e.g. ``year`` holds alike in every year).
     """
     sample_dims = tuple(d for d in sample_dims if d in ds.dims)
     names = [k for k in (names or ds.data_vars) if set(sample_dims) <= set(ds[k].dims)]
     extra: list[str] = []
     for k in names:
         extra += [d for d in ds[k].dims if d not in sample_dims and d not in extra]
-    arrays = {}
-    for k in names:
+    def stacked(k):
         da = ds[k].transpose(*(d for d in extra if d in ds[k].dims), *sample_dims)
-        da = da.expand_dims([d for d in extra if d not in ds[k].dims])
-        arrays[k] = da.transpose(*extra, *sample_dims).values.reshape(
+        da = da.expand_dims({d: ds.sizes[d] for d in extra if d not in ds[k].dims})
+        return da.transpose(*extra, *sample_dims).values.reshape(
             *(ds.sizes[d] for d in extra), -1)
+
+    arrays = {k: stacked(k) for k in names}
     coords = {d: ds[d].values for d in extra if d in ds.coords}
     out = summarize_arrays(arrays, extra, coords, {k: v for k, v in ds.attrs.items()
                                                    if k in ("scenario", "seed")})
+    if events:
+        ev = [(e.label, e.output, e.statistic, *probability(e.holds(stacked(e.output))))
+              for e in events]
+        with_events = build({}, extra, coords, events=ev)
+        out = out.assign({k: with_events[k] for k in ("p_event", "p_event_mcse")})
+        out = out.assign_coords({k: with_events[k] for k in ("event_output",
+                                                             "event_statistic")})
     for k in names:
         for v in (k, f"{k}_mcse"):
             out[v].attrs["units"] = ds[k].attrs.get("units", out[v].attrs["units"])

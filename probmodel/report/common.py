@@ -39,6 +39,15 @@ def p_profit_html(p: float | None, se: float | None) -> str:
 
 
 
+def _stat_label(s: str) -> str:
+    """A statistic's column head: ``median``, ``P(> 0.2)`` for an event's ``p_gt_0.2``."""
+    if s in _STAT_LABEL:
+        return _STAT_LABEL[s]
+    word, _, x = s[2:].partition("_") if s.startswith("p_") else ("", "", "")
+    op = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}.get(word)
+    return f"P({op} {x})" if op and x else s
+
+
 def tidy(df: pd.DataFrame | None) -> pd.DataFrame | None:
     """``df`` when it is a tidy summary (variable, statistic, value, ...), else None."""
     if df is None or not {"variable", "statistic", "value"} <= set(df.columns):
@@ -128,7 +137,7 @@ def summary_tables(df: pd.DataFrame | None, max_rows: int = 400) -> str:
         n += 1
         if n >= max_rows:
             break
-    headers = [*dims, "quantity", *(_STAT_LABEL.get(s, s) for s in stats), "unit"]
+    headers = [*dims, "quantity", *(_stat_label(s) for s in stats), "unit"]
     numeric = [False] * (len(dims) + 1) + [True] * len(stats) + [False]
     note = ("<p class=\"note\">Each cell: estimate ± Monte Carlo standard error, in the "
             "unit of the last column. sd has no MCSE shown.</p>")

@@ -260,6 +260,9 @@ def project(r: RunFolder) -> str:
             med, lo, hi = (cm.stat(g, v, q)[0] if g is not None else None
                            for q in ("q50", "q05", "q95"))
             row.append(f"{nb.show(v, u, med)} [{nb.show(v, u, lo)}, {nb.show(v, u, hi)}]")
+        for e in s.get("events") or []:
+            row.append(nb.percent(finite((e.get("p") or {}).get(y)),
+                                  finite((e.get("mcse") or {}).get(y))))
         rows.append(row)
     first = next((y for y in years if (finite(pp.get(y)) or 0) >= 0.5), None)
     headline = (f"P(profit &gt; 0) first reaches 50% in {esc(first)}" if first else
@@ -272,8 +275,9 @@ def project(r: RunFolder) -> str:
         f"{r.draws:,} coherent paths over {len(years)} years." if r.draws else ""),
         "<h3>By year: P(profit &gt; 0) ± MCSE; median [90% interval]</h3>",
         table(["year", "P(profit > 0) ± MCSE",
-               *(f"{v} ({nb.scale(v, cm.unit_of(df, v))[1]})" for v in fan)], rows,
-              [True] * (2 + len(fan))),
+               *(f"{v} ({nb.scale(v, cm.unit_of(df, v))[1]})" for v in fan),
+               *(f"P({e.get('event')}) ± MCSE" for e in s.get("events") or [])], rows,
+              [True] * (2 + len(fan) + len(s.get("events") or []))),
         "<h3>Figures</h3>", cm.figures(r, skip=_fan_parts(r)),
         "<h3>Summary per year</h3>", cm.summary_tables(df)]
     return "".join(parts)
@@ -348,6 +352,7 @@ def stress(r: RunFolder) -> str:
     units = ({v: cm.unit_of(df, v) for v in df["variable"].unique()} if df is not None
              else {})
     profit = any(finite(c.get("p_profitable")) is not None for c in cases.values())
+    labels = [e.get("event") for e in (next(iter(cases.values()), {}).get("events") or [])]
     rows, worst = [], None
     for name, c in cases.items():
         vals = c.get("values")
@@ -362,6 +367,11 @@ def stress(r: RunFolder) -> str:
                        f"{nb.percent(finite(c.get('p_profitable_diff_mcse')), None)}")
             if name != "base" and p is not None and (worst is None or p < worst[1]):
                 worst = (name, p, se)
+        for e in c.get("events") or []:
+            row.append(nb.percent(finite(e.get("p")), finite(e.get("mcse"))))
+            row.append("" if name == "base" else
+                       f"{nb.percent(finite(e.get('diff')), None)} ± "
+                       f"{nb.percent(finite(e.get('diff_mcse')), None)}")
         rows.append(row)
     outputs = [v for v in ("profit", "margin", "chips_required")
                if any(v in (c.get("summary") or {}) for c in cases.values())]
@@ -395,8 +405,9 @@ def stress(r: RunFolder) -> str:
         f"{r.draws:,} draws, seed {r.manifest.get('seed')}." if r.draws else ""),
         "<h3>Cases</h3>",
         table(["case", "input range", "draws",
-               *(("P(profit > 0) ± MCSE", "difference to base") if profit else ())], rows,
-              [False, False, True, True, True]),
+               *(("P(profit > 0) ± MCSE", "difference to base") if profit else ()),
+               *(x for lab in labels for x in (f"P({lab}) ± MCSE", "difference to base"))],
+              rows, [False, False, True, *[True] * (2 * profit + 2 * len(labels))]),
         "<h3>Key outputs per case</h3>",
         table(["case", "quantity", "median ± MCSE", "90% interval",
                "es05 (mean of the worst 5%) ± MCSE", "median minus base's ± MCSE"], orow,
