@@ -125,6 +125,8 @@ class Columns:
 
     scenarios: list[str]  # the column heads, in the comparison's order
     rows: list[dict]  # probmodel.analysis.diff.side_by_side's rows, differences first
+    # (a, b) -> each scenario's Spearman rank between them (None where it has none)
+    correlations: dict[tuple[str, str], list[float | None]]
 
 
 def per_scenario(run: RunFolder) -> tuple[Columns | None, str]:
@@ -150,7 +152,10 @@ def per_scenario(run: RunFolder) -> tuple[Columns | None, str]:
             if info.get("overrides"):
                 sc = sc.with_overrides({k: float(v) for k, v in info["overrides"].items()})
             loaded.append(sc)
-        return Columns([str(n) for n in scen], side_by_side(loaded)), ""
+        pairs = dict.fromkeys(c.pair for sc in loaded for c in sc.correlations)
+        ranks = {p: [next((c.rank for c in sc.correlations if c.pair == p), None)
+                     for sc in loaded] for p in pairs}
+        return Columns([str(n) for n in scen], side_by_side(loaded), ranks), ""
     except Exception as e:  # an old or foreign folder must not stop the report
         return None, (f"the scenarios could not be read back one by one ({type(e).__name__}"
                       f": {str(e).splitlines()[0] if str(e) else ''}); merged list shown")

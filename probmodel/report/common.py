@@ -217,6 +217,13 @@ def per_scenario_section(cols: asm.Columns) -> str:
     n_diff = sum(r["differs"] for r in cols.rows)
     t = table(["parameter", *cols.scenarios, "unit", "source"], body,
               [False] * (len(cols.scenarios) + 3), classes, raw=True)
+    if cols.correlations:
+        crow = [[("≠ " if len(set(v)) > 1 else "") + f"{a} ~ {b}",
+                 *("none" if x is None else f"{x:+.2f}" for x in v)]
+                for (a, b), v in cols.correlations.items()]
+        t += "<h4>Rank correlations (Spearman)</h4>" + table(
+            ["between", *cols.scenarios], crow, [False, *[True] * len(cols.scenarios)],
+            ["differs" if r[0].startswith("≠") else "" for r in crow])
     return (f"<h3>Assumptions</h3><p>One column per scenario, each read back from its own "
             f"copied file (the same comparison as <code>probmodel diff</code>): "
             f"{n_diff} of {len(cols.rows)} parameters differ, marked ≠ and listed first. "

@@ -124,3 +124,16 @@ def test_compare_event_output_missing_in_one_scenario(priors, tmp_path, capsys):
     assert rc == 2
     assert err.startswith("error: --event: 'margin' is not computed by scenario"), err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_compare_report_correlations_per_scenario(priors, tmp_path):
+    out = tmp_path / "c"
+    rc = main(["compare", str(priors / ADJ), str(priors / "deepseek-correlated.toml"),
+               "-n", "4096", "--out", str(out), "-q", "--report"])
+    assert rc == 0
+    html = (out / "report.html").read_text()
+    sec = html[html.index("Rank correlations (Spearman)"):]
+    row = re.search(r"<tr[^>]*><td>≠ pay_rate ~ v3_share</td><td[^>]*>(.*?)</td><td[^>]*>"
+                    r"(.*?)</td>", sec)
+    assert row is not None
+    assert row.groups() == ("none", "+0.30")
