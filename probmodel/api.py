@@ -108,7 +108,7 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
         runs_dir: Path = runs.RUNS_DIR, posterior: Mapping | None = None,
         posterior_source: str | None = None, precision: float | None = None,
         keep_draws: bool = False, max_draws: int = MAX_PRECISION_DRAWS,
-        posterior_ess: float | None = None) -> RunResult:
+        posterior_ess: float | None = None, events=()) -> RunResult:
     """Monte Carlo run written to a new run folder (write-once).
 
     Summaries are computed while streaming over chunks (bounded memory at any number of
@@ -123,7 +123,9 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     manifest. ``posterior`` as in :func:`simulate`; ``posterior_source`` (the
     calibration run it came from) is recorded in the manifest; ``posterior_ess`` (its
     ESS, :func:`probmodel.io.posterior_ess`) adds the posterior sample's error to the
-    MCSE of P(profit > 0) (docs/calibration.md).
+    MCSE of P(profit > 0) (docs/calibration.md). ``events``
+    (:func:`probmodel.analysis.targets.parse_events`): P(event) +- MCSE of each, counted
+    over every draw, in the summary, summary.csv and summary.json.
     """
     from probmodel import distributed, streaming
 
@@ -140,7 +142,8 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
         st = streaming.run_stream(model, model.args(scenario, post), draws, seed,
                                   precision=precision, max_draws=max_draws,
                                   keep_all=keep_draws, progress=progress,
-                                  posterior_ess=posterior_ess if post else None)
+                                  posterior_ess=posterior_ess if post else None,
+                                  events=events)
     draws = st.draws
     ds = results.to_dataset(st.kept, scenario, {"seed": seed, "draws": draws})
     if st.stride > 1:
@@ -216,7 +219,8 @@ def run_json(summary: xr.Dataset, scenario: str, seed: int) -> dict:
     p, se = results.p_profitable(summary)
     return {"scenario": scenario, "draws": int(summary.attrs["draws"]), "seed": seed,
             "summary": results.json_summary(summary), "p_profitable": p,
-            "p_profitable_mcse": se}
+            "p_profitable_mcse": se,
+            **({"events": results.event_list(summary)} if "p_event" in summary else {})}
 
 
 def correlation_manifest(scenario: Scenario) -> dict:

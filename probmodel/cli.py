@@ -40,7 +40,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="Fix a parameter: NAME=VALUE (repeatable).", show_default=False)]
+    "--set", help="Fix a parameter: NAME=VALUE; or change its law: NAME.KEY=VALUE "
+    "(pay_rate.p95=0.7, pay_rate.point=0.4) or 'NAME=Family(a, b)' (pay_rate=Beta(2, 5)); "
+    "repeatable.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
 DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Number of Monte Carlo draws.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same answer).")]
@@ -51,6 +53,10 @@ PrecisionOpt = Annotated[float | None, typer.Option(
 KeepDrawsOpt = Annotated[bool, typer.Option(
     "--keep-draws", help="Keep every draw in draws.nc (default: all up to ~1e6, an evenly "
     "thinned subset beyond).")]
+EventOpt = Annotated[list[str] | None, typer.Option(
+    "--event", help="Also report P(event) ± MCSE, e.g. 'margin > 20%' or "
+    "'profit < -50k' (OUTPUT OP X, X as the tables print it; repeatable).",
+    show_default=False)]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Write the run folder here (must not exist) instead of under runs/.",
     show_default=False)]
@@ -118,9 +124,9 @@ def load(path: Path, sets: list[str] | None):
 
 
 @app.command()
-def check(scenario: ScenarioArg) -> None:
+def check(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Validate a scenario and show what the engine will sample for each parameter."""
-    sc = load(scenario, None)
+    sc = load(scenario, set_)
     from probmodel import distributions as dists
     from probmodel import fmt
     from probmodel.errors import ScenarioError

@@ -253,11 +253,16 @@ def probability(event: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarr
 
 def build(values: Mapping[str, tuple[np.ndarray, np.ndarray]], dims: Sequence[str] = (),
           coords: Mapping | None = None, p_profitable: tuple | None = None,
-          attrs: Mapping | None = None, units: Mapping[str, str] | None = None) -> xr.Dataset:
+          attrs: Mapping | None = None, units: Mapping[str, str] | None = None,
+          events: Sequence[tuple[str, str, str, np.ndarray, np.ndarray]] = (),
+          ) -> xr.Dataset:
     """The result-contract Dataset from per-variable (values, mcse) of shape (*dims, stat).
 
     ``p_profitable`` is (p, mcse) of shape ``dims``; ``units`` overrides
-    :func:`probmodel.model.unit_of`.
+    :func:`probmodel.model.unit_of`. ``events`` are (label, output, statistic, p, mcse),
+    p and mcse of shape ``dims``: the variables ``p_event`` and ``p_event_mcse`` over
+    ``(*dims, event)``, with the output and statistic name of each event as coordinates
+    (``margin > 20%``: output ``margin``, statistic ``p_gt_0.2``).
     """
     dims = tuple(dims)
     units = units or {}
@@ -271,7 +276,16 @@ def build(values: Mapping[str, tuple[np.ndarray, np.ndarray]], dims: Sequence[st
                                 {"units": "1", "long_name": "P(profit > 0)"})
         data["p_profitable_mcse"] = (dims, np.asarray(p_profitable[1], np.float64),
                                      {"units": "1"})
-    ds = xr.Dataset(data, coords={**(coords or {}), "stat": list(STATS)})
+    ecoords = {}
+    if events:
+        labels = [e[0] for e in events]
+        for name, k in (("p_event", 3), ("p_event_mcse", 4)):
+            data[name] = ((*dims, "event"), np.stack([np.asarray(e[k], np.float64)
+                                                      for e in events], axis=-1),
+                          {"units": "1", "long_name": "P(event)"})
+        ecoords = {"event": labels, "event_output": ("event", [e[1] for e in events]),
+                   "event_statistic": ("event", [e[2] for e in events])}
+    ds = xr.Dataset(data, coords={**(coords or {}), "stat": list(STATS), **ecoords})
     ds.attrs["mcse"] = ("iid Monte Carlo standard errors; quantile MCSE from the "
                         "order-statistic window, expected shortfall from its influence "
                         "function")
@@ -282,39 +296,52 @@ def build(values: Mapping[str, tuple[np.ndarray, np.ndarray]], dims: Sequence[st
 
 def summarize_arrays(arrays: Mapping[str, np.ndarray], dims: Sequence[str] = (),
                      coords: Mapping | None = None, attrs: Mapping | None = None,
-                     profit: np.ndarray | None = None) -> xr.Dataset:
+                     profit: np.ndarray | None = None, events: Sequence = ()) -> xr.Dataset:
     """Summaries of draws given as arrays of shape (*dims, N), one per variable.
 
     P(profit > 0) comes from ``profit`` when given, else from ``arrays["profit"]``.
+    ``events`` (:class:`probmodel.analysis.targets.Event`) are counted on ``arrays``.
     """
     values = {k: stats_kernel(v) for k, v in arrays.items()}
     if profit is None:
         profit = arrays.get("profit")
     p = probability(np.asarray(profit) > 0) if profit is not None else None
     n = next(iter(arrays.values())).shape[-1] if arrays else 0
-    return build(values, dims, coords, p, {"draws": int(n), **(attrs or {})})
+    ev = [(e.label, e.output, e.statistic, *probability(e.holds(arrays[e.output])))
+          for e in events]
+    return build(values, dims, coords, p, {"draws": int(n), **(attrs or {})}, events=ev)
 
 
 def summarize(ds: xr.Dataset, sample_dims: Sequence[str] = ("chain", "draw"),
-              names: Sequence[str] | None = None) -> xr.Dataset:
+              names: Sequence[str] | None = None, events: Sequence = ()) -> xr.Dataset:
     """Summaries of every variable of a draws Dataset over ``sample_dims``.
 
     Variables keep their other dims (e.g. ``year``), in their order, before ``stat``.
+    ``events`` (:class:`probmodel.analysis.targets.Event`) are counted over the same
+    dims (an event on a variable without e.g. ``year`` holds alike in every year).
     """
     sample_dims = tuple(d for d in sample_dims if d in ds.dims)
     names = [k for k in (names or ds.data_vars) if set(sample_dims) <= set(ds[k].dims)]
     extra: list[str] = []
     for k in names:
         extra += [d for d in ds[k].dims if d not in sample_dims and d not in extra]
-    arrays = {}
-    for k in names:
+    def stacked(k):
         da = ds[k].transpose(*(d for d in extra if d in ds[k].dims), *sample_dims)
-        da = da.expand_dims([d for d in extra if d not in ds[k].dims])
-        arrays[k] = da.transpose(*extra, *sample_dims).values.reshape(
+        da = da.expand_dims({d: ds.sizes[d] for d in extra if d not in ds[k].dims})
+        return da.transpose(*extra, *sample_dims).values.reshape(
             *(ds.sizes[d] for d in extra), -1)
+
+    arrays = {k: stacked(k) for k in names}
     coords = {d: ds[d].values for d in extra if d in ds.coords}
     out = summarize_arrays(arrays, extra, coords, {k: v for k, v in ds.attrs.items()
                                                    if k in ("scenario", "seed")})
+    if events:
+        ev = [(e.label, e.output, e.statistic, *probability(e.holds(stacked(e.output))))
+              for e in events]
+        with_events = build({}, extra, coords, events=ev)
+        out = out.assign({k: with_events[k] for k in ("p_event", "p_event_mcse")})
+        out = out.assign_coords({k: with_events[k] for k in ("event_output",
+                                                             "event_statistic")})
     for k in names:
         for v in (k, f"{k}_mcse"):
             out[v].attrs["units"] = ds[k].attrs.get("units", out[v].attrs["units"])
@@ -344,7 +371,7 @@ def summarized(ds: xr.Dataset) -> list[str]:
 
 
 def _extra_dims(ds: xr.Dataset) -> list[str]:
-    return [d for d in ds.dims if d != "stat"]
+    return [d for d in ds.dims if d not in ("stat", "event")]
 
 
 def summary_table(ds: xr.Dataset, variables_first: bool = False) -> pd.DataFrame:
@@ -373,11 +400,20 @@ def summary_table(ds: xr.Dataset, variables_first: bool = False) -> pd.DataFrame
                  "mcse": float(e[j]), "units": ds[k].attrs.get("units", "")}
                 for j, s in enumerate(STATS)]
 
+    ev = ("p_event" in ds and (ds["p_event"].transpose(*extra, "event").values,
+                               ds["p_event_mcse"].transpose(*extra, "event").values))
+
     def p_row(c):
-        if not p or not np.isfinite(p[0][c]):
-            return []
-        return [{**at(c), "variable": "profit", "statistic": "p_gt_0",
-                 "value": float(p[0][c]), "mcse": float(p[1][c]), "units": "1"}]
+        rows = []
+        if p and np.isfinite(p[0][c]):
+            rows.append({**at(c), "variable": "profit", "statistic": "p_gt_0",
+                         "value": float(p[0][c]), "mcse": float(p[1][c]), "units": "1"})
+        for j in range(ds.sizes.get("event", 0) if ev else 0):
+            rows.append({**at(c), "variable": str(ds["event_output"].values[j]),
+                         "statistic": str(ds["event_statistic"].values[j]),
+                         "value": float(ev[0][c][j]), "mcse": float(ev[1][c][j]),
+                         "units": "1"})
+        return rows
 
     rows = []
     if variables_first:
@@ -413,6 +449,19 @@ def stat_dict(ds: xr.Dataset, name: str, mcse: str = "all", **sel) -> dict[str, 
 def json_summary(ds: xr.Dataset) -> dict:
     """Per variable (no extra dims): mean, sd, q05..q95, es05, es95, mcse_mean, mcse_es*."""
     return {k: stat_dict(ds, k, mcse="mean") for k in summarized(ds)}
+
+
+def event_list(ds: xr.Dataset, **sel) -> list[dict]:
+    """Every event's label, output, statistic, P and MCSE at ``sel`` (JSON's layout)."""
+    if "p_event" not in ds:
+        return []
+    p, se = ds["p_event"].sel(sel), ds["p_event_mcse"].sel(sel)
+    return [{"event": str(lab), "output": str(out), "statistic": str(st),
+             "p": float(p.values[j]), "mcse": float(se.values[j])}
+            for j, (lab, out, st) in enumerate(zip(ds["event"].values,
+                                                   ds["event_output"].values,
+                                                   ds["event_statistic"].values,
+                                                   strict=True))]
 
 
 def p_profitable(ds: xr.Dataset, **sel) -> tuple[float | None, float | None]:

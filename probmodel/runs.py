@@ -307,6 +307,8 @@ def base_manifest(kind: str, scenario: Scenario | None, **extra: Any) -> dict[st
         m["scenario_files"] = scenario_hashes(scenario)
         if scenario.overrides:
             m["overrides"] = dict(scenario.overrides)
+        if getattr(scenario, "law_overrides", None):
+            m["law_overrides"] = dict(scenario.law_overrides)
     m.update(extra)
     return m
 

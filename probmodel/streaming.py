@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -58,6 +58,7 @@ class Plan:
     stride: int  # device-side thinning of kept draws (0: keep none)
     chunks: int  # chunks per call per device
     n_dev: int
+    events: tuple[tuple[str, str], ...] = ()  # (output, op); thresholds in args["event_x"]
 
 
 def _split(model: ForwardModel, args) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -120,6 +121,10 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
                 stats["post_n"] = jnp.zeros(m, jnp.int32).at[rows].add(valid.astype(jnp.int32))
                 stats["post_hits"] = jnp.zeros(m, jnp.int32).at[rows].add(
                     ((out["profit"] > 0) & valid).astype(jnp.int32))
+        if plan.events:  # draws in which each event holds
+            stats["events"] = jnp.stack([
+                jnp.sum(_OPS[op](out[k], args["event_x"][j]) & valid, dtype=jnp.int64)
+                for j, (k, op) in enumerate(plan.events)])
         if plan.stride:
             stats["kept"] = x[:, ::plan.stride]
         if plan.hist:
@@ -143,6 +148,7 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
     return hist[None], stats
 
 
+_OPS = {">": jnp.greater, ">=": jnp.greater_equal, "<": jnp.less, "<=": jnp.less_equal}
 _COMPILED: dict[Plan, Callable] = {}
 
 
@@ -266,6 +272,7 @@ def run_stream(
     keep_cap: float | None = None, progress: Callable[[int], None] | None = None,
     devices: int | None = None, key_outputs: tuple[str, ...] = results.KEY_OUTPUTS,
     exact_when_kept: bool = True, posterior_ess: float | None = None,
+    events: Sequence = (),
 ) -> StreamResult:
     """Stream ``draws`` draws (or, with ``precision``, as many as needed) through ``model``.
 
@@ -297,6 +304,9 @@ def run_stream(
         ESS of the posterior table the model draws from (a calibration's): the MCSE
         of P(profit > 0) then includes the posterior sample's error
         (:func:`posterior_part`).
+    events : sequence of Event, optional
+        Events (:class:`probmodel.analysis.targets.Event`) whose draws are counted while
+        streaming: P(event) and its MCSE go into the summary (``p_event``).
 
     Returns
     -------
@@ -324,8 +334,13 @@ def run_stream(
     mesh = Mesh(np.asarray(jax.devices()[:n_dev]), ("draws",))
     total = np.int64(limit if precision is not None else target)
 
+    events = tuple(events)
+    if events:  # thresholds are numbers of the call, not of the compiled program
+        args = {**args, "event_x": jnp.asarray([e.x for e in events], DTYPE)}
+
     def plan_for(stride):
-        return Plan(model, varying, constant, want_hist, stride, cpd, n_dev)
+        return Plan(model, varying, constant, want_hist, stride, cpd, n_dev,
+                    tuple((e.output, e.op) for e in events))
 
     def call(plan, start, ranges):
         ids = distributed.put_ids(np.arange(start, start + per_call, dtype=np.int32),
@@ -380,7 +395,7 @@ def run_stream(
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         # non-finite draws are counted and refused by the caller, not warned about
         return _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
-                       posterior_ess)
+                       posterior_ess, events)
 
 
 def _stats_quiet(x: np.ndarray):
@@ -394,7 +409,7 @@ def _stats_quiet(x: np.ndarray):
 
 
 def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
-            posterior_ess) -> StreamResult:
+            posterior_ess, events=()) -> StreamResult:
     """Summaries of an accumulated stream (the tail of :func:`run_stream`)."""
     nv = len(varying)
     cat = acc.totals()
@@ -435,8 +450,15 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
         outside = {}
         method = "exact (sample quantiles of every draw)"
     values.update(results.constant(const_vals))
+    ev = []
+    if events:
+        hits = cat["events"].reshape(-1, len(events)).sum(axis=0)
+        for e, h in zip(events, hits, strict=True):
+            pe = float(h) / max(n, 1)
+            ev.append((e.label, e.output, e.statistic, pe,
+                       math.sqrt(max(pe * (1 - pe), 0.0) / max(n, 1))))
     summary = results.build({k: values[k] for k in model.names if k in values},
-                            p_profitable=p_prof, attrs={"draws": int(n)})
+                            p_profitable=p_prof, attrs={"draws": int(n)}, events=ev)
     for j, k in enumerate(varying):
         if bad[j]:
             summary[k].attrs["non_finite"] = int(bad[j])

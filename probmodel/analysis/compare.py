@@ -46,6 +46,7 @@ class CompareResult:
     kept: xr.Dataset  # (chain, draw, scenario) draws of the output (and profit)
     shared: dict  # "A|B" -> shared uncertain parameter names (paired random numbers)
     seconds: float = 0.0
+    events: tuple = ()  # the Events counted (probmodel.analysis.targets)
 
     @property
     def names(self) -> list[str]:
@@ -55,7 +56,8 @@ class CompareResult:
 
 def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 200_000,
             seed: int = 0, keep: int = KEEP_DRAWS,
-            progress: Callable[[int], None] | None = None) -> CompareResult:
+            progress: Callable[[int], None] | None = None,
+            events: Sequence = ()) -> CompareResult:
     """Sample every scenario on common random numbers and compare ``output``.
 
     Parameters
@@ -70,6 +72,10 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
         Draws per scenario kept in :attr:`CompareResult.kept`.
     progress : callable, optional
         Called with the number of draws done over all scenarios.
+    events : sequence of Event, optional
+        Events (:func:`probmodel.analysis.targets.parse_events`, checked against every
+        scenario): P(event) ± MCSE per scenario (``p_event``) and the paired difference
+        of P(event) between scenarios (``p_event_difference``).
 
     Returns
     -------
@@ -85,9 +91,10 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
     for i, sc in enumerate(scenarios):
         want = [output] + (["profit"] if "profit" in available_names(sc)
                            and output != "profit" else [])
+        want += [e.output for e in events if e.output not in want]
         cb = (lambda done, i=i: progress(i * draws + done)) if progress else None
         data[sc.name] = sampling.sample_arrays(sc, draws, seed, cb, names=want)
-    summary = _summarize(data, names, output, draws)
+    summary = _summarize(data, names, output, draws, events)
     summary.attrs.update({"draws": draws, "seed": seed, "output": output})
     ecdf = xr.Dataset(
         {output: (("scenario", "level"),
@@ -100,17 +107,33 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
         {k: (("chain", "draw", "scenario"),
              np.stack([data[n][k][:keep] if k in data[n] else np.full(keep, np.nan, np.float32)
                        for n in names], -1)[None], {"units": unit_of(k)})
-         for k in dict.fromkeys(k for n in names for k in data[n])},
+         for k in dict.fromkeys(k for n in names for k in data[n] if k in (output, "profit"))},
         coords={"chain": [0], "draw": np.arange(keep), "scenario": names})
     kept.attrs.update({"seed": seed, "draws": draws, "draws_kept": keep,
                        "common_random_numbers": "every scenario uses the same seed; shared "
                        "parameters get the same random numbers (keyed by name)"})
-    res = CompareResult(list(scenarios), output, draws, seed, summary, ecdf, kept, shared)
+    res = CompareResult(list(scenarios), output, draws, seed, summary, ecdf, kept, shared,
+                        events=tuple(events))
     res.seconds = time.perf_counter() - t0
     return res
 
 
-def _summarize(data: dict, names: list[str], output: str, draws: int) -> xr.Dataset:
+def _paired_share_difference(hits: list[np.ndarray], pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of 1{A} - 1{B} over the same draws, and its MCSE sd / sqrt(n), per ordered pair.
+
+    The pairing cancels the noise the two share: the MCSE is far below the independent
+    sqrt(se_A^2 + se_B^2) when A and B mostly hold in the same draws.
+    """
+    k = len(hits)
+    d, se = np.full((k, k), np.nan), np.full((k, k), np.nan)
+    for i, j in pairs:
+        dd = hits[i].astype(np.float64) - hits[j]
+        d[i, j], se[i, j] = dd.mean(), dd.std() / np.sqrt(dd.size)
+    return d, se
+
+
+def _summarize(data: dict, names: list[str], output: str, draws: int,
+               events: Sequence = ()) -> xr.Dataset:
     """The result contract over scenarios, plus pairwise statistics over (scenario, versus)."""
     k = len(names)
     x = np.stack([data[n][output] for n in names])
@@ -137,8 +160,12 @@ def _summarize(data: dict, names: list[str], output: str, draws: int) -> xr.Data
     # What the same comparison would cost without pairing: sd of A - B if independent.
     indep = np.sqrt(sd[:, None] ** 2 + sd[None, :] ** 2)
     unit = {"units": unit_of(output)}
+    ev = []
+    for e in events:
+        pe = np.stack([results.probability(e.holds(data[n][e.output])) for n in names])
+        ev.append((e.label, e.output, e.statistic, pe[:, 0], pe[:, 1]))
     ds = results.build({output: (val, se)}, ["scenario"], {"scenario": names},
-                       (p_prof, p_prof_se))
+                       (p_prof, p_prof_se), events=ev)
     ds = ds.assign_coords(versus=names)
     ds["p_greater"] = (("scenario", "versus"), pg,
                        {"long_name": f"P({output}[scenario] > {output}[versus]) over "
@@ -154,21 +181,28 @@ def _summarize(data: dict, names: list[str], output: str, draws: int) -> xr.Data
         # paired difference of P(profit > 0): the mean of 1{A > 0} - 1{B > 0} over the
         # same draws, MCSE sd / sqrt(n) (the pairing cancels the shared draws' noise)
         pos = [data[n]["profit" if "profit" in data[n] else output] > 0 for n in names]
-        pd_, pd_se = np.full((k, k), np.nan), np.full((k, k), np.nan)
-        for i, j in pairs:
-            dd = pos[i].astype(np.float64) - pos[j]
-            pd_[i, j], pd_se[i, j] = dd.mean(), dd.std() / np.sqrt(dd.size)
+        pd_, pd_se = _paired_share_difference(pos, pairs)
         ds["p_profitable_difference"] = (("scenario", "versus"), pd_, {
             "units": "1", "long_name": "P(profit > 0)[scenario] - P(profit > 0)[versus], "
                                        "paired draws"})
         ds["p_profitable_difference_mcse"] = (("scenario", "versus"), pd_se, {"units": "1"})
+    if events:
+        diffs = [_paired_share_difference([e.holds(data[n][e.output]) for n in names], pairs)
+                 for e in events]
+        for j, key in enumerate(("p_event_difference", "p_event_difference_mcse")):
+            ds[key] = (("scenario", "versus", "event"),
+                       np.stack([d[j] for d in diffs], -1),
+                       {"units": "1", "long_name": "P(event)[scenario] - P(event)[versus], "
+                                                  "paired draws"})
     return ds
 
 
 def summary_table(res: CompareResult) -> pd.DataFrame:
     """Tidy per-scenario table: scenario, variable, statistic, value, mcse, units."""
-    return results.summary_table(res.summary[[res.output, f"{res.output}_mcse",
-                                              "p_profitable", "p_profitable_mcse"]])
+    keys = [res.output, f"{res.output}_mcse", "p_profitable", "p_profitable_mcse"]
+    if "p_event" in res.summary:
+        keys += ["p_event", "p_event_mcse"]
+    return results.summary_table(res.summary[keys])
 
 
 def pairs_table(res: CompareResult) -> pd.DataFrame:
@@ -188,6 +222,13 @@ def pairs_table(res: CompareResult) -> pd.DataFrame:
         if "p_profitable_difference" in s:
             for key in ("p_profitable_difference", "p_profitable_difference_mcse"):
                 row[key] = float(s[key].sel(scenario=a, versus=b))
+        for j in range(s.sizes["event"] if "p_event_difference" in s else 0):
+            # p_margin_gt_0.2_difference: the event's key, as solve and run name it
+            name = f"p_{s['event_output'].values[j]}_{s['event_statistic'].values[j][2:]}"
+            for key, suffix in (("p_event_difference", ""), ("p_event_difference_mcse",
+                                                              "_mcse")):
+                row[f"{name}_difference{suffix}"] = float(
+                    s[key].sel(scenario=a, versus=b).values[j])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -200,6 +241,8 @@ def json_summary(res: CompareResult) -> dict:
         p, se = results.p_profitable(s, scenario=n)
         per[n] = {out: results.stat_dict(s, out, scenario=n), "p_profitable": p,
                   "p_profitable_mcse": se}
+        if "p_event" in s:
+            per[n]["events"] = results.event_list(s, scenario=n)
     return {"output": out, "draws": res.draws, "seed": res.seed, "scenarios": per,
             "pairs": pairs_table(res).to_dict(orient="records"),
             "shared_uncertain_parameters": res.shared}
@@ -220,6 +263,7 @@ def run_record(res: CompareResult, figures) -> runs.Run:
                    "every scenario, shared parameters keyed by name",
             seed=res.seed, draws=res.draws, draws_kept=int(res.kept.sizes["draw"]),
             output=res.output, chunk_size=sampling.CHUNK, seconds=round(res.seconds, 3),
+            events=[e.label for e in res.events],
             scenarios={sc.name: {"title": sc.title, "files": runs.scenario_hashes(sc),
                                  **({"overrides": dict(sc.overrides)} if sc.overrides
                                     else {})} for sc in res.scenarios}))

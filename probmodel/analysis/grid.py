@@ -147,6 +147,13 @@ def _ancestors(available: set[str], target: str) -> set[str]:
     return seen
 
 
+def enters(scenario: Scenario, name: str, output: str) -> bool:
+    """Whether input ``name`` (defined by ``scenario`` or not) enters ``output`` there."""
+    avail = set(scenario.parameters) | {name} | (
+        {"prices"} if scenario.prices is not None else set())
+    return name in _ancestors(avail, output)
+
+
 def available_names(scenario: Scenario) -> list[str]:
     """Inputs and outputs a scenario defines or computes."""
     avail = set(scenario.parameters) | ({"prices"} if scenario.prices is not None else set())
@@ -163,41 +170,42 @@ def default_output(scenario: Scenario) -> str:
                      f"choose --output among {', '.join(names)}")
 
 
-def check_output(scenario: Scenario, output: str) -> None:
-    """Refuse an ``--output`` the scenario does not compute."""
+def check_output(scenario: Scenario, output: str, flag: str = "--output") -> None:
+    """Refuse an output (``--output``, or the one ``flag`` names) the scenario lacks."""
     names = available_names(scenario)
     if output not in names:
         outs = [n.name for n in NODES]
         # Suggest only names this scenario has (never the very name it lacks).
         hint = did_you_mean(output, [n for n in names if n != output])
-        raise UsageError(f"--output: '{output}' is not computed by scenario {scenario.name}"
+        raise UsageError(f"{flag}: '{output}' is not computed by scenario {scenario.name}"
                          f"{hint} (it computes: {', '.join(n for n in names if n in outs)})")
 
 
-def check_grid(scenario: Scenario, grid: Grid, output: str) -> None:
+def check_grid(scenario: Scenario, grid: Grid, output: str, flag: str = "--grid") -> None:
     """Refuse bad swept names and values.
 
     Unknown names, values outside the parameter's domain, names that do not enter
-    ``output`` (or profit) in this scenario, and names also fixed by ``--set``.
+    ``output`` (or profit) in this scenario, and names also fixed by ``--set``; messages
+    name ``flag``.
     """
-    check_output(scenario, output)
+    check_output(scenario, output, "--output" if flag == "--grid" else "--target")
     avail = set(scenario.parameters) | set(grid.names)
     if scenario.prices is not None:
         avail.add("prices")
     deps = _ancestors(avail, output) | _ancestors(avail, "profit") | {output}
     for name, values in zip(grid.names, grid.values, strict=True):
         if name not in INPUTS:
-            raise UsageError(f"--grid: unknown parameter '{name}'{did_you_mean(name, INPUTS)}")
+            raise UsageError(f"{flag}: unknown parameter '{name}'{did_you_mean(name, INPUTS)}")
         q = INPUTS[name]
         bad = [v for v in values if not q.contains(float(v))]
         if bad:
-            raise UsageError(f"--grid: {name}={bad[0]:g} is outside its domain "
+            raise UsageError(f"{flag}: {name}={bad[0]:g} is outside its domain "
                              f"{q.domain_text()}")
         if name not in deps:
-            raise UsageError(f"--grid: {name} does not enter {output} in scenario "
+            raise UsageError(f"{flag}: {name} does not enter {output} in scenario "
                              f"{scenario.name}")
         if name in scenario.overrides:
-            raise UsageError(f"--grid: {name} is also fixed by --set; give it once")
+            raise UsageError(f"{flag}: {name} is also fixed by --set; give it once")
 
 
 def unique_names(scenarios: Sequence[Scenario]) -> list[Scenario]:

@@ -12,7 +12,7 @@ JAX function, in chunks of :data:`probmodel.sampling.CHUNK` paths.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -348,15 +348,17 @@ def point_path(scenario: Scenario) -> dict[str, list[float]]:
             for k in model.yearly}
 
 
-def summarize(ds: xr.Dataset, names: list[str] | None = None) -> xr.Dataset:
+def summarize(ds: xr.Dataset, names: list[str] | None = None,
+              events: Sequence = ()) -> xr.Dataset:
     """Per-year summaries: the result contract with dims (year, stat), P(profit > 0) per year.
 
     Variables: the yearly ones (projected inputs and outputs), key outputs first.
+    ``events``: P(event) ± MCSE per year (``p_event`` over (year, event)).
     """
     yearly = [k for k in ds.data_vars if "year" in ds[k].dims]
     names = names or results.ordered_names([k for k in KEY_OUTPUTS if k in yearly]
                                            + [k for k in yearly if k not in KEY_OUTPUTS])
-    out = results.summarize(ds, names=names)
+    out = results.summarize(ds, names=names, events=events)
     out.attrs["draws"] = int(ds.sizes["draw"])
     return out
 
@@ -377,6 +379,15 @@ def json_summary(summary: xr.Dataset) -> dict:
                                        map(float, summary["p_profitable"].values), strict=True))
         out["p_profitable_mcse"] = dict(zip(map(str, years), map(
             float, summary["p_profitable_mcse"].values), strict=True))
+    if "p_event" in summary:
+        p = summary["p_event"].transpose("year", "event").values
+        se = summary["p_event_mcse"].transpose("year", "event").values
+        out["events"] = [
+            {"event": str(lab), "output": str(summary["event_output"].values[j]),
+             "statistic": str(summary["event_statistic"].values[j]),
+             "p": dict(zip(map(str, years), map(float, p[:, j]), strict=True)),
+             "mcse": dict(zip(map(str, years), map(float, se[:, j]), strict=True))}
+            for j, lab in enumerate(summary["event"].values)]
     return out
 
 
@@ -427,17 +438,23 @@ def run_record(scenario: Scenario, res: ProjectionResult, figures) -> runs.Run:
         manifest=dict(method="forward Monte Carlo over years (iid coherent paths)",
                       seed=seed, draws=draws, years=list(map(int, ds["year"].values)),
                       chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
+                      events=([str(x) for x in res.summary["event"].values]
+                              if "p_event" in res.summary else []),
                       seconds=round(res.seconds, 3)))
 
 
 def project(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,
-            progress: Callable[[int], None] | None = None) -> ProjectionResult:
-    """Sample the projection: paths, per-year summaries and the point path (no files)."""
+            progress: Callable[[int], None] | None = None,
+            events: Sequence = ()) -> ProjectionResult:
+    """Sample the projection: paths, per-year summaries and the point path (no files).
+
+    ``events`` (:func:`probmodel.analysis.targets.parse_events`): P(event) per year.
+    """
     checks.check_draws_seed(draws, seed)
     load_projection(scenario)
     t0 = time.perf_counter()
     ds = simulate(scenario, draws, seed, progress)
-    summary = summarize(ds)
+    summary = summarize(ds, events=events)
     pt = point_path(scenario)
     return ProjectionResult(None, summary, pt, ds, time.perf_counter() - t0)
 

@@ -192,17 +192,28 @@ def _edges(x: np.ndarray, band: Band):
 _BLOCK = 1 << 20
 
 
-def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base):
-    """Values, MCSE, difference to base and its MCSE of STATS (+ P(y > 0) row last)."""
+def _all_stats(yb: np.ndarray):
+    """STATS and P(y > 0) of the case draws, and their influence functions."""
+    values, psi = _stats_and_psi(yb)
+    p = float((yb > 0).mean())
+    return np.append(values, p), lambda v: np.vstack([psi(v), (v > 0) - p])
+
+
+def _share(yb: np.ndarray):
+    """P(y > 0) alone (an event's indicator, shifted by one half) and its influence."""
+    p = float((yb > 0).mean())
+    return np.array([p]), lambda v: ((v > 0) - p)[None]
+
+
+def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base, kernel=_all_stats):
+    """Values, MCSE, difference to base and its MCSE of ``kernel``'s statistics.
+
+    The default kernel gives STATS with a P(y > 0) row last; :func:`_share` only that.
+    """
     n = y.size
     yb = y[inside]
     f = yb.size / n
-    values, psi = _stats_and_psi(yb)
-    p = float((yb > 0).mean())
-    vals = np.append(values, p)
-
-    def psi_all(v):
-        return np.vstack([psi(v), (v > 0) - p])
+    vals, psi_all = kernel(yb)
 
     h = [(sign, below, frac, psi_all(y[near]).mean(axis=1, keepdims=True))
          for sign, below, frac, near in edges]
@@ -224,12 +235,15 @@ def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base):
 
 
 def stress_arrays(draws: Mapping[str, np.ndarray], bands: Sequence[Band],
-                  variables: Sequence[str]) -> dict:
+                  variables: Sequence[str], events: Sequence = ()) -> dict:
     """The NumPy kernel of :func:`stress`: cases x (STATS + P(> 0)) per variable.
 
     Returns a dict with ``labels``, ``n`` (draws per case), ``thresholds`` and, per
     variable, arrays ``value``, ``mcse``, ``diff``, ``diff_mcse`` of shape
     (1 + len(bands), len(STATS) + 1); row 0 is the base, the last column P(var > 0).
+    Per event (:class:`probmodel.analysis.targets.Event`, keyed by its label) the same
+    four arrays of shape (1 + len(bands),): P(event) in each case, with the influence
+    function of a probability (band edges included) for its MCSE.
     """
     n = next(iter(draws.values())).size
     cases = [(np.ones(n, bool), [])]
@@ -258,11 +272,24 @@ def stress_arrays(draws: Mapping[str, np.ndarray], bands: Sequence[Band],
         out[var] = {"value": value, "mcse": np.array([r[1] for r in rows]),
                     "diff": value - value[0], "diff_mcse": np.array([r[2] for r in rows])}
         out[var]["diff_mcse"][0] = 0.0
+    for e in events:
+        # the indicator shifted by one half: P(event) = P(y > 0), the probability row
+        y = e.holds(draws[e.output]).ravel().astype(np.float64) - 0.5
+        pb = float((y > 0).mean())
+
+        def psi_base(v, pb=pb):
+            return ((v > 0) - pb)[None]
+
+        rows = [_case(y, inside, edges, psi_base, _share) for inside, edges in cases]
+        value = np.array([r[0][0] for r in rows])
+        out[e.label] = {"value": value, "mcse": np.array([r[1][0] for r in rows]),
+                        "diff": value - value[0],
+                        "diff_mcse": np.array([0.0, *(r[2][0] for r in rows[1:])])}
     return out
 
 
 def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None = None,
-           inputs: Sequence[str] | None = None) -> xr.Dataset:
+           inputs: Sequence[str] | None = None, events: Sequence = ()) -> xr.Dataset:
     """Stressed cases of a run's draws, in the result contract.
 
     Parameters
@@ -275,6 +302,8 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
     outputs, inputs : sequence of str, optional
         Variables to summarise; default the key outputs present and every variable
         with a ``distribution`` attribute (the uncertain inputs).
+    events : sequence of Event, optional
+        Events (:func:`probmodel.analysis.targets.parse_events`): P(event) per case.
 
     Returns
     -------
@@ -282,7 +311,8 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
         Dims ``band`` (``base`` first, then each band's label) and ``stat``. Per variable
         ``<var>``, ``<var>_mcse``, ``<var>_diff`` (case minus base) and
         ``<var>_diff_mcse``; ``p_profitable`` (+ ``_mcse``, ``_diff``, ``_diff_mcse``)
-        over ``band`` when profit is present; ``n_draws`` per case; coordinates
+        over ``band`` when profit is present; ``p_event`` (+ ``_mcse``, ``_diff``,
+        ``_diff_mcse``) over (band, event) for events; ``n_draws`` per case; coordinates
         ``band_variable``, ``band_lo``, ``band_hi`` (percentiles) and
         ``band_lo_value``, ``band_hi_value`` (the input at those percentiles).
     """
@@ -293,9 +323,10 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
     if inputs is None:
         inputs = [k for k in ds.data_vars if "distribution" in ds[k].attrs]
     variables = [*outputs, *(k for k in inputs if k not in outputs)]
-    need = {b.name for b in bands} | set(variables) | ({"profit"} if "profit" in ds else set())
+    need = ({b.name for b in bands} | set(variables) | {e.output for e in events}
+            | ({"profit"} if "profit" in ds else set()))
     flat = {k: ds[k].values.reshape(-1) for k in need}
-    res = stress_arrays(flat, bands, variables)
+    res = stress_arrays(flat, bands, variables, events)
     labels = res["labels"]
     coords = {
         "band": labels, "stat": list(STATS),
@@ -318,6 +349,15 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
         for suffix in ("", "_mcse", "_diff", "_diff_mcse"):
             key = {"": "value", "_mcse": "mcse", "_diff": "diff", "_diff_mcse": "diff_mcse"}
             data[f"p_profitable{suffix}"] = ("band", r[key[suffix]][:, k], {"units": "1"})
+    if events:
+        for suffix, key in (("", "value"), ("_mcse", "mcse"), ("_diff", "diff"),
+                            ("_diff_mcse", "diff_mcse")):
+            data[f"p_event{suffix}"] = (("band", "event"), np.stack(
+                [res[e.label][key] for e in events], -1),
+                {"units": "1", "long_name": "P(event)"})
+        coords.update({"event": [e.label for e in events],
+                       "event_output": ("event", [e.output for e in events]),
+                       "event_statistic": ("event", [e.statistic for e in events])})
     out = xr.Dataset(data, coords=coords)
     out.attrs.update({
         "analysis": "stress",
@@ -336,7 +376,7 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
 
 
 def run(scenario, bands: Sequence[Band], draws: int, seed: int,
-        progress=None) -> tuple[xr.Dataset, xr.Dataset]:
+        progress=None, events: Sequence = ()) -> tuple[xr.Dataset, xr.Dataset]:
     """Draw the base run from the engine and stress it.
 
     The draws are :func:`probmodel.sampling.sample_arrays`' (the one chunk iterator:
@@ -352,4 +392,4 @@ def run(scenario, bands: Sequence[Band], draws: int, seed: int,
     checks.check_draws_seed(draws, seed)
     arrays = sampling.sample_arrays(scenario, draws, seed, progress)
     ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
-    return stress(ds, bands), ds
+    return stress(ds, bands, events=events), ds

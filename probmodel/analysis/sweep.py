@@ -23,7 +23,7 @@ crosses 50% estimates its median.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -102,13 +102,18 @@ def _coords(grid: Grid) -> dict:
 # --------------------------------------------------------------------------- Monte Carlo
 
 
-@partial(jax.jit, static_argnums=(0, 5, 6))
+_OPS = {">": jnp.greater, ">=": jnp.greater_equal, "<": jnp.less, "<=": jnp.less_equal}
+
+
+@partial(jax.jit, static_argnums=(0, 5, 6, 8))
 def _eval_block(model: sampling.ForwardModel, inputs, args, cells, take, n: int,
-                kept: tuple[str, ...]):
+                kept: tuple[str, ...], event_x=None, events: tuple = ()):
     """Outputs for a block of cells on the same input draws: (block, n) per kept name.
 
     ``cells`` maps each swept name to a (block,) array; vmap maps over that axis only,
-    so one compiled function serves every block of every chunk. Profitable draws are
+    so one compiled function serves every block of every chunk. Profitable draws, and
+    the draws in which each event (output, op) holds against its threshold in
+    ``event_x`` (a traced argument: other thresholds reuse the compiled function), are
     counted among the first ``take`` (traced, so a last partial chunk does not
     recompile).
     """
@@ -121,6 +126,11 @@ def _eval_block(model: sampling.ForwardModel, inputs, args, cells, take, n: int,
         res = {k: out[k] for k in kept}
         if "profit" in out:
             res["<profitable>"] = jnp.sum((out["profit"] > 0) & valid, dtype=jnp.int32)
+        if events:
+            vals = {**a["fixed"], **inputs, **out}
+            res["<events>"] = jnp.stack([
+                jnp.sum(_OPS[op](jnp.broadcast_to(vals[k], (n,)), event_x[j]) & valid,
+                        dtype=jnp.int32) for j, (k, op) in enumerate(events)])
         return res
 
     return jax.vmap(one)(cells)
@@ -144,10 +154,12 @@ class BlockPlan:
     n_blocks: int
     block: int
     has_profit: bool
+    events: tuple[tuple[str, str], ...] = ()  # (output, op) of each event
+    event_x: tuple[float, ...] = ()  # their thresholds
 
     @classmethod
-    def of(cls, scenario: Scenario, grid: Grid, output: str) -> BlockPlan:
-        """The blocks of ``grid`` (at most CELL_BLOCK cells each)."""
+    def of(cls, scenario: Scenario, grid: Grid, output: str, events=()) -> BlockPlan:
+        """The blocks of ``grid`` (at most CELL_BLOCK cells each); ``events`` counted."""
         cells = grid.cells()
         n_cells = grid.n_cells
         n_blocks = math.ceil(n_cells / CELL_BLOCK)
@@ -157,31 +169,34 @@ class BlockPlan:
                     for k, v in cells.items()}
         sc = _fixed_scenario(scenario, grid)
         return cls(scenario, sc, kept_names(scenario, output), cell_arr, n_cells, n_blocks,
-                   block, "profit" in available_names(sc))
+                   block, "profit" in available_names(sc),
+                   tuple((e.output, e.op) for e in events), tuple(e.x for e in events))
 
     def cells_of(self, b: int) -> tuple[int, int]:
         """The cells [lo, hi) of block ``b``."""
         return b * self.block, min((b + 1) * self.block, self.n_cells)
 
 
-def _eval_blocks(plan: BlockPlan, draws: int, seed: int, blocks, held, profitable,
+def _eval_blocks(plan: BlockPlan, draws: int, seed: int, blocks, held, profitable, hits,
                  progress=None, first: int = 0) -> None:
-    """Fill ``held`` (cells, draws) and ``profitable`` for ``blocks``, chunk by chunk.
+    """Fill ``held``, ``profitable`` and ``hits`` for ``blocks``, chunk by chunk.
 
-    Rows are cells counted from cell ``first`` (0: the whole grid's arrays).
+    ``held``: (cells, draws) per kept name; ``hits``: (cells, events) counts. Rows are
+    cells counted from cell ``first`` (0: the whole grid's arrays).
     """
     base = sampling.ForwardModel.from_scenario(plan.scenario)
     base_args = base.args(plan.scenario)
     model = sampling.ForwardModel.from_scenario(plan.sc)
     args = model.args(plan.sc)
     n_eval = sampling.CHUNK if draws >= sampling.CHUNK else draws
+    event_x = jnp.asarray(plan.event_x, sampling.DTYPE) if plan.events else None
     for c, drawn in sampling.iter_chunks(base, base_args, draws, seed, host=False):
         offset, take = c.offset, c.take
         inputs = {k: drawn[k] for k, _ in model.uncertain}
         for b in blocks:
             sl = slice(b * plan.block, (b + 1) * plan.block)
             res = _eval_block(model, inputs, args, {k: v[sl] for k, v in plan.cell_arr.items()},
-                              np.int32(take), n_eval, plan.kept)
+                              np.int32(take), n_eval, plan.kept, event_x, plan.events)
             lo, hi = plan.cells_of(b)
             m = hi - lo
             for k in plan.kept:
@@ -189,12 +204,14 @@ def _eval_blocks(plan: BlockPlan, draws: int, seed: int, blocks, held, profitabl
                     np.asarray(res[k])[:m, :take])
             if plan.has_profit:
                 profitable[lo - first:hi - first] += np.asarray(res["<profitable>"])[:m]
+            if plan.events:
+                hits[lo - first:hi - first] += np.asarray(res["<events>"])[:m]
         if progress is not None:
             progress(offset + take)
 
 
 def sweep_block(plan: BlockPlan, draws: int, seed: int, b: int):
-    """Block ``b`` of a sweep over every chunk: (kept draws by name, profitable counts).
+    """Block ``b`` of a sweep over every chunk: (kept draws, profitable and event counts).
 
     The task a cluster worker runs (module level, so the worker's jit caches of the
     chunk and block functions stay warm from one block to the next).
@@ -202,8 +219,9 @@ def sweep_block(plan: BlockPlan, draws: int, seed: int, b: int):
     lo, hi = plan.cells_of(b)
     held = {k: np.empty((hi - lo, draws), np.float32) for k in plan.kept}
     profitable = np.zeros(hi - lo, np.int64)
-    _eval_blocks(plan, draws, seed, [b], held, profitable, first=lo)
-    return held, profitable
+    hits = np.zeros((hi - lo, len(plan.events)), np.int64)
+    _eval_blocks(plan, draws, seed, [b], held, profitable, hits, first=lo)
+    return held, profitable, hits
 
 
 @dataclass
@@ -220,6 +238,8 @@ class SweepResult:
     crossings: list[dict] = field(default_factory=list)
     break_even: dict | None = None
     seconds: float = 0.0
+    events: tuple = ()  # the Events counted (probmodel.analysis.targets)
+    levels: tuple[float, ...] = (0.5,)  # the probabilities whose crossings are found
 
 
 def kept_names(scenario: Scenario, output: str) -> tuple[str, ...]:
@@ -236,7 +256,8 @@ def kept_names(scenario: Scenario, output: str) -> tuple[str, ...]:
 def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int = 50_000,
           seed: int = 0, keep: int = KEEP_DRAWS,
           progress: Callable[[int], None] | None = None,
-          scheduler: str | None = None) -> SweepResult:
+          scheduler: str | None = None, events: Sequence = (),
+          levels: Sequence[float] = (0.5,)) -> SweepResult:
     """Monte Carlo in every cell of ``grid``, on common random numbers.
 
     Parameters
@@ -257,6 +278,12 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
     scheduler : str, optional
         Address of a Dask distributed scheduler: blocks of cells run on its workers
         (:mod:`probmodel.cluster`), with results equal to the local run's bit for bit.
+    events : sequence of Event, optional
+        Events (:func:`probmodel.analysis.targets.parse_events`) whose probability is
+        counted in every cell (``p_event`` in the summary, with its MCSE).
+    levels : sequence of float
+        Probabilities in (0, 1) at which the crossings of P(profit > 0) and of every
+        event's probability are found along each swept axis (:func:`crossings`).
 
     Returns
     -------
@@ -274,46 +301,60 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
         raise UsageError(f"--draws: {draws:,} draws x {grid.n_cells:,} cells x {len(kept)} "
                          f"variables need {need / 2**30:.1f} GiB for exact quantiles (at most "
                          f"{MAX_KEPT_BYTES / 2**30:.0f}); use fewer draws or cells")
-    plan = BlockPlan.of(scenario, grid, output)
+    levels = check_levels(levels)
+    events = tuple(events)
+    plan = BlockPlan.of(scenario, grid, output, events)
     held = {k: np.empty((grid.n_cells, draws), np.float32) for k in kept}
     profitable = np.zeros(grid.n_cells, np.int64)
+    hits = np.zeros((grid.n_cells, len(events)), np.int64)
     if scheduler is None:
         # chunk-major: each chunk's input draws serve every block of cells
-        _eval_blocks(plan, draws, seed, range(plan.n_blocks), held, profitable, progress)
+        _eval_blocks(plan, draws, seed, range(plan.n_blocks), held, profitable, hits,
+                     progress)
     else:
         from probmodel import cluster
 
         # the same blocks, each over every chunk, on the cluster's workers; every block
         # runs the same compiled function on the same draws as here (bit for bit)
-        for b, (h, prof) in cluster.map_blocks(scheduler, sweep_block, plan, draws, seed,
-                                                range(plan.n_blocks)):
+        for b, (h, prof, hit) in cluster.map_blocks(scheduler, sweep_block, plan, draws,
+                                                     seed, range(plan.n_blocks)):
             lo, hi = plan.cells_of(b)
             for k in kept:
                 held[k][lo:hi] = h[k]
             profitable[lo:hi] = prof
+            hits[lo:hi] = hit
         if progress is not None:
             progress(draws)
     sc, has_profit = plan.sc, plan.has_profit
-    summary = summarize(held, profitable if has_profit else None, draws, grid, sc)
+    summary = summarize(held, profitable if has_profit else None, draws, grid, sc,
+                        hits, events)
     keep = min(keep, draws)
     kept_ds = _kept_dataset(held, keep, grid, sc, seed, draws)
-    res = SweepResult(scenario, grid, output, draws, seed, summary, kept_ds)
-    res.crossings = crossings(summary, grid) if has_profit else []
+    res = SweepResult(scenario, grid, output, draws, seed, summary, kept_ds,
+                      events=events, levels=levels)
+    res.crossings = crossings(summary, grid, levels)
     res.break_even = break_even_summary(summary, grid) if BREAK_EVEN in kept else None
     res.seconds = time.perf_counter() - t0
     return res
 
 
 def summarize(held: Mapping[str, np.ndarray], profitable: np.ndarray | None, draws: int,
-              grid: Grid, sc: Scenario) -> xr.Dataset:
-    """The result contract over the swept dims from (cells, draws) arrays."""
+              grid: Grid, sc: Scenario, hits: np.ndarray | None = None,
+              events: Sequence = ()) -> xr.Dataset:
+    """The result contract over the swept dims from (cells, draws) arrays.
+
+    ``hits`` (cells, events): the draws in which each of ``events`` holds, per cell.
+    """
     values = {k: results.stats_kernel(x.reshape(*grid.shape, draws)) for k, x in held.items()}
-    p = None
-    if profitable is not None:
-        pp = (profitable / draws).reshape(grid.shape)
-        p = (pp, np.sqrt(pp * (1 - pp) / draws))
+
+    def share(count):
+        pp = (count / draws).reshape(grid.shape)
+        return pp, np.sqrt(pp * (1 - pp) / draws)
+
+    p = share(profitable) if profitable is not None else None
+    ev = [(e.label, e.output, e.statistic, *share(hits[:, j])) for j, e in enumerate(events)]
     return results.build(values, grid.names, _coords(grid), p,
-                         {"scenario": sc.name, "title": sc.title, "draws": draws})
+                         {"scenario": sc.name, "title": sc.title, "draws": draws}, events=ev)
 
 
 def _kept_dataset(held: Mapping[str, np.ndarray], keep: int, grid: Grid, sc: Scenario,
@@ -329,51 +370,108 @@ def _kept_dataset(held: Mapping[str, np.ndarray], keep: int, grid: Grid, sc: Sce
     return ds
 
 
-def _crossing_1d(x: np.ndarray, p: np.ndarray, se: np.ndarray) -> list[dict]:
-    """Where p(x) crosses 0.5, by linear interpolation between grid values."""
+def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    """Crossing levels as a tuple: each a probability strictly between 0 and 1, once."""
+    out = tuple(float(v) for v in levels)
+    for v in out:
+        if not 0 < v < 1:
+            raise UsageError(f"--crossing: {v:g} is not a probability strictly between 0 "
+                             f"and 1 (e.g. 0.9 or 90%)")
+    if len(set(out)) < len(out):
+        raise UsageError("--crossing: a level is given twice")
+    return out or (0.5,)
+
+
+def _crossing_1d(x: np.ndarray, p: np.ndarray, se: np.ndarray,
+                 level: float = 0.5) -> list[dict]:
+    """Where p(x) crosses ``level``, by linear interpolation between grid values.
+
+    Notes
+    -----
+    Between grid values x_i and x_j = x_{i+1} with estimates p_i, p_j (d = p_j - p_i),
+    the crossing is ``x_i + t (x_j - x_i)``, ``t = (level - p_i) / d``. Its MCSE is the
+    delta method's, ``(|t - 1| se_i + |t| se_j) / |d| * (x_j - x_i)``: the bound for
+    perfectly correlated estimates, which common random numbers make them nearly (the
+    two partial derivatives have opposite signs, so a positive correlation can only
+    widen the spread; the bound is its maximum). It is the Monte Carlo error only, not
+    the error of interpolating linearly between grid values.
+    """
     order = np.argsort(x)
     x, p, se = x[order], p[order], se[order]
     out = []
     for i in range(len(x) - 1):
-        a, b = p[i] - 0.5, p[i + 1] - 0.5
+        a, b = p[i] - level, p[i + 1] - level
         if a == 0 and i > 0:
             continue  # counted as the end of the previous interval
         if a * b > 0 or p[i] == p[i + 1]:
             continue
         d = p[i + 1] - p[i]
-        t = (0.5 - p[i]) / d
+        t = (level - p[i]) / d
         dx = x[i + 1] - x[i]
-        # Delta method; the two estimates share random numbers and are positively
-        # correlated, so the bound for perfect correlation is used (conservative).
         se_t = abs((t - 1) / d) * se[i] + abs(t / d) * se[i + 1]
-        out.append({"value": float(x[i] + t * dx), "mcse": float(se_t * dx),
+        value, mcse = float(x[i] + t * dx), float(se_t * dx)
+        out.append({"value": value, "mcse": mcse,
+                    "interval": [value - 2 * mcse, value + 2 * mcse],
                     "between": [float(x[i]), float(x[i + 1])],
                     "direction": "rising" if d > 0 else "falling"})
     return out
 
 
-def crossings(summary: xr.Dataset, grid: Grid) -> list[dict]:
-    """Every place where P(profit > 0) crosses 50% along a swept axis.
+def probability_curves(summary: xr.Dataset) -> list[tuple[str, xr.DataArray, xr.DataArray]]:
+    """(event label, P, MCSE) over the swept dims: profit > 0 first, then each event."""
+    out = []
+    if "p_profitable" in summary:
+        out.append(("profit > 0", summary["p_profitable"], summary["p_profitable_mcse"]))
+    if "p_event" in summary:
+        for lab in summary["event"].values:
+            out.append((str(lab), summary["p_event"].sel(event=lab, drop=True),
+                        summary["p_event_mcse"].sel(event=lab, drop=True)))
+    return out
 
-    For each swept parameter and each combination of the others' values, the 50%
-    crossing is interpolated linearly between neighbouring grid values; its MCSE is a
-    delta-method bound. With a swept ``pay_rate`` it estimates the median break-even
-    pay rate.
+
+def crossings(summary: xr.Dataset, grid: Grid, levels: Sequence[float] = (0.5,)) -> list[dict]:
+    """Every place where P(profit > 0) or an event's probability crosses a level.
+
+    For each probability (profit > 0, then each ``--event``), each level, each swept
+    parameter and each combination of the others' values, the crossing is interpolated
+    linearly between neighbouring grid values, with the MCSE of :func:`_crossing_1d` and
+    ``interval`` = value ± 2 MCSE. With a swept ``pay_rate`` the 50% crossing of
+    P(profit > 0) estimates the median break-even pay rate.
     """
     out = []
-    p, se = summary["p_profitable"], summary["p_profitable_mcse"]
-    for name in grid.names:
-        others = [n for n in grid.names if n != name]
-        stacked_p = p.transpose(*others, name).values.reshape(-1, p.sizes[name])
-        stacked_se = se.transpose(*others, name).values.reshape(-1, p.sizes[name])
-        combos = (np.stack(np.meshgrid(*(summary[o].values for o in others), indexing="ij"),
-                           -1).reshape(-1, len(others)) if others else np.zeros((1, 0)))
-        xs = summary[name].values
-        for row, (pr, sr) in enumerate(zip(stacked_p, stacked_se, strict=True)):
-            for c in _crossing_1d(xs, pr, sr):
-                at = {o: float(v) for o, v in zip(others, combos[row], strict=True)}
-                out.append({"parameter": name, "at": at, **c})
+    for label, p, se in probability_curves(summary):
+        for level in levels:
+            for name in grid.names:
+                others = [n for n in grid.names if n != name]
+                stacked_p = p.transpose(*others, name).values.reshape(-1, p.sizes[name])
+                stacked_se = se.transpose(*others, name).values.reshape(-1, p.sizes[name])
+                combos = (np.stack(np.meshgrid(*(summary[o].values for o in others),
+                                               indexing="ij"), -1).reshape(-1, len(others))
+                          if others else np.zeros((1, 0)))
+                xs = summary[name].values
+                for row, (pr, sr) in enumerate(zip(stacked_p, stacked_se, strict=True)):
+                    for c in _crossing_1d(xs, pr, sr, level):
+                        at = {o: float(v) for o, v in zip(others, combos[row], strict=True)}
+                        out.append({"event": label, "level": float(level), "parameter": name,
+                                    "at": at, **c})
     return out
+
+
+def crossings_table(res: SweepResult) -> pd.DataFrame:
+    """The crossings as crossings.csv's rows.
+
+    Event, level, parameter, the other swept values, value, mcse, the ± 2 MCSE interval
+    and the grid values it lies between.
+    """
+    at = [f"at_{n}" for n in res.grid.names] if len(res.grid.names) > 1 else []
+    cols = ["event", "level", "parameter", *at, "value", "mcse", "lower", "upper",
+            "between_lo", "between_hi", "direction"]
+    rows = [{"event": c["event"], "level": c["level"], "parameter": c["parameter"],
+             **{f"at_{k}": v for k, v in c["at"].items()}, "value": c["value"],
+             "mcse": c["mcse"], "lower": c["interval"][0], "upper": c["interval"][1],
+             "between_lo": c["between"][0], "between_hi": c["between"][1],
+             "direction": c["direction"]} for c in res.crossings]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def break_even_summary(summary: xr.Dataset, grid: Grid) -> dict:
@@ -410,6 +508,8 @@ def run_record(res: SweepResult, figures) -> runs.Run:
     return runs.Run(
         "sweep", f"{res.scenario.name}_sweep", f"{res.seed}{res.draws}{grid}", [res.scenario],
         summary=res.summary, summary_json=json_summary(res),
+        tables=({"crossings.csv": crossings_table(res)}
+                if probability_curves(res.summary) else {}),
         netcdf={"sweep.nc": xr.DataTree.from_dict({"/draws": res.kept,
                                                    "/summary": res.summary})},
         figures=figures,
@@ -419,6 +519,8 @@ def run_record(res: SweepResult, figures) -> runs.Run:
                       grid={n: [float(v) for v in vs]
                             for n, vs in zip(grid.names, grid.values, strict=True)},
                       cells=grid.n_cells, chunk_size=sampling.CHUNK,
+                      events=[e.label for e in res.events],
+                      crossing_levels=list(res.levels),
                       seconds=round(res.seconds, 3)))
 
 
@@ -435,13 +537,19 @@ def json_summary(res: SweepResult) -> dict:
             cell[var] = results.stat_dict(s, var, **sel)
         if "p_profitable" in s:
             cell["p_profitable"], cell["p_profitable_mcse"] = results.p_profitable(s, **sel)
+        if "p_event" in s:
+            cell["events"] = results.event_list(s, **sel)
         cells.append(cell)
     return {
         "scenario": res.scenario.name, "output": res.output, "draws": res.draws,
         "seed": res.seed,
         "grid": {n: [float(x) for x in v] for n, v in zip(res.grid.names, res.grid.values,
                                                           strict=True)},
-        "cells": cells, "crossings_p_profit_50": res.crossings,
+        "cells": cells, "events": [e.label for e in res.events],
+        "crossing_levels": list(res.levels), "crossings": res.crossings,
+        # the 50% crossings of P(profit > 0) alone, as before events were swept
+        "crossings_p_profit_50": [c for c in res.crossings if c["event"] == "profit > 0"
+                                  and c["level"] == 0.5],
         "break_even_pay_rate": res.break_even,
     }
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from probmodel.cli import (
     DrawsOpt,
+    EventOpt,
     JsonOpt,
     OutOpt,
     QuietOpt,
@@ -32,8 +33,11 @@ KeepOpt = Annotated[int, typer.Option(
 
 def run_compare(scenarios, output: str = "margin", draws: int = 200_000, seed: int = 0,
                 keep: int | None = None, out_dir: Path | None = None, progress=None,
-                runs_dir: Path | None = None):
+                runs_dir: Path | None = None, events=()):
     """Compare scenarios and write the run folder (data, tables, figures).
+
+    ``events``: P(event) ± MCSE per scenario and paired differences of it
+    (:func:`probmodel.analysis.compare.compare`).
 
     Returns
     -------
@@ -44,7 +48,7 @@ def run_compare(scenarios, output: str = "margin", draws: int = 200_000, seed: i
     from probmodel.plots import compare as plots
 
     res = cmp.compare(scenarios, output, draws, seed,
-                      cmp.KEEP_DRAWS if keep is None else keep, progress)
+                      cmp.KEEP_DRAWS if keep is None else keep, progress, events)
     figures = lambda: {"forest": plots.plot_forest(res.summary, output),  # noqa: E731
                        "ecdf": plots.plot_ecdf(res.ecdf, output),
                        "p_greater": plots.plot_p_greater(res.summary, output)}
@@ -55,12 +59,19 @@ def run_compare(scenarios, output: str = "margin", draws: int = 200_000, seed: i
 def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200_000,
             seed: SeedOpt = 0, keep: KeepOpt = 100_000, out_dir: OutOpt = None,
             json_: JsonOpt = False, report: ReportOpt = False,
-            quiet: QuietOpt = False) -> None:
-    """Compare scenarios on common random numbers: P(profit > 0), P(A > B), differences."""
+            quiet: QuietOpt = False, event: EventOpt = None) -> None:
+    """Compare scenarios on common random numbers: P(profit > 0), P(A > B), differences.
+
+    With --event, P(event) ± MCSE per scenario and its paired difference between them.
+    """
     from probmodel import checks, runs
+    from probmodel.analysis.targets import parse_events
     from probmodel.errors import UsageError
 
     loaded = [load(f, None) for f in files]  # bad files and flags before the heavy imports
+    events = []
+    for sc in loaded:  # every scenario must compute each event's output
+        events = parse_events(event, sc)
     checks.check_draws_seed(draws, seed)
     if keep < 1:
         raise UsageError(f"--keep-draws: must be a positive whole number, not {keep}")
@@ -75,7 +86,8 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
     t0 = time.perf_counter()
     with progress(draws * len(scenarios), "sampling", unit="draws",
                   quiet=quiet or json_) as update:
-        res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, update)
+        res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, update,
+                                   events=events)
     wall = time.perf_counter() - t0
     if json_:
         print_json({**cmp.json_summary(res), "run_dir": str(run_dir)})
@@ -98,16 +110,20 @@ def _print(res) -> None:
     unit = fmt.scale_for(name)[1]
     t = Table(title=f"{name} ({unit}) per scenario: {res.draws:,} draws each, seed {res.seed},"
                     f" common random numbers", title_justify="left")
-    for col in ("scenario", "P(profit > 0) ± MCSE", "median", "90% interval", "mean"):
+    labels = list(s["event"].values) if "p_event" in s else []
+    for col in ("scenario", "P(profit > 0) ± MCSE", "median", "90% interval", "mean",
+                *(f"P({lab}) ± MCSE" for lab in labels)):
         t.add_column(col, justify="left" if col == "scenario" else "right")
     for n in res.names:
+        ev = [f"{float(s['p_event'].sel(scenario=n, event=lab)):.4f} ± "
+              f"{float(s['p_event_mcse'].sel(scenario=n, event=lab)):.4f}" for lab in labels]
         p = float(s["p_profitable"].sel(scenario=n))
         q = {st: float(s[name].sel(scenario=n, stat=st)) for st in ("mean", "q05", "q50",
                                                                     "q95")}
         t.add_row(n, f"{p:.4f} ± {float(s['p_profitable_mcse'].sel(scenario=n)):.4f}"
                   if np.isfinite(p) else "-",
                   fmt.show(name, q["q50"]), f"[{fmt.show(name, q['q05'])}, "
-                  f"{fmt.show(name, q['q95'])}]", fmt.show(name, q["mean"]))
+                  f"{fmt.show(name, q['q95'])}]", fmt.show(name, q["mean"]), *ev)
     out.print(t)
     m = Table(title=f"P({name} of row > {name} of column) over paired draws, ± MCSE",
               title_justify="left")
@@ -138,3 +154,9 @@ def _print(res) -> None:
             v = float(s["p_profitable_difference"].sel(scenario=a, versus=b))
             e = float(s["p_profitable_difference_mcse"].sel(scenario=a, versus=b))
             out.print(f"P(profit > 0): {a} - {b} = {v:+.4f} ± {e:.4f} (MCSE, paired draws)")
+    for lab in labels:
+        for a, b in itertools.combinations(res.names, 2):
+            sel = {"scenario": a, "versus": b, "event": lab}
+            v = float(s["p_event_difference"].sel(sel))
+            e = float(s["p_event_difference_mcse"].sel(sel))
+            out.print(f"P({lab}): {a} - {b} = {v:+.4f} ± {e:.4f} (MCSE, paired draws)")

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from probmodel.cli import (
+    EventOpt,
     JsonOpt,
     OutOpt,
     QuietOpt,
@@ -29,11 +30,17 @@ DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo paths.
 @app.command()
 def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
             set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
-            report: ReportOpt = False, quiet: QuietOpt = False) -> None:
-    """Project a scenario over the years of its [projection] table; fan charts per year."""
+            report: ReportOpt = False, quiet: QuietOpt = False,
+            event: EventOpt = None) -> None:
+    """Project a scenario over the years of its [projection] table; fan charts per year.
+
+    With --event, P(event) ± MCSE in every year.
+    """
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import checks, runs
+    from probmodel.analysis.targets import parse_events
 
+    events = parse_events(event, sc)
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
     checks.check_projection(sc)
     runs.check_out_dir(out_dir)
@@ -44,7 +51,7 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
 
     t0 = time.perf_counter()
     with progress(draws, "projecting", unit="paths", quiet=quiet or json_) as update:
-        res = pj.project(sc, draws, seed, progress=update)
+        res = pj.project(sc, draws, seed, progress=update, events=events)
     res.run_dir = runs.write(pj.run_record(sc, res, lambda: figures(sc, res, pj, plots)),
                              out_dir)
     wall = time.perf_counter() - t0
@@ -63,6 +70,9 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
         t.add_column(f"{k} ({fmt.scale_for(k)[1]})", justify="right")
     if "p_profitable" in s:
         t.add_column("P(profit > 0) ± MCSE", justify="right")
+    labels = [str(x) for x in s["event"].values] if "p_event" in s else []
+    for lab in labels:
+        t.add_column(f"P({lab}) ± MCSE", justify="right")
     for year in s["year"].values:
         row = [str(year)]
         for k in names:
@@ -73,6 +83,9 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
         if "p_profitable" in s:
             row.append(f"{float(s['p_profitable'].sel(year=year)):.4f} ± "
                        f"{float(s['p_profitable_mcse'].sel(year=year)):.4f}")
+        for lab in labels:
+            row.append(f"{float(s['p_event'].sel(year=year, event=lab)):.4f} ± "
+                       f"{float(s['p_event_mcse'].sel(year=year, event=lab)):.4f}")
         t.add_row(*row)
     out.print(t)
     out.print(f"run folder: {res.run_dir}   ({draws:,} paths in {wall:.2f} s)")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from probmodel.cli import (
     DrawsOpt,
+    EventOpt,
     JsonOpt,
     KeepDrawsOpt,
     OutOpt,
@@ -40,6 +41,7 @@ ProcessIdOpt = Annotated[int | None, typer.Option(
     "and prints (with --coordinator).", show_default=False)]
 
 
+
 @app.command()
 def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         set_: SetOpt = None, out_dir: OutOpt = None, json_: JsonOpt = False,
@@ -47,10 +49,13 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         keep_draws: KeepDrawsOpt = False, coordinator: CoordinatorOpt = None,
         num_processes: NumProcessesOpt = None, process_id: ProcessIdOpt = None,
         coordinator_timeout: CoordinatorTimeoutOpt = 60.0,
-        report: ReportOpt = False, quiet: QuietOpt = False) -> None:
+        report: ReportOpt = False, quiet: QuietOpt = False, event: EventOpt = None) -> None:
     """Monte Carlo: sample all uncertain parameters jointly; write a run folder."""
     sc = load(scenario, set_)  # a bad file is reported before JAX is imported
     from probmodel import checks, distributed, runs
+    from probmodel.analysis.targets import parse_events
+
+    events = parse_events(event, sc)
 
     multi = distributed.check_flags(coordinator, num_processes, process_id,
                                     coordinator_timeout)
@@ -78,7 +83,8 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         res = api.run(sc, draws=draws, seed=seed, out=out_dir, progress=update,
                       posterior=post, posterior_source=str(posterior) if posterior else None,
                       precision=precision, keep_draws=keep_draws,
-                      posterior_ess=io.posterior_ess(posterior, list(post)) if post else None)
+                      posterior_ess=io.posterior_ess(posterior, list(post)) if post else None,
+                      events=events)
     wall = time.perf_counter() - t0
     if not leader:
         return  # process 0 writes the run folder and prints
@@ -137,6 +143,8 @@ def print_summary(sc, summary, draws: int, seed: int) -> None:
     p, se = results.p_profitable(summary)
     if p is not None:
         out.print(f"P(profit > 0) = {p:.4f} ± {se:.4f} (MCSE)")
+    for e in results.event_list(summary):
+        out.print(f"P({e['event']}) = {e['p']:.4f} ± {e['mcse']:.4f} (MCSE)")
     if "profit" in summary:
         s = results.stat_dict(summary, "profit")
         out.print(f"expected shortfall: mean profit in the worst 5% of draws (es05) "

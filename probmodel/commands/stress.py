@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from probmodel.cli import (
+    EventOpt,
     JsonOpt,
     OutOpt,
     QuietOpt,
@@ -36,11 +37,16 @@ KEEP_DRAWS = 1 << 20
 def stress(scenario: ScenarioArg, band: BandOpt, draws: DrawsOpt = 200_000,
            seed: SeedOpt = 0, set_: SetOpt = None, out_dir: OutOpt = None,
            json_: JsonOpt = False, report: ReportOpt = False,
-           quiet: QuietOpt = False) -> None:
-    """Stress tests: P(profit > 0), quantiles and expected shortfall per percentile band."""
+           quiet: QuietOpt = False, event: EventOpt = None) -> None:
+    """Stress tests: P(profit > 0), quantiles and expected shortfall per percentile band.
+
+    With --event, P(event) ± MCSE in every case and its difference to the base.
+    """
     sc = load(scenario, set_)
     from probmodel import checks, runs
+    from probmodel.analysis.targets import parse_events
 
+    events = parse_events(event, sc)
     checks.check_draws_seed(draws, seed)  # bad flags too: before the heavy imports
     runs.check_out_dir(out_dir)
     from probmodel.analysis import stress as st
@@ -52,7 +58,7 @@ def stress(scenario: ScenarioArg, band: BandOpt, draws: DrawsOpt = 200_000,
     st.check_size(bands, draws)
     t0 = time.perf_counter()
     with progress(draws, "sampling", unit="draws", quiet=quiet or json_) as update:
-        res, ds = st.run(sc, bands, draws, seed, progress=update)
+        res, ds = st.run(sc, bands, draws, seed, progress=update, events=events)
     run_dir = write_run(sc, res, ds, draws, seed, out_dir, time.perf_counter() - t0)
     wall = time.perf_counter() - t0
     if json_:
@@ -74,8 +80,10 @@ def _print_tables(sc, res, bands, draws: int, seed: int) -> None:
                     "the subset of those draws with the input in its band (± MCSE)",
               title_justify="left")
     profit = "p_profitable" in res
+    labels = [str(x) for x in res["event"].values] if "p_event" in res else []
     cols = ("case", "input range", "draws", *(("P(profit > 0)", "difference to base")
-                                               if profit else ()))
+                                               if profit else ()),
+            *(x for lab in labels for x in (f"P({lab})", "difference to base ")))
     for c in cols:
         t.add_column(c, justify="left" if c in ("case", "input range") else "right")
     for i, label in enumerate(res["band"].values):
@@ -87,6 +95,10 @@ def _print_tables(sc, res, bands, draws: int, seed: int) -> None:
             row.append(f"{float(r.p_profitable):.4f} ± {float(r.p_profitable_mcse):.4f}")
             row.append("" if i == 0 else (f"{float(r.p_profitable_diff):+.4f} ± "
                                           f"{float(r.p_profitable_diff_mcse):.4f}"))
+        for j in range(len(labels)):
+            row.append(f"{float(r.p_event[j]):.4f} ± {float(r.p_event_mcse[j]):.4f}")
+            row.append("" if i == 0 else (f"{float(r.p_event_diff[j]):+.4f} ± "
+                                          f"{float(r.p_event_diff_mcse[j]):.4f}"))
         t.add_row(*row)
     out.print(t)
     names = [n for n in ("margin", "profit") if n in res] or res.attrs["outputs"].split(", ")[:2]
@@ -128,6 +140,13 @@ def st_json(res) -> dict:
             for k in ("p_profitable", "p_profitable_mcse", "p_profitable_diff",
                       "p_profitable_diff_mcse"):
                 case[k] = float(r[k])
+        if "p_event" in res:
+            case["events"] = [
+                {"event": str(lab), "output": str(r.event_output.values[j]),
+                 "statistic": str(r.event_statistic.values[j]), "p": float(r.p_event[j]),
+                 "mcse": float(r.p_event_mcse[j]), "diff": float(r.p_event_diff[j]),
+                 "diff_mcse": float(r.p_event_diff_mcse[j])}
+                for j, lab in enumerate(res["event"].values)]
         case["summary"] = {
             var: {**{s: float(r[var].sel(stat=s)) for s in STATS},
                   **{f"mcse_{s}": float(r[f"{var}_mcse"].sel(stat=s)) for s in STATS},
@@ -162,6 +181,15 @@ def summary_frame(res):
                          "value": float(r.p_profitable), "mcse": float(r.p_profitable_mcse),
                          "diff": float(r.p_profitable_diff),
                          "diff_mcse": float(r.p_profitable_diff_mcse), "units": "1"})
+    if "p_event" in res:
+        for label in res["band"].values:
+            r = res.sel(band=label)
+            for j in range(res.sizes["event"]):
+                rows.append({"case": str(label), "variable": str(r.event_output.values[j]),
+                             "statistic": str(r.event_statistic.values[j]),
+                             "value": float(r.p_event[j]), "mcse": float(r.p_event_mcse[j]),
+                             "diff": float(r.p_event_diff[j]),
+                             "diff_mcse": float(r.p_event_diff_mcse[j]), "units": "1"})
     return pd.DataFrame(rows)
 
 
@@ -187,5 +215,6 @@ def write_run(sc, res, ds, draws: int, seed: int, out_dir, seconds: float):
             method="forward Monte Carlo (iid); cases are subsets of the same draws",
             seed=seed, draws=draws, chunk_size=sampling.CHUNK,
             bands=res.attrs["bands"].split(", "), mcse_method=res.attrs["mcse_method"],
+            events=[str(x) for x in res["event"].values] if "p_event" in res else [],
             draws_kept=int(ds.sizes["draw"]), kept_stride=stride, seconds=round(seconds, 3)),
     ), out_dir)

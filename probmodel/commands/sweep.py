@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from probmodel.cli import (
+    EventOpt,
     JsonOpt,
     OutOpt,
     QuietOpt,
@@ -35,6 +36,10 @@ PointOpt = Annotated[bool, typer.Option(
     "--point", help="Evaluate every cell at the point values (the report's grids).")]
 KeepOpt = Annotated[int, typer.Option(
     "--keep-draws", help="Draws per cell stored in sweep.nc (summaries use all draws).")]
+CrossingOpt = Annotated[list[str] | None, typer.Option(
+    "--crossing", help="Find where P(profit > 0) and each --event's probability cross this "
+    "level along each swept axis (0.9 or 90%; repeatable; default 0.5).",
+    show_default=False)]
 ScaleOpt = Annotated[float | None, typer.Option(
     "--scale", help="Print values divided by this number (e.g. 1e4 for the report's "
     "万 = 10,000 chips); the files keep raw values.", show_default=False)]
@@ -42,11 +47,12 @@ ScaleOpt = Annotated[float | None, typer.Option(
 
 def run_sweep(scenario, grid, output: str | None = None, draws: int = 50_000, seed: int = 0,
               keep: int | None = None, out_dir: Path | None = None, progress=None,
-              runs_dir: Path | None = None, scheduler=None):
+              runs_dir: Path | None = None, scheduler=None, events=(), levels=(0.5,)):
     """Run a Monte Carlo sweep and write its run folder (data, summaries, figures).
 
     ``scheduler``: a Dask client or scheduler address (blocks of cells run on its
-    workers; :mod:`probmodel.cluster`), or None to run here.
+    workers; :mod:`probmodel.cluster`), or None to run here. ``events`` and ``levels``
+    as :func:`probmodel.analysis.sweep.sweep`.
 
     Returns
     -------
@@ -58,7 +64,8 @@ def run_sweep(scenario, grid, output: str | None = None, draws: int = 50_000, se
     from probmodel.plots import sweep as plots
 
     res = sw.sweep(scenario, grid, output, draws, seed,
-                   sw.KEEP_DRAWS if keep is None else keep, progress, scheduler)
+                   sw.KEEP_DRAWS if keep is None else keep, progress, scheduler,
+                   events=events, levels=levels)
     return res, runs.write(sw.run_record(res, lambda: sweep_figures(res, plots)), out_dir,
                            runs_dir)
 
@@ -71,7 +78,8 @@ def sweep_figures(res, plots) -> dict:
     has_p = "p_profitable" in s
     if ndim == 1:
         x = res.grid.names[0]
-        cross = next((c for c in res.crossings if c["parameter"] == x), None)
+        cross = next((c for c in res.crossings if c["parameter"] == x
+                      and c["event"] == "profit > 0" and c["level"] == 0.5), None)
         be = (res.break_even["cells"][0] if res.break_even and x == "pay_rate"
               and len(res.break_even["cells"]) == 1 else None)
         figs[f"fan_{res.output}"] = plots.plot_fan(s, res.output, cross, be)
@@ -131,12 +139,23 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
           point: PointOpt = False, keep: KeepOpt = 10_000, scale: ScaleOpt = None,
           out_dir: OutOpt = None, json_: JsonOpt = False,
           scheduler: SchedulerOpt = None, report: ReportOpt = False,
-          quiet: QuietOpt = False) -> None:
-    """Sweep one or two parameters over a grid: P(profit > 0) and intervals per cell."""
+          quiet: QuietOpt = False, event: EventOpt = None,
+          crossing: CrossingOpt = None) -> None:
+    """Sweep one or two parameters over a grid: P(profit > 0) and intervals per cell.
+
+    With --event, P(event) in every cell too; the crossings of every probability at 50%
+    (or each --crossing level) along each swept axis, with their MCSE.
+    """
     from probmodel import checks, runs
+    from probmodel.analysis.targets import parse_events, parse_number
     from probmodel.errors import UsageError
 
     sc = load(scenario, set_)
+    events = parse_events(event, sc)
+    levels = [parse_number(c, "--crossing", "level") for c in crossing or ["0.5"]]
+    if point and (events or crossing):
+        raise UsageError(f"{'--event' if events else '--crossing'}: needs a Monte Carlo "
+                         "sweep (not --point: there every probability is 0 or 1)")
     if not point:  # bad flags before the heavy imports
         checks.check_draws_seed(draws, seed)
         if keep < 1:
@@ -156,6 +175,7 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
     from probmodel.analysis import sweep as sw
     from probmodel.progress import progress
 
+    levels = sw.check_levels(levels)
     t0 = time.perf_counter()
     if point:
         ds, run_dir = run_point(sc, g, output, out_dir)
@@ -177,7 +197,8 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
                       quiet=quiet or json_) as update:
             # the sweep reports draws per cell; every cell advances together
             res, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir,
-                                     lambda done: update(done * g.n_cells), scheduler=client)
+                                     lambda done: update(done * g.n_cells), scheduler=client,
+                                     events=events, levels=levels)
     finally:
         if client is not None:
             client.close()
@@ -249,8 +270,11 @@ def _print_point(sc, ds, g, output, scale) -> None:
 def _print_sweep(res, scale) -> None:
     import numpy as np
 
+    from probmodel.analysis.sweep import probability_curves
+
     s, g, name = res.summary, res.grid, res.output
     has_p = "p_profitable" in s
+    ev = [c for c in probability_curves(s) if c[0] != "profit > 0"]
     head = f"{res.scenario.title}: {res.draws:,} draws per cell, seed {res.seed}"
     if len(g.names) == 2:
         if has_p:
@@ -258,6 +282,10 @@ def _print_sweep(res, scale) -> None:
             se = s["p_profitable_mcse"].transpose(*g.names).values
             out.print(_matrix(f"{head}\nP(profit > 0) ± MCSE", g,
                               lambda i, j: f"{p[i, j]:.3f} ± {se[i, j]:.3f}"))
+        for label, pe, pse in ev:
+            pe, pse = pe.transpose(*g.names).values, pse.transpose(*g.names).values
+            out.print(_matrix(f"P({label}) ± MCSE", g,
+                              lambda i, j, pe=pe, pse=pse: f"{pe[i, j]:.3f} ± {pse[i, j]:.3f}"))
         med = s[name].sel(stat="q50").transpose(*g.names).values
         title = f"median {name} ({_unit(name, scale)})"
         out.print(_matrix(title if has_p else f"{head}\n{title}", g,
@@ -277,6 +305,8 @@ def _print_sweep(res, scale) -> None:
                          justify="right")
         if has_p:
             t.add_column("P(profit > 0) ± MCSE", justify="right")
+        for label, _, _ in ev:
+            t.add_column(f"P({label}) ± MCSE", justify="right")
         cells = g.cells()
         for i in range(g.n_cells):
             pos = dict(zip(g.names, np.unravel_index(i, g.shape), strict=True))
@@ -289,13 +319,16 @@ def _print_sweep(res, scale) -> None:
             if has_p:
                 row.append(f"{float(s['p_profitable'].isel(pos)):.3f} ± "
                            f"{float(s['p_profitable_mcse'].isel(pos)):.3f}")
+            for _, pe, pse in ev:
+                row.append(f"{float(pe.isel(pos)):.3f} ± {float(pse.isel(pos)):.3f}")
             t.add_row(*row)
         out.print(t)
     for c in res.crossings:
         at = ", ".join(f"{k} = {_show(k, v, None)} {_unit(k, None)}"
                        for k, v in c["at"].items())
         x = c["parameter"]
-        out.print(f"P(profit > 0) = 50% at {x} = {_show(x, c['value'], None, 4)} ± "
+        out.print(f"P({c['event']}) = {100 * c['level']:g}% at {x} = "
+                  f"{_show(x, c['value'], None, 4)} ± "
                   f"{_show(x, c['mcse'], None, 1)} {_unit(x, None)} ({c['direction']}; "
                   f"interpolated between {_show(x, c['between'][0], None)} and "
                   f"{_show(x, c['between'][1], None)}){' at ' + at if at else ''}")

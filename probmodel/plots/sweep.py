@@ -47,7 +47,7 @@ def _heatmap(ax, matrix: np.ndarray, rows: tuple[str, np.ndarray], cols: tuple[s
 
 
 def _two_dims(summary: xr.Dataset) -> tuple[str, str]:
-    dims = [d for d in summary.dims if d != "stat"]
+    dims = [d for d in summary.dims if d not in ("stat", "event")]
     if len(dims) != 2:
         raise ValueError(f"a heatmap needs exactly two swept parameters, not {dims}")
     return dims[0], dims[1]
@@ -122,7 +122,7 @@ def plot_fan(summary: xr.Dataset, name: str, crossing: Mapping | None = None,
         ``{"value": x, "mcse": se}``: where P(profit > 0) crosses 50%, marked on both
         panels.
     """
-    dims = [d for d in summary.dims if d != "stat"]
+    dims = [d for d in summary.dims if d not in ("stat", "event")]
     if len(dims) != 1:
         raise ValueError(f"a fan chart needs exactly one swept parameter, not {dims}")
     x_name = dims[0]
@@ -160,6 +160,9 @@ def plot_fan(summary: xr.Dataset, name: str, crossing: Mapping | None = None,
                      color=style.BAND_90, label="± 2 MCSE")
     ax2.plot(xv, p, color=style.PROFIT, lw=2, marker="o", ms=3, label="P(profit > 0)")
     ax2.axhline(0.5, color="k", lw=0.8, ls=":")
+    for j, lab in enumerate(summary["event"].values if "p_event" in summary else ()):
+        pe = summary["p_event"].transpose(x_name, "event").values[order, j]
+        ax2.plot(xv, pe, lw=1.5, marker=".", ms=3, ls="--", label=f"P({lab})")
     if crossing is not None:
         ax2.axvline(cx, color=style.LOSS, ls="--", lw=1)
         se_x = style.scaled(x_name, crossing.get("mcse", 0.0))
@@ -171,7 +174,7 @@ def plot_fan(summary: xr.Dataset, name: str, crossing: Mapping | None = None,
                      capsize=4, ms=4, label=f"break-even pay rate: median {fmt.number(mid, 3)}"
                      f", 90% [{fmt.number(lo, 3)}, {fmt.number(hi, 3)}]")
     ax2.set_ylim(0, 1)
-    ax2.set_ylabel("P(profit > 0)")
+    ax2.set_ylabel("P(profit > 0)" if "p_event" not in summary else "probability")
     ax2.set_xlabel(style.axis_label(x_name))
     ax2.grid(alpha=0.3)
     ax2.legend(loc="best", fontsize=8)

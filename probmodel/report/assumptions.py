@@ -64,8 +64,11 @@ def _engine_quantiles(run: RunFolder) -> tuple[dict[str, tuple[float, float, flo
         # files alone (no scenario) never needs them.
         from probmodel import api
         from probmodel import distributions as dists
+        from probmodel.spec import parse_overrides
 
-        sc = api.load_scenario(run.path / "scenario" / tomls[0][0])
+        laws = parse_overrides([f"{k}={v}" for k, v in
+                                (run.manifest.get("law_overrides") or {}).items()])
+        sc = api.load_scenario(run.path / "scenario" / tomls[0][0], laws or None)
         out = {}
         for name, p in sc.uncertain.items():
             q = dists.quantile(p.dist, p.params, [0.05, 0.5, 0.95])
@@ -87,6 +90,7 @@ def assumptions(run: RunFolder) -> tuple[list[Assumption], str]:
     """
     quant, note = _engine_quantiles(run)
     overrides = run.manifest.get("overrides") or {}
+    laws = run.manifest.get("law_overrides") or {}
     posterior = set(run.manifest.get("posterior_parameters") or [])
     rows: list[Assumption] = []
     for name, (fname, t) in merged_parameters(run).items():
@@ -97,9 +101,14 @@ def assumptions(run: RunFolder) -> tuple[list[Assumption], str]:
         if q is None and "dist" in t:
             q = (t.get("p05"), t.get("p50"), t.get("p95"))
         source = str(t.get("source", ""))
+        changed = {k: v for k, v in laws.items() if k == name or k.startswith(f"{name}.")}
         if name in overrides:
             dist, point, q = "fixed (override)", float(overrides[name]), None
             source = f"set on the command line: {name}={overrides[name]}; file: {source}"
+        elif changed:
+            sets = "; ".join(f"--set {k}={v}" for k, v in changed.items())
+            dist, q = f"overridden ({sets})", quant.get(name)
+            source = f"set on the command line: {sets}; file: {_written(t)}, {source}"
         elif name in posterior:
             dist = f"posterior of {run.manifest.get('posterior_source', 'a calibration')}"
             source = f"calibration posterior (joint resampling); prior: {_written(t)}; {source}"
@@ -108,6 +117,48 @@ def assumptions(run: RunFolder) -> tuple[list[Assumption], str]:
                                str(t.get("unit", "")), source, fname))
     rows.sort(key=lambda a: a.distribution.startswith("fixed"))
     return rows, note
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A comparison's assumptions, one column per scenario (:func:`per_scenario`)."""
+
+    scenarios: list[str]  # the column heads, in the comparison's order
+    rows: list[dict]  # probmodel.analysis.diff.side_by_side's rows, differences first
+    # (a, b) -> each scenario's Spearman rank between them (None where it has none)
+    correlations: dict[tuple[str, str], list[float | None]]
+
+
+def per_scenario(run: RunFolder) -> tuple[Columns | None, str]:
+    """Each scenario of a comparison read back from its own copied files, side by side.
+
+    The same code as ``probmodel diff`` (:func:`probmodel.analysis.diff.side_by_side`):
+    every scenario is parsed from the copy of its own file in scenario/ (with the files
+    it extends), so each column shows that scenario's law, never another file's. Returns
+    (None, note) for a folder that is not a comparison of two or more scenarios, or
+    whose copies cannot be read back.
+    """
+    scen = run.manifest.get("scenarios")
+    if run.kind != "compare" or not isinstance(scen, dict) or len(scen) < 2:
+        return None, ""
+    try:
+        from probmodel import api
+        from probmodel.analysis.diff import side_by_side
+
+        loaded = []
+        for info in scen.values():
+            head = next(iter((info or {}).get("files") or {}))
+            sc = api.load_scenario(run.path / "scenario" / head)
+            if info.get("overrides"):
+                sc = sc.with_overrides({k: float(v) for k, v in info["overrides"].items()})
+            loaded.append(sc)
+        pairs = dict.fromkeys(c.pair for sc in loaded for c in sc.correlations)
+        ranks = {p: [next((c.rank for c in sc.correlations if c.pair == p), None)
+                     for sc in loaded] for p in pairs}
+        return Columns([str(n) for n in scen], side_by_side(loaded), ranks), ""
+    except Exception as e:  # an old or foreign folder must not stop the report
+        return None, (f"the scenarios could not be read back one by one ({type(e).__name__}"
+                      f": {str(e).splitlines()[0] if str(e) else ''}); merged list shown")
 
 
 def _f(v: Any) -> float | None:

@@ -39,6 +39,15 @@ def p_profit_html(p: float | None, se: float | None) -> str:
 
 
 
+def _stat_label(s: str) -> str:
+    """A statistic's column head: ``median``, ``P(> 0.2)`` for an event's ``p_gt_0.2``."""
+    if s in _STAT_LABEL:
+        return _STAT_LABEL[s]
+    word, _, x = s[2:].partition("_") if s.startswith("p_") else ("", "", "")
+    op = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}.get(word)
+    return f"P({op} {x})" if op and x else s
+
+
 def tidy(df: pd.DataFrame | None) -> pd.DataFrame | None:
     """``df`` when it is a tidy summary (variable, statistic, value, ...), else None."""
     if df is None or not {"variable", "statistic", "value"} <= set(df.columns):
@@ -128,7 +137,7 @@ def summary_tables(df: pd.DataFrame | None, max_rows: int = 400) -> str:
         n += 1
         if n >= max_rows:
             break
-    headers = [*dims, "quantity", *(_STAT_LABEL.get(s, s) for s in stats), "unit"]
+    headers = [*dims, "quantity", *(_stat_label(s) for s in stats), "unit"]
     numeric = [False] * (len(dims) + 1) + [True] * len(stats) + [False]
     note = ("<p class=\"note\">Each cell: estimate ± Monte Carlo standard error, in the "
             "unit of the last column. sd has no MCSE shown.</p>")
@@ -172,9 +181,70 @@ def figures(run: RunFolder, captions: dict[str, str] | None = None,
     return "".join(out)
 
 
+def _side_text(name: str, side: dict | None) -> str:
+    """One scenario's cell: law, median [90% interval], point, and where it is stated."""
+    if side is None:
+        return "(not in this scenario)"
+    u = side["unit"]
+
+    def v(x):
+        return nb.show(name, u, x, 3)
+
+    where = ("" if side["stated"] == "stated" else " (--set)" if side["file"] == "--set"
+             else f" (inherited: {side['file'].rsplit('/', 1)[-1]})")
+    if side["law"] == "fixed":
+        return f"fixed {nb.show(name, u, side['point'], 4)}{where}"
+    lo, hi = side["interval_90"]
+    return (f"{side['law']}: median {v(side['median'])} [{v(lo)}, {v(hi)}]; point "
+            f"{nb.show(name, u, side['point'], 4)}{where}")
+
+
+def per_scenario_section(cols: asm.Columns) -> str:
+    """A comparison's assumptions: one column per scenario, differing rows first, marked."""
+    body, classes = [], []
+    for r in cols.rows:
+        sides = r["sides"]
+        first = next(s for s in sides if s is not None)
+        srcs = [(n, s["source"]) for n, s in zip(cols.scenarios, sides, strict=True) if s]
+        if len({t for _, t in srcs}) == 1:
+            src = linkify(srcs[0][1])
+        else:
+            src = "<br>".join(f"<b>{esc(n)}</b>: {linkify(t)}" for n, t in srcs)
+        body.append([("≠ " if r["differs"] else "") + esc(r["name"]),
+                     *(esc(_side_text(r["name"], s)) for s in sides),
+                     esc(nb.scale(r["name"], first["unit"])[1]), src])
+        classes.append("differs" if r["differs"] else "")
+    n_diff = sum(r["differs"] for r in cols.rows)
+    t = table(["parameter", *cols.scenarios, "unit", "source"], body,
+              [False] * (len(cols.scenarios) + 3), classes, raw=True)
+    if cols.correlations:
+        crow = [[("≠ " if len(set(v)) > 1 else "") + f"{a} ~ {b}",
+                 *("none" if x is None else f"{x:+.2f}" for x in v)]
+                for (a, b), v in cols.correlations.items()]
+        t += "<h4>Rank correlations (Spearman)</h4>" + table(
+            ["between", *cols.scenarios], crow, [False, *[True] * len(cols.scenarios)],
+            ["differs" if r[0].startswith("≠") else "" for r in crow])
+    return (f"<h3>Assumptions</h3><p>One column per scenario, each read back from its own "
+            f"copied file (the same comparison as <code>probmodel diff</code>): "
+            f"{n_diff} of {len(cols.rows)} parameters differ, marked ≠ and listed first. "
+            "Median and 90% interval: quantiles of the law the engine sampled; point: the "
+            "report's value; inherited: stated by a file the scenario extends.</p>" + t)
+
+
 def assumptions_section(run: RunFolder) -> str:
-    """Every parameter (law as written, 5/50/95% quantiles, point, unit, source)."""
+    """Every parameter (law as written, 5/50/95% quantiles, point, unit, source).
+
+    A comparison shows one column per scenario (:func:`per_scenario_section`).
+    """
+    cols, cnote = asm.per_scenario(run)
+    if cols is not None:
+        files = "".join(
+            f"<details><summary>scenario/{esc(n)} (verbatim)</summary><pre>"
+            f"{esc(data.decode('utf-8', 'replace'))}</pre></details>"
+            for n, data in run.scenario_files.items())
+        return per_scenario_section(cols) + files
     rows, note = asm.assumptions(run)
+    note = "; ".join(x for x in (cnote, note) if x)
     if not rows:
         return "<h3>Assumptions</h3><p class=\"note\">No scenario file in the run folder.</p>"
     body = []

@@ -49,6 +49,7 @@ th { background: var(--band); text-align: left; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.src { min-width: 260px; max-width: 460px; font-size: 0.92em; }
 tr.fail td { background: #fde8e8; }
+tr.differs td { background: #fff6d6; }
 .scroll { overflow-x: auto; }
 figure { margin: 14px 0 22px; break-inside: avoid; page-break-inside: avoid; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--rule); }

@@ -115,17 +115,38 @@ def sweep(r: RunFolder) -> str:
             st = (c or {}).get(out_name) or {}
             return nb.with_mcse(out_name, unit, finite(st.get("q50")), finite(st.get("mcse_q50")))
 
-        ps = [finite(c.get("p_profitable")) for c in cells]
-        ps = [x for x in ps if x is not None]
-        headline = (f"P(profit &gt; 0) ranges from {esc(nb.percent(min(ps)))} to "
-                    f"{esc(nb.percent(max(ps)))} over the {len(cells)} cells" if ps
+        ps = [(finite(c.get("p_profitable")), finite(c.get("p_profitable_mcse")))
+              for c in cells]
+        ps = [x for x in ps if x[0] is not None]
+        headline = (f"P(profit &gt; 0) ranges from {esc(nb.percent(*min(ps)))} to "
+                    f"{esc(nb.percent(*max(ps)))} over the {len(cells)} cells" if ps
                     else f"{len(cells)} cells")
+        cross = _crossing_sentences(s.get("crossings") or [], units)
+        if cross:
+            headline += "<br>" + "<br>".join(esc(c) for c in cross[:6]) + (
+                f"<br>and {len(cross) - 6} more crossings (below)" if len(cross) > 6 else "")
         parts.append(cm.answer(
             f"How does the answer change as {' and '.join(names)} move ({r.title})?",
             headline, f"{r.draws:,} draws per cell on common random numbers (the same draws "
-            "in every cell), seed " f"{r.manifest.get('seed')}." if r.draws else ""))
+            "in every cell), seed " f"{r.manifest.get('seed')}." if r.draws else "",
+            "A crossing is interpolated linearly between neighbouring grid values; ± is "
+            "its Monte Carlo standard error (not the interpolation's error: a finer grid "
+            "or probmodel solve removes that)." if cross else ""))
         if ps:
             parts.append("<h3>P(profit &gt; 0) ± MCSE in each cell</h3>" + matrix(pcell))
+        labels = [e.get("event") for e in (cells[0].get("events") or [])]
+        for j, lab in enumerate(labels):
+            def ecell(c, j=j):
+                e = ((c or {}).get("events") or [{}] * (j + 1))[j]
+                return nb.percent(finite(e.get("p")), finite(e.get("mcse"))) if c else ""
+
+            parts.append(f"<h3>P({esc(lab)}) ± MCSE in each cell</h3>" + matrix(ecell))
+        if cross:
+            parts.append("<h3>Crossings</h3>" + table(
+                ["probability", "level", "swept", "at", "crossing ± MCSE",
+                 "± 2 MCSE interval", "between grid values"],
+                [_crossing_row(c, units) for c in s.get("crossings") or []],
+                [False, True, False, False, True, True, True]))
         parts.append(f"<h3>Median {esc(out_name)} ({esc(nb.scale(out_name, unit)[1])}) "
                      "± MCSE</h3>" + matrix(mcell))
     else:
@@ -135,6 +156,41 @@ def sweep(r: RunFolder) -> str:
     return "".join(parts)
 
 
+def _crossing_value(name: str, units: dict, v: float | None, se: float | None = None) -> str:
+    shown = nb.scale(name, units.get(name))[1]
+    text = nb.with_mcse(name, units.get(name), v, se) if se is not None else nb.show(
+        name, units.get(name), v, 4)
+    return f"{text}{'%' if shown == '%' else ' ' + shown}"
+
+
+def _crossing_sentences(crossings: list, units: dict) -> list[str]:
+    """``P(margin > 20%) = 90% at pay_rate = 59.69 ± 0.28% (rising)`` per crossing."""
+    out = []
+    for c in crossings:
+        x = c.get("parameter", "")
+        at = ", ".join(f"{k} = {_crossing_value(k, units, v)}"
+                       for k, v in (c.get("at") or {}).items())
+        out.append(f"P({c.get('event')}) = {100 * float(c.get('level', 0.5)):g}% at {x} = "
+                   f"{_crossing_value(x, units, finite(c.get('value')), finite(c.get('mcse')))}"
+                   f" ({c.get('direction', '')}){' where ' + at if at else ''}")
+    return out
+
+
+def _crossing_row(c: dict, units: dict) -> list[str]:
+    x = c.get("parameter", "")
+    lo, hi = (c.get("interval") or [None, None])[:2]
+    b0, b1 = (c.get("between") or [None, None])[:2]
+
+    def v(y):
+        return _crossing_value(x, units, finite(y))
+
+    return [f"P({c.get('event')})", f"{100 * float(c.get('level', 0.5)):g}%", x,
+            ", ".join(f"{k} = {_crossing_value(k, units, v)}"
+                      for k, v in (c.get("at") or {}).items()),
+            _crossing_value(x, units, finite(c.get("value")), finite(c.get("mcse"))),
+            f"[{v(lo)}, {v(hi)}]", f"{v(b0)} to {v(b1)}"]
+
+
 def compare(r: RunFolder) -> str:
     """A comparison: each scenario's P(profit > 0) and interval, paired differences."""
     s = r.summary
@@ -142,6 +198,7 @@ def compare(r: RunFolder) -> str:
     scen = s.get("scenarios") or {}
     df = cm.tidy(r.tables.get("summary"))
     rows = []
+    labels = [e.get("event") for e in (next(iter(scen.values()), {}).get("events") or [])]
     for name, st in scen.items():
         o = st.get(out_name) or {}
         unit = cm.unit_of(df, out_name) if df is not None else None
@@ -149,7 +206,9 @@ def compare(r: RunFolder) -> str:
                                       finite(st.get("p_profitable_mcse"))),
                      nb.with_mcse(out_name, unit, finite(o.get("q50")), finite(o.get("mcse_q50"))),
                      f"[{nb.show(out_name, unit, finite(o.get('q05')))}, "
-                     f"{nb.show(out_name, unit, finite(o.get('q95')))}]"])
+                     f"{nb.show(out_name, unit, finite(o.get('q95')))}]",
+                     *(nb.percent(finite(e.get("p")), finite(e.get("mcse")))
+                       for e in st.get("events") or [])])
     best = max(scen.items(), key=lambda kv: finite(kv[1].get("p_profitable")) or -1.0,
                default=None)
     headline = "no scenario"
@@ -163,7 +222,8 @@ def compare(r: RunFolder) -> str:
         "the scenarios, not Monte Carlo noise." if r.draws else ""),
         f"<h3>Per scenario ({esc(out_name)} in {esc(nb.scale(out_name, unit)[1])})</h3>",
         table(["scenario", "P(profit > 0) ± MCSE", f"median {out_name} ± MCSE",
-               f"90% interval of {out_name}"], rows, [False, True, True, True])]
+               f"90% interval of {out_name}", *(f"P({lab}) ± MCSE" for lab in labels)],
+              rows, [False, True, True, True, *[True] * len(labels)])]
     pairs = r.tables.get("pairs")
     if pairs is not None and {"scenario", "versus", "p_greater"} <= set(pairs.columns):
         pr = []
@@ -200,6 +260,9 @@ def project(r: RunFolder) -> str:
             med, lo, hi = (cm.stat(g, v, q)[0] if g is not None else None
                            for q in ("q50", "q05", "q95"))
             row.append(f"{nb.show(v, u, med)} [{nb.show(v, u, lo)}, {nb.show(v, u, hi)}]")
+        for e in s.get("events") or []:
+            row.append(nb.percent(finite((e.get("p") or {}).get(y)),
+                                  finite((e.get("mcse") or {}).get(y))))
         rows.append(row)
     first = next((y for y in years if (finite(pp.get(y)) or 0) >= 0.5), None)
     headline = (f"P(profit &gt; 0) first reaches 50% in {esc(first)}" if first else
@@ -212,8 +275,9 @@ def project(r: RunFolder) -> str:
         f"{r.draws:,} coherent paths over {len(years)} years." if r.draws else ""),
         "<h3>By year: P(profit &gt; 0) ± MCSE; median [90% interval]</h3>",
         table(["year", "P(profit > 0) ± MCSE",
-               *(f"{v} ({nb.scale(v, cm.unit_of(df, v))[1]})" for v in fan)], rows,
-              [True] * (2 + len(fan))),
+               *(f"{v} ({nb.scale(v, cm.unit_of(df, v))[1]})" for v in fan),
+               *(f"P({e.get('event')}) ± MCSE" for e in s.get("events") or [])], rows,
+              [True] * (2 + len(fan) + len(s.get("events") or []))),
         "<h3>Figures</h3>", cm.figures(r, skip=_fan_parts(r)),
         "<h3>Summary per year</h3>", cm.summary_tables(df)]
     return "".join(parts)
@@ -288,6 +352,7 @@ def stress(r: RunFolder) -> str:
     units = ({v: cm.unit_of(df, v) for v in df["variable"].unique()} if df is not None
              else {})
     profit = any(finite(c.get("p_profitable")) is not None for c in cases.values())
+    labels = [e.get("event") for e in (next(iter(cases.values()), {}).get("events") or [])]
     rows, worst = [], None
     for name, c in cases.items():
         vals = c.get("values")
@@ -302,6 +367,11 @@ def stress(r: RunFolder) -> str:
                        f"{nb.percent(finite(c.get('p_profitable_diff_mcse')), None)}")
             if name != "base" and p is not None and (worst is None or p < worst[1]):
                 worst = (name, p, se)
+        for e in c.get("events") or []:
+            row.append(nb.percent(finite(e.get("p")), finite(e.get("mcse"))))
+            row.append("" if name == "base" else
+                       f"{nb.percent(finite(e.get('diff')), None)} ± "
+                       f"{nb.percent(finite(e.get('diff_mcse')), None)}")
         rows.append(row)
     outputs = [v for v in ("profit", "margin", "chips_required")
                if any(v in (c.get("summary") or {}) for c in cases.values())]
@@ -335,8 +405,9 @@ def stress(r: RunFolder) -> str:
         f"{r.draws:,} draws, seed {r.manifest.get('seed')}." if r.draws else ""),
         "<h3>Cases</h3>",
         table(["case", "input range", "draws",
-               *(("P(profit > 0) ± MCSE", "difference to base") if profit else ())], rows,
-              [False, False, True, True, True]),
+               *(("P(profit > 0) ± MCSE", "difference to base") if profit else ()),
+               *(x for lab in labels for x in (f"P({lab}) ± MCSE", "difference to base"))],
+              rows, [False, False, True, *[True] * (2 * profit + 2 * len(labels))]),
         "<h3>Key outputs per case</h3>",
         table(["case", "quantity", "median ± MCSE", "90% interval",
                "es05 (mean of the worst 5%) ± MCSE", "median minus base's ± MCSE"], orow,

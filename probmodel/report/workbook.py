@@ -117,7 +117,43 @@ def _summary(wb: Workbook, run: RunFolder) -> None:
     _sheet(wb, "Summary", headers, rows, fmts, freeze_cols=len(dims) + 1)
 
 
+def _inputs_per_scenario(wb: Workbook, cols: asm.Columns) -> None:
+    """A comparison's inputs: per scenario its law, median, 5%, 95% and point, side by side.
+
+    The rows and the ≠ mark are :func:`probmodel.analysis.diff.side_by_side`'s (the same
+    code as ``probmodel diff``); each scenario read back from its own copied file.
+    """
+    head = ["parameter", "differs"]
+    for n in cols.scenarios:
+        head += [f"{n}: law", f"{n}: median", f"{n}: 5%", f"{n}: 95%", f"{n}: point"]
+    head += ["unit", "sources"]
+    rows, fmts = [], []
+    for r in cols.rows:
+        first = next(x for x in r["sides"] if x is not None)
+        f = formats(first["unit"])[0]
+        row: list[Any] = [r["name"], "≠" if r["differs"] else ""]
+        fm: list[str | None] = [None, None]
+        for side in r["sides"]:
+            if side is None:
+                row += ["(not in this scenario)", None, None, None, None]
+            else:
+                where = ("" if side["stated"] == "stated" else
+                         f" ({side['stated']}: {side['file'].rsplit('/', 1)[-1]})")
+                row += [side["law"] + where, side["median"], *side["interval_90"],
+                        side["point"]]
+            fm += [None, f, f, f, f]
+        srcs = dict.fromkeys(x["source"] for x in r["sides"] if x is not None)
+        row += [first["unit"], " | ".join(srcs)]
+        rows.append(row)
+        fmts.append([*fm, None, None])
+    _sheet(wb, "Inputs", head, rows, fmts)
+
+
 def _inputs(wb: Workbook, run: RunFolder) -> None:
+    cols, _ = asm.per_scenario(run)
+    if cols is not None:
+        _inputs_per_scenario(wb, cols)
+        return
     rows_, note = asm.assumptions(run)
     rows, fmts = [], []
     for a in rows_:
@@ -151,6 +187,14 @@ def _sweep(wb: Workbook, run: RunFolder) -> None:
               lambda c: c.get("p_profitable_mcse"), ("0.0%", "0.00%")),
              (f"median {out}", lambda c: (c.get(out) or {}).get("q50"),
               lambda c: (c.get(out) or {}).get("mcse_q50"), formats(unit))]
+    first = next(iter(by.values()), {})
+    for j, e in enumerate(first.get("events") or []):
+        def get(c, key, j=j):
+            ev = c.get("events") or []
+            return ev[j].get(key) if j < len(ev) else None
+
+        views.append((f"P({e.get('event')})", lambda c, g=get: g(c, "p"),
+                      lambda c, g=get: g(c, "mcse"), ("0.0%", "0.00%")))
     for title, val, mc, (fv, fe) in views:
         head = [f"{rn} (down) \\ {cn} (across)" if cn else rn,
                 *(v if cn else title for v in cv), "", "MCSE",
@@ -170,20 +214,26 @@ def _compare(wb: Workbook, run: RunFolder) -> None:
     s = run.summary
     out = s.get("output", "margin")
     rows, fmts = [], []
-    for name, st in (s.get("scenarios") or {}).items():
+    scen = s.get("scenarios") or {}
+    labels = [e.get("event") for e in (next(iter(scen.values()), {}).get("events") or [])]
+    for name, st in scen.items():
         o = st.get(out) or {}
+        ev = [x for e in st.get("events") or [] for x in (e.get("p"), e.get("mcse"))]
         rows.append([name, st.get("p_profitable"), st.get("p_profitable_mcse"),
-                     o.get("q05"), o.get("q50"), o.get("mcse_q50"), o.get("q95")])
+                     o.get("q05"), o.get("q50"), o.get("mcse_q50"), o.get("q95"), *ev])
         fo = formats(_unit(run, tidy(run.tables.get("summary")), out))
-        fmts.append([None, "0.0%", "0.00%", fo[0], fo[0], fo[1], fo[0]])
+        fmts.append([None, "0.0%", "0.00%", fo[0], fo[0], fo[1], fo[0],
+                     *["0.0%", "0.00%"] * len(labels)])
     if rows:
         _sheet(wb, "Scenarios", ["scenario", "P(profit > 0)", "MCSE", f"{out} 5%",
-                                 f"{out} median", "median MCSE", f"{out} 95%"], rows, fmts)
+                                 f"{out} median", "median MCSE", f"{out} 95%",
+                                 *(x for lab in labels for x in (f"P({lab})", "MCSE"))],
+               rows, fmts)
     if (pairs := run.tables.get("pairs")) is not None:
         fm = []
         for c in pairs.columns:
-            if c.startswith("p_greater"):
-                fm.append("0.0%" if c == "p_greater" else "0.00%")
+            if c.startswith("p_"):  # P(A > B) and paired differences of probabilities
+                fm.append("0.00%" if c.endswith("mcse") else "0.0%")
             elif c.startswith("difference"):
                 fo = formats(_unit(run, tidy(run.tables.get("summary")), out))
                 fm.append(fo[1] if c.endswith("mcse") else fo[0])

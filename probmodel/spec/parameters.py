@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,9 +43,54 @@ class Parameter:
         return self.dist is None
 
 
-def parse_overrides(items: list[str], origin: str = "--set") -> dict[str, float]:
-    """Parse ``NAME=VALUE`` strings from the command line."""
-    out: dict[str, float] = {}
+@dataclass(frozen=True)
+class LawOverride:
+    """``--set 'NAME=Beta(2, 5)'`` (native parameters in order) or ``Beta(p05=0.2, p95=0.5)``.
+
+    ``keys`` maps the family's keys to numbers, as a ``[parameters.NAME]`` table would.
+    """
+
+    dist: str
+    keys: Mapping[str, float]
+    text: str
+
+
+_LAW = re.compile(r"^\s*(?P<dist>[A-Za-z]\w*)\s*\((?P<args>[^()]*)\)\s*$")
+
+
+def _parse_law(name: str, raw: str, origin: str) -> LawOverride:
+    m = _LAW.match(raw)
+    dist, args = m["dist"], [a.strip() for a in m["args"].split(",") if a.strip()]
+    fam = dists.FAMILIES.get(dist)
+    if fam is None:
+        raise UsageError(f"{origin}: {name}: unknown distribution {dist!r}"
+                         f"{did_you_mean(dist, dists.FAMILIES)}; known: "
+                         f"{', '.join(dists.FAMILIES)}")
+    keys: dict[str, float] = {}
+    for i, a in enumerate(args):
+        key, eq, num = a.partition("=")
+        if not eq:
+            if i >= len(fam.native):
+                raise UsageError(f"{origin}: {name}: {dist} takes {len(fam.native)} native "
+                                 f"parameters ({', '.join(fam.native)}), not {len(args)}")
+            key, num = fam.native[i], a
+        try:
+            keys[key.strip()] = float(num)
+        except ValueError:
+            raise UsageError(f"{origin}: {name}: '{num.strip()}' in {raw.strip()} is not a "
+                             "number") from None
+    return LawOverride(dist, keys, " ".join(raw.split()))
+
+
+def parse_overrides(items: list[str], origin: str = "--set") -> dict[str, Any]:
+    """Parse ``--set`` strings from the command line.
+
+    ``NAME=VALUE`` fixes a parameter (a float); ``NAME=Family(a, b)`` gives it a new law
+    (a :class:`LawOverride`); ``NAME.KEY=VALUE`` changes one key of its table (``pay_rate.p95``,
+    ``pay_rate.point``; the key ``NAME.KEY`` maps to a float); ``chip=NAME`` and
+    ``model=NAME`` pick catalog entries (a str).
+    """
+    out: dict[str, Any] = {}
     for item in items:
         name, sep, raw = item.partition("=")
         name = name.strip()
@@ -53,6 +99,9 @@ def parse_overrides(items: list[str], origin: str = "--set") -> dict[str, float]
         # Roofline catalogs: chip=NAME / model=NAME pick an entry.
         if (picked := catalog.split_override(name, raw, origin)) is not None:
             out[name] = picked
+            continue
+        if _LAW.match(raw):
+            out[name] = _parse_law(name, raw, origin)
             continue
         try:
             value = float(raw)
@@ -202,5 +251,5 @@ def parse_prices(table: Any, problems: Problems) -> tuple[np.ndarray | None, dic
     return arr, meta
 
 
-__all__ = ["META_KEYS", "Parameter", "parse_overrides", "parse_parameter",
+__all__ = ["META_KEYS", "LawOverride", "Parameter", "parse_overrides", "parse_parameter",
            "parse_prices"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,8 @@ import numpy as np
 
 from probmodel import catalog
 from probmodel import distributions as dists
-from probmodel.errors import ScenarioError, UsageError, file_label
+from probmodel.distributions.registry import forms
+from probmodel.errors import ParameterError, ScenarioError, UsageError, file_label
 from probmodel.model import INPUTS, NODES, plan
 from probmodel.spec import correlations as corr
 from probmodel.spec import measurements as meas
@@ -29,7 +31,7 @@ from probmodel.spec import projection as proj
 from probmodel.spec.correlations import Correlation
 from probmodel.spec.measurements import MeasurementsSpec
 from probmodel.spec.observations import Observation
-from probmodel.spec.parameters import Parameter, parse_parameter, parse_prices
+from probmodel.spec.parameters import LawOverride, Parameter, parse_parameter, parse_prices
 from probmodel.spec.problems import Problems, did_you_mean
 from probmodel.spec.projection import Projection
 
@@ -60,6 +62,8 @@ class Scenario:
     description: str = ""
     overrides: Mapping[str, float] = field(default_factory=dict)
     measurements: MeasurementsSpec | None = None
+    #: ``--set`` items that changed a law: ``{"pay_rate.p95": "0.7", "dau": "LogNormal(17, 0.3)"}``
+    law_overrides: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def uncertain(self) -> dict[str, Parameter]:
@@ -114,6 +118,10 @@ class Scenario:
         """
         # Roofline catalogs: --set chip=NAME / model=NAME switch the pick first.
         self, sets = catalog.apply_overrides(self, sets, origin)
+        laws = {k: v for k, v in sets.items() if isinstance(v, LawOverride) or "." in k}
+        if laws:
+            self = self.with_laws(laws, origin)
+            sets = {k: v for k, v in sets.items() if k not in laws}
         params = dict(self.parameters)
         settable = self.settable()
         for name, value in sets.items():
@@ -141,6 +149,97 @@ class Scenario:
         merged = {**self.overrides, **{k: float(v) for k, v in sets.items()}}
         kept = tuple(c for c in self.correlations if c.a not in sets and c.b not in sets)
         return replace(self, parameters=params, overrides=merged, correlations=kept)
+
+
+    def with_laws(self, laws: Mapping[str, Any], origin: str = "--set") -> Scenario:
+        """A copy with new laws: ``{"pay_rate": LawOverride(...), "pay_rate.p95": 0.7, ...}``.
+
+        Each changed parameter's table is validated exactly as a scenario file's
+        (the same located messages, with ``origin`` as the file); every problem is
+        reported at once.
+
+        Raises
+        ------
+        ScenarioError
+            For a table that breaks its law (p95 below p05, a point outside the support).
+        UsageError
+            For an unknown name, or a key override of a fixed parameter.
+        """
+        params = dict(self.parameters)
+        problems = Problems(origin)
+        for key, value in laws.items():
+            _with_law(self, params, key, value, origin, problems)
+        if problems.items:
+            raise ScenarioError(problems.items)
+        texts = {k: (v.text if isinstance(v, LawOverride) else f"{v:g}") for k, v in laws.items()}
+        return replace(self, parameters=params,
+                       law_overrides={**self.law_overrides, **texts})
+
+def _table_for(p: Parameter, key: str) -> dict[str, Any]:
+    """``p``'s table, rewritten when needed so that it has ``key``.
+
+    A key the table's form lacks (``p95`` where the file gives ``mean`` and ``sd``)
+    switches to the family's first form with that key, its other keys taken from the
+    law as it stands (so ``pay_rate.p95=0.7`` keeps the law's 5% quantile).
+    """
+    table = {k: v for k, v in p.spec.items()}
+    fam = dists.FAMILIES[p.dist]
+    if key == "point" or key in table:
+        return table
+    form = next((f for f in forms(fam) if key in f), None)
+    if form is None:
+        return table  # the parser names the unknown key
+    keep = {k: v for k, v in table.items() if k in ("dist", "point", "description")}
+    for k in form:
+        if k in fam.native:
+            keep[k] = p.params[k]
+        elif re.fullmatch(r"p\d\d", k):  # 6 digits, as a file would state it
+            keep[k] = float(f"{dists.quantile(p.dist, p.params, [int(k[1:]) / 100])[0]:.6g}")
+        elif k in ("mean", "sd"):
+            law = dists.scipy_dist(p.dist, p.params)
+            keep[k] = float(f"{law.mean() if k == 'mean' else law.std():.6g}")
+        else:  # bounds (low, high, mode) are native or given already
+            keep[k] = table.get(k)
+    return keep
+
+
+def _with_law(sc: Scenario, params: dict, key: str, value: Any, origin: str,
+              problems: Problems) -> None:
+    """Apply one law override to ``params`` (validated as a file's table would be)."""
+    name, _, sub = key.partition(".")
+    if name not in INPUTS:
+        raise UsageError(f"{origin}: unknown parameter '{name}'{did_you_mean(name, INPUTS)}")
+    settable = sc.settable()
+    if name not in settable:
+        raise UsageError(f"{origin}: {name} is not used by {sc.name}"
+                         f"{did_you_mean(name, settable)}; it would change nothing")
+    p = params.get(name)
+    unit = p.unit if p is not None else INPUTS[name].unit
+    text = value.text if isinstance(value, LawOverride) else f"{value:g}"
+    source = (f"set on the command line ({origin} {key}={text})"
+              + (f"; file: {p.source}" if p is not None else ""))
+    if isinstance(value, LawOverride):
+        table: dict[str, Any] = {"dist": value.dist, **value.keys}
+        point = p.point if p is not None else None
+        try:
+            native = dists.resolve(value.dist, dict(value.keys))
+            if point is None or not dists.in_support(value.dist, native, point):
+                point = float(dists.quantile(value.dist, native, [0.5])[0])
+        except ParameterError:
+            pass  # the parser below reports the law's problem
+        if point is not None:
+            table["point"] = point
+    else:
+        if p is None or p.is_fixed:
+            what = "fixed" if p is not None else f"not a parameter of {sc.name}"
+            raise UsageError(f"{origin}: {key}: {name} is {what}; set its value with "
+                             f"{origin} {name}=VALUE or give it a law with {origin} "
+                             f"'{name}=FAMILY(...)' (e.g. LogNormal(loc, scale))")
+        table = _table_for(p, sub)
+        table[sub] = value
+    new = parse_parameter(name, {**table, "unit": unit, "source": source}, problems)
+    if new is not None:
+        params[name] = new
 
 
 def parse_document(doc: Mapping[str, Any], label: str) -> tuple[dict[str, Any], list]:
