@@ -75,7 +75,12 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt | 
 
     checks.check_nuts_settings(chains, warmup, samples, seed)  # bad flags: before numpyro
     checks.check_chain_method(chain_method)
-    checks.check_calibratable(sc)
+    if serving and sc.observations:
+        err.print(f"error: {scenario}: a scenario calibrates either [observations] or "
+                  "[measurements], not both", markup=False)
+        raise typer.Exit(2)
+    if not serving:
+        checks.check_calibratable(sc)
     runs.check_out_dir(out_dir)
     import numpyro
 
@@ -84,12 +89,8 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt | 
     if isinstance(chains, int) and 1 < chains <= 64:
         numpyro.set_host_device_count(chains)
 
-    if sc.measurements is not None:  # measured serving rows: the serving hierarchy
+    if serving:  # measured serving rows: the serving hierarchy
         from probmodel.commands.backtest import calibrate_serving
-        if sc.observations:
-            err.print(f"error: {scenario}: a scenario calibrates either [observations] or "
-                      "[measurements], not both", markup=False)
-            raise typer.Exit(2)
         return calibrate_serving(sc, chains=chains, warmup=warmup, samples=samples,
                                  seed=seed, out_dir=out_dir, json_=json_, quiet=quiet,
                                  chain_method=chain_method)
