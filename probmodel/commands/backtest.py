@@ -26,6 +26,8 @@ CalOpt = Annotated[Path, typer.Option(
 DrawsOpt = Annotated[int, typer.Option("--draws", help="Posterior-predictive draws per row.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same answer).")]
 CV_KINDS = ("chip",)
+#: Host devices for the refits' parallel chains (the calibration's 4 by default).
+CV_DEVICES = 4
 METRIC_SHORT = {"tput_per_gpu": "tput/GPU", "median_tpot": "TPOT", "median_ttft": "TTFT",
                 "median_intvty": "interactivity"}
 
@@ -53,6 +55,11 @@ def backtest(measurements: Annotated[Path, typer.Argument(
         raise typer.BadParameter(f"{draws} is not in 1..100000", param_hint="'--draws'")
     checks.check_draws_seed(draws, seed)
     runs.check_out_dir(out_dir)
+    if cv is not None:
+        import numpyro
+        # one XLA host device per chain so the refits' chains run in parallel; only
+        # takes effect before JAX starts its backend, so before anything touches JAX
+        numpyro.set_host_device_count(CV_DEVICES)
     from probmodel.serving import measurements as M
     from probmodel.serving import output
     post, man = output.load(calibration)
@@ -226,18 +233,23 @@ def calibrate_serving(sc, chains: int, warmup: int, samples: int, seed: int,
     if json_:
         out.print_json(json.dumps(runs.clean({**summary, "run_dir": str(run_dir)})))
     else:
-        t = Table(title=f"{sc.title}: efficiencies by chip (median [90% interval])",
-                  title_justify="left")
-        for col in ("chip", *(f"{k}" for k in ("bw", "flops", "prefill", "comm"))):
+        t = Table(title=f"{sc.title}: efficiencies (share of the chip's specification, "
+                  "median [90% interval])", title_justify="left")
+        for col in ("chip", "HBM bandwidth", "FLOPs", "prefill FLOPs", "links"):
             t.add_column(col, justify="left" if col == "chip" else "right")
-        chip_rows = eff[eff.level == "chip"]
+        q = eff.set_index(["level", "name", "quantity"])
+
+        def cell(level, name, kind):
+            r = q.loc[(level, name, f"{kind}_efficiency")]
+            return f"{r.q50:.2f} [{r.q05:.2f}, {r.q95:.2f}]"
+        from probmodel.serving.measurements import chip_constants
         for chip in post.names["chip"]:
-            sub = chip_rows[chip_rows.name == chip].set_index("quantity")
-            t.add_row(chip, *(f"{sub.loc[f'{k}_efficiency', 'q50']:.2f} "
-                              f"[{sub.loc[f'{k}_efficiency', 'q05']:.2f}, "
-                              f"{sub.loc[f'{k}_efficiency', 'q95']:.2f}]"
-                              for k in ("bw", "flops", "prefill", "comm")))
+            vendor = chip_constants(chip)["vendor"]
+            t.add_row(chip, cell("chip", chip, "bw"), cell("chip", chip, "flops"),
+                      cell("vendor", vendor, "prefill"), cell("vendor", vendor, "comm"))
         out.print(t)
+        out.print("prefill FLOPs and links vary by vendor only; bandwidth and FLOPs also by "
+                  "serving engine (efficiencies.csv)")
         allrows = table[table.group == "all"].set_index("metric")
         out.print("in sample: " + ", ".join(
             f"{METRIC_SHORT[k]} median |log error| {allrows.loc[k, 'median_abs_log_error']:.3f}"

@@ -93,6 +93,9 @@ def calibrate(meas: Measurements, mask: np.ndarray | None = None, *,
     if progress is not None:
         progress("warm-up and sampling", 0, None)
     mcmc.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps"))
+    # parallel chains return before they finish (asynchronous dispatch): wait, so the
+    # progress line says 100% when the draws exist
+    jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
     if progress is not None:
         progress("warm-up and sampling", chains * (warmup + samples),
                  chains * (warmup + samples))
