@@ -10,9 +10,9 @@ vendor constant never seen), so the interval of an unseen chip is the pooled one
 from __future__ import annotations
 
 import time
-from functools import partial
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 

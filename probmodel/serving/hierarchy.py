@@ -12,7 +12,8 @@ data say little about them apart) and the chips centred (the data fix each chip'
 tightly); ``stack`` is the serving engine on a vendor (sglang-nvidia, trt-nvidia,
 sglang-amd, atom-amd...). Per
 stack also: the overhead per decode step (lognormal around 3 ms), the accepted tokens
-per step with MTP (1 + p + ... + p^drafts, p a sigmoid), per vendor the latency of one collective. A chip
+per step with MTP (1 + p + ... + p^drafts, p a sigmoid), per vendor the latency of one
+collective. A chip
 with no measured rows keeps its specification and draws its chip effect (and its
 generation's, vendor's or stack's when those are unseen too) from the level's spread
 around the posterior of the levels above: its prediction is the pooled one, honestly

@@ -38,7 +38,8 @@ Prefill costs each input token its weight and attention FLOPs (and its expert-pa
 traffic) on the prefill GPUs. The benchmark is a closed loop of ``conc`` clients: each
 sends its next request when the previous one ends, so by Little's law
 ``conc = rate x (TTFT + output tokens x TPOT)``. The model solves that equation for the
-decode batch (a damped fixed-point iteration, differentiable end to end). Aggregated serving shares the GPUs between prefill and decode (prefill time
+decode batch (a damped fixed-point iteration, differentiable end to end). Aggregated
+serving shares the GPUs between prefill and decode (prefill time
 stretches TPOT); disaggregated serving queues prefills on their own pool (an M/D/1 wait,
 a stated approximation) and moves the KV cache to the decode pool over the network.
 Requests beyond what fits in HBM wait for a slot, which lengthens TTFT only.

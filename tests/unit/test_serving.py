@@ -12,8 +12,7 @@ import pytest
 
 from probmodel.errors import UsageError
 from probmodel.serving import measurements as M
-from probmodel.serving import physics
-from probmodel.serving import scores
+from probmodel.serving import physics, scores
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "inferencex" / "dsr1-measurements.csv"
@@ -184,7 +183,7 @@ def test_measurements_table_is_validated(tmp_path):
     assert "measurements.source: missing" in text
     p.write_text('schema_version = 1\nmodel = "deepseek-r1"\n[measurements]\n'
                  'file = "missing.csv"\nsource = "x"\n')
-    with pytest.raises(ScenarioError, match="measurements.file: missing.csv: no such file"):
+    with pytest.raises(ScenarioError, match=r"measurements\.file: missing\.csv: no such file"):
         read_scenario(p)
 
 
@@ -225,7 +224,8 @@ def test_calibrate_then_backtest_with_and_without_cv(tmp_path):
                 "--draws", "400"], tmp_path)
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert out["rows"] == len(keep) + 2 and out["predicted"] == len(keep) + 1
+    assert out["rows"] == len(keep) + 2
+    assert out["predicted"] == len(keep) + 1
     import pandas as pd
     pred = pd.read_csv(tmp_path / "bt" / "predictions.csv")
     assert list(pred.columns[:len(keep[0])]) == list(keep[0])
@@ -239,7 +239,8 @@ def test_calibrate_then_backtest_with_and_without_cv(tmp_path):
                 "--out", "cv", "--draws", "200"], tmp_path)
     assert res.returncode == 0, res.stderr
     assert "Leave-one-accelerator-out backtest" in res.stdout
-    assert "fit without H200" in res.stdout and "fit without MI300X" in res.stdout
+    assert "fit without H200" in res.stdout
+    assert "fit without MI300X" in res.stdout
     cv = pd.read_csv(tmp_path / "cv" / "predictions.csv")
     assert set(cv["left_out"]) == {"H200", "MI300X"}
     sc = pd.read_csv(tmp_path / "cv" / "scores.csv")
@@ -250,4 +251,5 @@ def test_calibrate_then_backtest_with_and_without_cv(tmp_path):
     assert res.stderr.strip().splitlines()[-1].startswith("error: --calibration: bt is a ")
     res = _cli(["backtest", str(csv_path), "--calibration", "cal", "--cv", "model"],
                tmp_path)
-    assert res.returncode == 2 and "unknown cross-validation 'model'" in res.stderr
+    assert res.returncode == 2
+    assert "unknown cross-validation 'model'" in res.stderr
