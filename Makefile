@@ -27,7 +27,7 @@ $(VENV)/.cluster: $(BIN)/probmodel requirements-cluster.lock
 	@touch $@
 
 test: $(BIN)/probmodel $(VENV)/.cluster
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --durations=20
 
 lint: $(BIN)/probmodel
 	$(BIN)/ruff check .
