@@ -172,9 +172,10 @@ def _print(table, summary, run_dir, wall) -> None:
               + (": not predicted " + "; ".join(f"{v} {k}" for k, v in skipped.items())
                  if skipped else ""))
     for f in summary["fits"]:
-        out.print(f"  fit without {f['left_out']}: {f['rows_fitted']} rows, max r-hat "
-                  f"{f['max_r_hat']:.3f}, min ESS {f['min_ess_bulk']:.0f}, "
-                  f"{f['divergences']} divergences, {f['seconds']:.0f} s")
+        out.print(f"  fit without {f['left_out']}: {f['rows_fitted']} rows, r-hat "
+                  f"{f['max_r_hat']:.3f}, ESS bulk/tail {f['min_ess_bulk']:.0f}/"
+                  f"{f['min_ess_tail']:.0f}, {f['divergences']} div: "
+                  f"{'OK' if f['ok'] else 'FAILED'}, {f['seconds']:.0f} s")
     out.print(f"run folder: {run_dir}   ({wall:.1f} s)")
 
 
