@@ -201,7 +201,7 @@ def check_files(p: Path, manifest: Mapping[str, Any], where: str) -> None:
             continue
         if not f.is_file():
             raise RunError(f"{where}: {name} is missing (the manifest lists it); the run "
-                           "folder is incomplete, so no report is made from it")
+                           "folder is incomplete, so nothing is read from it")
         if not isinstance(hashes, dict):
             continue
         try:
@@ -210,8 +210,8 @@ def check_files(p: Path, manifest: Mapping[str, Any], where: str) -> None:
             raise RunError(f"{where}: {name} is unreadable ({e.strerror or e})") from None
         if digest != hashes[name]:
             raise RunError(f"{where}: {name} does not match the SHA-256 in manifest.json "
-                           "(changed or truncated after the run was written); no report "
-                           "is made from it")
+                           "(changed or truncated after the run was written); nothing "
+                           "is read from it")
 
 
 def check_run_folder(path: str | Path) -> None:

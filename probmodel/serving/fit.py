@@ -51,10 +51,11 @@ def _fitted_data(meas: Measurements, mask: np.ndarray):
     keys = sorted(cfg)
     mat = np.stack([np.asarray(cfg[k], np.float64) for k in keys], axis=1)
     tags = [f"{c}|{s}" for c, s in zip(lab["chip"], lab["stack"], strict=True)]
-    key_rows = [(t, *r) for t, r in zip(tags, map(tuple, mat), strict=True)]
-    first: dict = {}
-    row_of = np.array([first.setdefault(k, len(first)) for k in key_rows], dtype=np.int32)
-    pick = np.array([key_rows.index(k) for k in first])
+    first: dict = {}      # configuration -> (its number, the first row with it)
+    row_of = np.array([first.setdefault((t, *r), (len(first), i))[0]
+                       for i, (t, r) in enumerate(zip(tags, map(tuple, mat), strict=True))],
+                      dtype=np.int32)
+    pick = np.array([i for _, i in first.values()])
     ucfg = {k: v[pick] for k, v in cfg.items()}
     idx = H.Index.build({lv: [v[i] for i in pick] for lv, v in lab.items()})
     y = {k: meas.measured.get(k, np.full(len(meas), np.nan))[mask] for k in FITTED}
@@ -79,7 +80,6 @@ def calibrate(meas: Measurements, mask: np.ndarray | None = None, *,
     import jax
     from numpyro.infer import MCMC, NUTS
 
-    from probmodel import calibration
 
     use = meas.ok if mask is None else (meas.ok & mask)
     cfg, idx, y, w, row_of = _fitted_data(meas, use)
@@ -103,7 +103,7 @@ def calibrate(meas: Measurements, mask: np.ndarray | None = None, *,
              for k, v in mcmc.get_samples(group_by_chain=True).items()
              if k not in FITTED}
     div = int(np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"]).sum())
-    diag = diagnose(draws, div, calibration)
+    diag = diagnose(draws, div)
     return Posterior(draws=draws, names={k: tuple(v) for k, v in idx.names.items()},
                      settings={"chains": chains, "warmup": warmup, "samples": samples,
                                "seed": seed, "chain_method": chain_method},
@@ -111,8 +111,10 @@ def calibrate(meas: Measurements, mask: np.ndarray | None = None, *,
                      seconds=time.perf_counter() - t0)
 
 
-def diagnose(draws: Mapping[str, np.ndarray], divergences: int, calibration) -> dict:
+def diagnose(draws: Mapping[str, np.ndarray], divergences: int) -> dict:
     """Max r-hat, min bulk and tail ESS over every scalar of every latent; divergences."""
+    from probmodel import calibration
+
     rh, eb, et = [], [], []
     for v in draws.values():
         flat = v.reshape(v.shape[0], v.shape[1], -1)

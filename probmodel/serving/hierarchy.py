@@ -75,11 +75,9 @@ class Index:
     chip_parent: Mapping[str, np.ndarray]    # vendor / generation index of each seen chip
 
     @classmethod
-    def build(cls, labels: Mapping[str, Sequence[str]],
-              names: Mapping[str, Sequence[str]] | None = None) -> Index:
-        """Index rows' labels (level -> label per row) against ``names`` (or their own)."""
-        seen = {lv: tuple(names[lv]) if names else tuple(dict.fromkeys(labels[lv]))
-                for lv in labels}
+    def build(cls, labels: Mapping[str, Sequence[str]]) -> Index:
+        """Index rows' labels (level -> label per row), levels in order of appearance."""
+        seen = {lv: tuple(dict.fromkeys(labels[lv])) for lv in labels}
         rows = {lv: np.array([seen[lv].index(x) if x in seen[lv] else -1
                               for x in labels[lv]], dtype=np.int32) for lv in labels}
         parent = {lv: np.zeros(len(seen["chip"]), dtype=np.int32)
@@ -96,14 +94,13 @@ def labels(meas, rows_mask=None) -> dict[str, list[str]]:
     """Vendor, generation, chip and stack of each row of a Measurements."""
     from probmodel.serving.measurements import chip_constants
     cache = {}
-    out = {lv: [] for lv in (*LEVELS, "vendor_stack")}
+    out = {lv: [] for lv in LEVELS}
     for chip, stack in zip(meas.chip, meas.stack, strict=True):
         c = cache.setdefault(chip, chip_constants(chip))
         out["vendor"].append(c["vendor"])
         out["generation"].append(f"{c['vendor']}-{c['generation']}")
         out["chip"].append(chip)
         out["stack"].append(stack)
-    del out["vendor_stack"]
     if rows_mask is not None:
         out = {k: [x for x, keep in zip(v, rows_mask, strict=True) if keep]
                for k, v in out.items()}
@@ -202,8 +199,3 @@ def accepted_length(p, n_draft):
 
 
 #: The latent sites of :func:`model`, in the order posterior files store them.
-def site_names(index: Index) -> tuple[str, ...]:
-    """Latent site names of the model, in the order posterior files store them."""
-    return ("mu", "vendor_raw", "generation_raw", "chip_z", "stack_raw", "log_overhead",
-            "accept_logit", "log_latency", "log_ttft_fixed", "draft_cost", "queue",
-            *(f"noise_{k}" for k in FITTED))

@@ -35,8 +35,6 @@ from probmodel.errors import UsageError
 METRICS = ("tput_per_gpu", "median_tpot", "median_ttft", "median_intvty")
 #: Metrics the likelihood uses (interactivity is ~1/TPOT: the same information).
 FITTED = ("tput_per_gpu", "median_tpot", "median_ttft")
-UNITS = {"tput_per_gpu": "token/(GPU s)", "median_tpot": "s", "median_ttft": "s",
-         "median_intvty": "token/(user s)"}
 REQUIRED = ("hardware", "framework", "precision", "spec_method", "disagg", "prefill_tp",
             "prefill_num_workers", "decode_tp", "decode_num_workers", "num_prefill_gpu",
             "num_decode_gpu", "isl", "osl", "conc")
@@ -98,7 +96,7 @@ def chip_constants(name: str) -> dict[str, float]:
     """A catalog chip's numbers (point values) and its vendor and generation."""
     tables = catalog.entries("chip")[name]
     out = {k: _point(v) for k, v in tables.items()}
-    meta = catalog.entry_meta("chip", name) if hasattr(catalog, "entry_meta") else {}
+    meta = catalog.entry_meta("chip", name)
     out["vendor"] = meta.get("vendor", "nvidia")
     out["generation"] = meta.get("generation", name)
     out.setdefault("chip_fp4_flops", out.get("chip_fp8_flops", out["chip_peak_flops"]))
@@ -331,10 +329,3 @@ def split(config: dict[str, np.ndarray]):
 def subset(config: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
     """The configuration arrays of the rows where ``mask`` is true."""
     return {k: v[mask] for k, v in config.items()}
-
-
-def check_metric(name: str) -> str:
-    """A metric name, or a one-line error listing the known ones."""
-    if name not in METRICS:
-        raise UsageError(f"unknown metric '{name}' (known: {', '.join(METRICS)})")
-    return name

@@ -52,11 +52,7 @@ def load(cal_dir: str | Path) -> tuple[Posterior, dict]:
                          "serving calibration (probmodel calibrate on a scenario with "
                          "[measurements], e.g. priors/inferencex-evidence.toml)")
     from probmodel import runs
-    for name, digest in (man.get("file_sha256") or {}).items():
-        p = d / name
-        if not p.is_file() or runs.sha256(p) != digest:
-            raise UsageError(f"--calibration: {p}: missing or changed since the run "
-                             "(its SHA-256 differs from the manifest's)")
+    runs.check_files(d, man, f"--calibration: {cal_dir}")  # deleted or changed files
     import xarray as xr
     try:
         tree = xr.open_datatree(d / "draws.nc")

@@ -120,23 +120,6 @@ def link_seconds_per_byte(width, c):
     return (1.0 - share_out) * up + share_out * out
 
 
-def weight_bytes_per_gpu(rows, m, width, dp_attention):
-    """Bytes of weights each GPU of a worker of ``width`` GPUs holds.
-
-    Notes
-    -----
-    routed_expert_params x expert_bytes / W + other_params x 1 B / (1 under DP attention
-    else W) + attention replicated under DP attention  [B]
-    """
-    w = jnp.maximum(width, 1.0)
-    other = m["total_params"] - m["routed_expert_params"]
-    attention = jnp.minimum(m["attention_params"], other)
-    experts = m["routed_expert_params"] * rows["expert_bytes"] / w
-    rest = (other - attention) / w
-    attn = jnp.where(dp_attention, attention, attention / w)
-    return experts + rest + attn
-
-
 def decode_step(rows, m, c, e, batch):
     """Seconds of one decode step of a worker running ``batch`` sequences.
 

@@ -249,6 +249,11 @@ def test_calibrate_then_backtest_with_and_without_cv(tmp_path):
     res = _cli(["backtest", str(csv_path), "--calibration", "bt"], tmp_path)
     assert res.returncode == 2
     assert res.stderr.strip().splitlines()[-1].startswith("error: --calibration: bt is a ")
+    with (tmp_path / "cal" / "measurements.csv").open("a") as f:
+        f.write("\n")            # a calibration folder changed after the run is refused
+    res = _cli(["backtest", str(csv_path), "--calibration", "cal"], tmp_path)
+    assert res.returncode != 0
+    assert "measurements.csv does not match the SHA-256" in res.stderr.strip().splitlines()[-1]
     res = _cli(["backtest", str(csv_path), "--calibration", "cal", "--cv", "model"],
                tmp_path)
     assert res.returncode == 2
