@@ -33,9 +33,13 @@ CATALOG_DIR = Path(__file__).resolve().parent.parent / "priors"
 SELECTORS: dict[str, tuple[str, str]] = {
     "chip": ("hardware.toml", "chips"),
     "model": ("models.toml", "models"),
+    # a serving engine's calibrated efficiencies on the picked chip: entries "H200/sglang"
+    "engine": ("serving-engines.toml", "engines"),
 }
 
 #: File names of the catalogs in priors/: data for scenarios, not scenarios themselves.
+#: serving-engines.toml is written from a serving calibration
+#: (``python -m probmodel.serving.engines CAL_DIR``).
 CATALOG_FILES = frozenset(file for file, _ in SELECTORS.values())
 
 #: Entry keys that are not parameter tables (strings describing the entry).
@@ -108,8 +112,34 @@ def entry_meta(kind: str, name: str) -> dict[str, str]:
 
 
 def known(kind: str) -> str:
-    """The known entry names of a catalog, for messages."""
+    """The known entry names of a catalog, for messages (engines without their chip)."""
+    if kind == "engine":
+        return ", ".join(engines())
     return ", ".join(entries(kind))
+
+
+def engines() -> list[str]:
+    """Serving engines with calibrated efficiencies on some chip (sglang, trt, atom)."""
+    return list(dict.fromkeys(name.split("/", 1)[1] for name in entries("engine")))
+
+
+def engine_entry(chip: str, engine: str) -> str:
+    """The engine catalog's entry of ``engine`` on ``chip`` (``"H200/sglang"``).
+
+    Raises
+    ------
+    UsageError
+        For an unknown engine, or one with no efficiencies on that chip (TensorRT-LLM
+        on an AMD chip), naming the engines the chip has.
+    """
+    name = f"{chip}/{engine}"
+    if name in entries("engine"):
+        return name
+    if engine not in engines():
+        raise UsageError(f"unknown engine '{engine}' (known: {known('engine')})")
+    on_chip = [n.split("/", 1)[1] for n in entries("engine") if n.split("/", 1)[0] == chip]
+    raise UsageError(f"no calibrated efficiencies for engine '{engine}' on chip {chip} "
+                     f"(engines on {chip}: {', '.join(on_chip) or 'none'})")
 
 
 def entry_tables(kind: str, name: str) -> dict[str, dict[str, Any]]:
@@ -165,6 +195,16 @@ def expand_document(doc: Mapping[str, Any],
         if kind not in doc:
             continue
         name = doc[kind]
+        if kind == "engine" and isinstance(name, str):
+            if not isinstance(doc.get("chip"), str):
+                add_problem(kind, "an engine's efficiencies are per chip: pick the chip in "
+                                  "the same file (chip = \"H200\")")
+                continue
+            try:
+                name = engine_entry(doc["chip"], name)
+            except UsageError as e:
+                add_problem(kind, str(e))
+                continue
         if not isinstance(name, str) or name not in entries(kind):
             shown = repr(name) if isinstance(name, str) else f"{type(name).__name__} {name!r}"
             add_problem(kind, f"unknown {kind} {shown} (known: {known(kind)})")
@@ -186,6 +226,10 @@ def split_override(name: str, raw: str, origin: str = "--set") -> str | None:
     if name not in SELECTORS:
         return None
     value = raw.strip()
+    if name == "engine":
+        if value not in engines():
+            raise UsageError(f"{origin}: unknown engine '{value}' (known: {known(name)})")
+        return value
     if value not in entries(name):
         raise UsageError(f"{origin}: unknown {name} '{value}' (known: {known(name)})")
     return value
@@ -221,6 +265,7 @@ def apply_overrides(scenario: Scenario, sets: Mapping[str, Any],
     from probmodel.spec.problems import Problems
 
     params = dict(scenario.parameters)
+    picks = _engine_pick(scenario, picks, origin)
     picked: dict[str, tuple[list[str], list[str]]] = {}  # kind -> (replaced, kept)
     for kind, name in picks.items():
         if name not in entries(kind):
@@ -242,6 +287,40 @@ def apply_overrides(scenario: Scenario, sets: Mapping[str, Any],
     out = replace(scenario, parameters=params)
     _say_what_stays(out, picks, picked, rest, origin)
     return out, rest
+
+
+def current_pick(scenario: Scenario, kind: str) -> str | None:
+    """The catalog entry of ``kind`` a parsed scenario's parameters came from, if any."""
+    mark = f"from the {kind} catalog ("
+    for p in scenario.parameters.values():
+        desc = p.description or ""
+        if desc.startswith(mark) and ")" in desc[len(mark):]:
+            return desc[len(mark):desc.index(")", len(mark))]
+    return None
+
+
+def _engine_pick(scenario: Scenario, picks: Mapping[str, Any],
+                 origin: str) -> dict[str, Any]:
+    """Picks with the engine entry resolved on the chip.
+
+    ``--set chip=B200`` moves a scenario's engine efficiencies to B200, ``--set
+    engine=trt`` takes trt's on the scenario's chip.
+    """
+    picks = dict(picks)
+    old = current_pick(scenario, "engine")
+    engine = picks.get("engine") or (old.split("/", 1)[1] if old else None)
+    if engine is None or not ("engine" in picks or "chip" in picks):
+        return picks
+    chip = picks.get("chip") or current_pick(scenario, "chip") or (
+        old.split("/", 1)[0] if old else None)
+    if chip is None:
+        raise UsageError(f"{origin} engine={engine}: an engine's efficiencies are per chip "
+                         f"and {scenario.name} picks no chip (add {origin} chip=NAME)")
+    try:
+        picks["engine"] = engine_entry(chip, engine)
+    except UsageError as e:
+        raise UsageError(f"{origin}: {e}") from None
+    return picks
 
 
 def _say_what_stays(scenario: Scenario, picks: Mapping[str, Any],

@@ -88,6 +88,7 @@ def check_weights_fit(scenario) -> None:
         HBM it has for them.
     """
     params = scenario.parameters
+    _check_deployment_fits(scenario)
     if not all(n in params for n in _WEIGHT_INPUTS):
         return
     from probmodel.equations import roofline as rl
@@ -113,6 +114,41 @@ def check_weights_fit(scenario) -> None:
         f"{hbm / 1e9:g} GB of HBM), the weights need {need:,.0f} B per decode chip"
         f"{f' ({model})' if model else ''}; pick a chip with more HBM (--set chip=NAME), "
         "fewer bytes per weight or fewer experts per decode chip")
+
+
+def _check_deployment_fits(scenario) -> None:
+    """Refuse a deployment whose weights and one full-length sequence exceed a GPU's HBM.
+
+    The physics would give a KV capacity below one sequence: no batch, no answer. Point
+    values (NumPy only), like the roofline check.
+    """
+    from probmodel.serving import deployment as dep
+
+    params = scenario.parameters
+    names = ("decode_tp", "total_params", "routed_expert_params", "attention_params",
+             "weight_bytes_per_param", "kv_bytes_per_token", "chip_hbm_capacity",
+             "input_length", "output_length")
+    if not all(n in params for n in names):
+        return
+    v = {**dep.OPTIONAL, **{n: float(p.point) for n, p in params.items()
+                            if isinstance(p.point, int | float)}}
+    weights = float(dep.weight_bytes_per_gpu(v))
+    kv = float(dep.kv_bytes(v)) * (v["input_length"] + v["output_length"])
+    hbm = v["chip_hbm_capacity"]
+    if weights + kv <= hbm:
+        return
+    from probmodel.errors import file_label
+
+    chip = _catalog_pick(params["chip_hbm_capacity"], "chip")
+    chip_text = f"{chip}" if chip else "the chip"
+    layout = (f"decode_tp {v['decode_tp']:g}"
+              + (", DP attention" if v["decode_dp_attention"] > 0.5 else ""))
+    raise UsageError(
+        f"{file_label(scenario.path)}: the deployment does not fit: {chip_text} needs "
+        f"{(weights + kv) / 1e9:.1f} GB per GPU for its weights and one sequence "
+        f"({weights / 1e9:.1f} GB of weights at {layout}, {kv / 1e9:.2f} GB of KV cache), "
+        f"has {hbm / 1e9:.1f} GB; spread the weights wider (--set decode_tp=N), use fewer "
+        "bytes per weight or a chip with more HBM")
 
 
 def check_sobol_n(n_base: int) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from probmodel import equations as eq
 from probmodel.equations import roofline as rl
 from probmodel.equations import throughput as tp
+from probmodel.serving import deployment as dep
 
 INF = math.inf
 
@@ -142,6 +143,59 @@ INPUTS: dict[str, Quantity] = {
         _q("fleet_efficiency", "1", 0.0, 1.0,
            description="share of the kernel roofline rate a serving fleet keeps over its busy "
                        "hours (communication, bubbles, batching gaps, load); 1 = benchmark"),
+        # Deployment (probmodel/serving/deployment.py): the physics backtest scores
+        # against measured runs, on a scenario's own chip, model and layout.
+        _q("serving_disaggregated", "1", 0.0, 1.0, low_open=False,
+           description="1: prefill and decode on separate GPU pools; 0: aggregated"),
+        _q("decode_tp", "GPU", description="GPUs per decode worker (tensor- and "
+                                           "expert-parallel width)"),
+        _q("decode_dp_attention", "1", 0.0, 1.0, low_open=False,
+           description="1: data-parallel attention (each GPU its own sequences); 0: "
+                       "tensor-parallel attention"),
+        _q("decode_workers", "worker", description="decode workers (model replicas)"),
+        _q("prefill_tp", "GPU", description="GPUs per prefill worker (disaggregated)"),
+        _q("prefill_workers", "worker", description="prefill workers (disaggregated)"),
+        _q("mtp_draft_tokens", "token", 0.0, 4.0, low_open=False,
+           description="multi-token-prediction draft tokens verified per decode step"),
+        _q("mtp_acceptance", "1", 0.0, 1.0,
+           description="probability a draft token is accepted (given the ones before it)"),
+        _q("mtp_draft_cost", "1", 0.0, INF, low_open=False,
+           description="cost of one draft pass as a share of a decode step"),
+        _q("concurrency", "request", description="requests in flight (the benchmark's "
+                                                 "closed-loop clients)"),
+        _q("input_length", "token/request", description="prompt tokens per request"),
+        _q("output_length", "token/request", description="output tokens per request"),
+        _q("expert_bytes_per_param", "B/parameter",
+           description="bytes per routed-expert weight: 0.5625 FP4 (with block scales), "
+                       "1 FP8, 2 BF16"),
+        _q("kv_bytes_per_element", "B", description="bytes per KV-cache element: 1 FP8, "
+                                                    "2 BF16"),
+        _q("attention_bytes_per_element", "B",
+           description="attention precision: 1 runs attention on the FP8 peak "
+                       "(FlashMLA-FP8), 2 on the BF16 peak"),
+        _q("serving_bw_efficiency", "1", 0.0, 1.0,
+           description="achieved share of HBM bandwidth in a decode step"),
+        _q("serving_flops_efficiency", "1", 0.0, 1.0,
+           description="achieved share of the matmul/attention peak in a decode step"),
+        _q("serving_prefill_efficiency", "1", 0.0, 1.0,
+           description="achieved share of the FLOP peak in prefill"),
+        _q("serving_comm_efficiency", "1", 0.0, 1.0,
+           description="achieved share of link bandwidth in expert-parallel and "
+                       "tensor-parallel collectives"),
+        _q("serving_step_overhead", "s", 0.0, INF, low_open=False,
+           description="per decode step: launches, scheduling, sampling"),
+        _q("serving_collective_latency", "s", 0.0, INF, low_open=False,
+           description="latency of one collective (per layer and step)"),
+        _q("serving_ttft_fixed", "s", 0.0, INF, low_open=False,
+           description="per request before its first token: HTTP, tokenizer, scheduler"),
+        _q("serving_queue_factor", "1", 0.0, INF, low_open=False,
+           description="scale of the M/D/1 prefill wait (1 = M/D/1)"),
+        _q("serving_model_error", "1",
+           description="measured / physics throughput of a deployment: the calibration's "
+                       "residual error (1 = the physics' answer)"),
+        _q("serving_ttft_error", "1",
+           description="measured / physics time to first token: the calibration's residual "
+                       "error of TTFT (1 = the physics' answer)"),
     ]
 }
 
@@ -327,6 +381,19 @@ NODES: tuple[Node, ...] = (
          "every token billed at R1's standard price (DeepSeek's headline revenue)"),
     Node("requests_per_dau", ("tokens_per_day", "dau", "tokens_per_request"),
          eq.requests_per_dau, "request/(user day)", "requests per daily active user"),
+    # A deployment's serving metrics (serving/deployment.py: the physics `backtest`
+    # scores against measured runs); one physics evaluation feeds every metric.
+    *(Node(name, dep.ARGUMENTS, (lambda key: lambda *a: dep.metrics(a)[key])(name), unit,
+           text, optional=dep.OPTIONAL)
+      for name, (unit, text) in dep.OUTPUTS.items() if not name.startswith("serving_cost")),
+    Node("serving_cost_per_mtok", ("tput_per_gpu", "gpu_price_per_hour", "gpu_cost_share"),
+         dep.cost_per_mtok, "USD/Mtoken", dep.OUTPUTS["serving_cost_per_mtok"][1],
+         optional={"gpu_cost_share": 1.0}),
+    Node("serving_cost_per_mtok_output",
+         ("tput_per_gpu", "gpu_price_per_hour", "gpu_cost_share", "input_length",
+          "output_length"),
+         lambda t, p, s, i, o: dep.cost_per_mtok(t, p, s, o / (i + o)), "USD/Mtoken",
+         dep.OUTPUTS["serving_cost_per_mtok_output"][1], optional={"gpu_cost_share": 1.0}),
     # Revenue and cost per token: what a margin path is made of (projections per year).
     # Written as x * (1e6 / tokens): with fixed token counts the factor is one constant in
     # every compiled graph, so sharded and single-device runs agree bit for bit (x / t * 1e6

@@ -15,7 +15,9 @@ from matplotlib.figure import Figure
 from probmodel.plots import style
 
 #: Outputs drawn by :func:`plot_distributions`, in this order, when the run has them.
-DISTRIBUTION_OUTPUTS = ("margin", "profit", "chips_required")
+DISTRIBUTION_OUTPUTS = ("margin", "profit", "chips_required",
+                        # serving scenarios (a deployment on the checked physics)
+                        "tput_per_gpu", "median_intvty", "serving_cost_per_mtok_output")
 _TAIL = 0.005  # histograms span the 0.5%..99.5% quantiles; the rest is counted in a note
 
 
@@ -65,7 +67,8 @@ def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | No
                            (q50, "-", "median")):
             ax.axvline(v, color=style.MEDIAN if ls == "--" else "black", linestyle=ls,
                        linewidth=1.2 if ls == "--" else 1.6, label=lab)
-        unit = style.axis_label(name).removeprefix(name).strip(" ()")
+        unit = style.axis_label(name).removeprefix(name).strip()
+        unit = unit[1:-1] if unit.startswith("(") and unit.endswith(")") else unit
         ax.set_title(f"{name}: median {q50:,.3g}, 90% interval [{q05:,.3g}, {q95:,.3g}] "
                      f"{unit}", fontsize=10, loc="left")
         ax.set_xlabel(style.axis_label(name))

@@ -22,7 +22,8 @@ The model, per decode step of one worker (``W`` GPUs holding one copy of the mod
   attention has one latent per token shared by all heads, so under tensor-parallel
   attention every GPU reads the whole batch's cache, under DP attention only its share;
 - compute per GPU: ``2 x active params`` per token on the matmul peak of the weight
-  precision, attention FLOPs over the context on the BF16 peak, split ``W`` ways;
+  precision, attention FLOPs over the context on the BF16 peak (FP8 where the
+  deployment runs FP8 attention), split ``W`` ways;
 - communication per GPU: DP attention + expert parallelism moves each token's hidden
   state to the GPUs of its experts and back (dispatch FP8, combine BF16) in every MoE
   layer; tensor-parallel attention all-reduces the hidden state twice per layer; over
@@ -120,6 +121,15 @@ def link_seconds_per_byte(width, c):
     return (1.0 - share_out) * up + share_out * out
 
 
+def attention_peak(rows, c):
+    """FLOP/s of attention: the row's ``attention_peak`` (FP8 attention), else the BF16 peak.
+
+    The calibration's rows run attention in BF16 (InferenceX's recipes), so they carry
+    none; a scenario with FP8 attention (FlashMLA-FP8) sets it to the FP8 peak.
+    """
+    return rows["attention_peak"] if "attention_peak" in rows else c["chip_peak_flops"]
+
+
 def decode_step(rows, m, c, e, batch):
     """Seconds of one decode step of a worker running ``batch`` sequences.
 
@@ -156,7 +166,7 @@ def decode_step(rows, m, c, e, batch):
     memory = (expert_read + other_read + kv) / (c["chip_hbm_bandwidth"] * e["bw"])
     # compute
     matmul = 2.0 * m["active_params"] * tokens / w / rows["matmul_peak"]
-    attn = tokens * ctx * m["decode_attention_flops"] / w / c["chip_peak_flops"]
+    attn = tokens * ctx * m["decode_attention_flops"] / w / attention_peak(rows, c)
     compute = (matmul + attn) / e["flops"]
     # communication
     per_elem = tokens / w * m["hidden_size"]
@@ -191,7 +201,7 @@ def prefill_request_seconds(rows, m, c, e):
     w = rows["prefill_width"]
     isl = rows["isl"]
     flops = (2.0 * m["active_params"] / rows["matmul_peak"]
-             + m["prefill_attention_flops"] * isl / 2.0 / c["chip_peak_flops"]) / e["prefill"]
+             + m["prefill_attention_flops"] * isl / 2.0 / attention_peak(rows, c)) / e["prefill"]
     traffic = (m["hidden_size"] * m["moe_layers"] * EP_BYTES_PER_ELEMENT
                * distinct_gpus(w, m["experts_active"]) * link_seconds_per_byte(w, c) / e["comm"])
     traffic = jnp.where(w > 1.0, traffic, 0.0)
