@@ -30,6 +30,7 @@ import numpy as np
 
 from probmodel import catalog
 from probmodel.errors import UsageError
+from probmodel.serving import deployment
 
 #: The measured metrics a calibration fits and a backtest scores (InferenceX's names).
 METRICS = ("tput_per_gpu", "median_tpot", "median_ttft", "median_intvty")
@@ -269,10 +270,12 @@ def _arrays(path: Path, header, records, length_scale) -> Measurements:
         eb = EXPERT_BYTES[prec]
         peak = c["chip_fp4_flops"] if prec == "fp4" else (
             c["chip_fp8_flops"] if prec == "fp8" else c["chip_peak_flops"])
-        other = m["total_params"] - m["routed_expert_params"]
-        attn = min(m["attention_params"], other)
-        wbytes = (m["routed_expert_params"] * eb / dw + (other - attn) / dw
-                  + (attn if dp else attn / dw))
+        # FP8 dense weights, the experts at the row's precision (as a scenario states it)
+        wbytes = float(deployment.weight_bytes_per_gpu({
+            "decode_tp": dw, "total_params": m["total_params"],
+            "routed_expert_params": m["routed_expert_params"],
+            "attention_params": m["attention_params"], "weight_bytes_per_param": 1.0,
+            "expert_bytes_per_param": eb, "decode_dp_attention": float(dp)}))
         isl, osl = nums["isl"] * length_scale, nums["osl"] * length_scale
         for k, v in (("isl", isl), ("osl", osl), ("conc", nums["conc"]),
                      ("aggregated", not disagg), ("decode_width", dw),
