@@ -385,15 +385,17 @@ NODES: tuple[Node, ...] = (
     # scores against measured runs); one physics evaluation feeds every metric.
     *(Node(name, dep.ARGUMENTS, (lambda key: lambda *a: dep.metrics(a)[key])(name), unit,
            text, optional=dep.OPTIONAL)
-      for name, (unit, text) in dep.OUTPUTS.items() if not name.startswith("serving_cost")),
+      for name, (unit, text) in dep.OUTPUTS.items()),
     Node("serving_cost_per_mtok", ("tput_per_gpu", "gpu_price_per_hour", "gpu_cost_share"),
-         dep.cost_per_mtok, "USD/Mtoken", dep.OUTPUTS["serving_cost_per_mtok"][1],
+         dep.cost_per_mtok, "USD/Mtoken",
+         "GPU cost per 1M tokens served (input + output) at gpu_price_per_hour",
          optional={"gpu_cost_share": 1.0}),
     Node("serving_cost_per_mtok_output",
          ("tput_per_gpu", "gpu_price_per_hour", "gpu_cost_share", "input_length",
           "output_length"),
          lambda t, p, s, i, o: dep.cost_per_mtok(t, p, s, o / (i + o)), "USD/Mtoken",
-         dep.OUTPUTS["serving_cost_per_mtok_output"][1], optional={"gpu_cost_share": 1.0}),
+         "GPU cost of the whole deployment per 1M output tokens",
+         optional={"gpu_cost_share": 1.0}),
     # Revenue and cost per token: what a margin path is made of (projections per year).
     # Written as x * (1e6 / tokens): with fixed token counts the factor is one constant in
     # every compiled graph, so sharded and single-device runs agree bit for bit (x / t * 1e6

@@ -53,7 +53,8 @@ OPTIONAL = {
     "serving_model_error": 1.0,     # the physics' own answer
     "serving_ttft_error": 1.0,
 }
-#: Metrics of the deployment: scenario output name -> (unit, description).
+#: Metrics of the deployment: scenario output name -> (unit, description); the costs
+#: per token (:func:`cost_per_mtok`) are nodes of their own in the model graph.
 OUTPUTS = {
     "tput_per_gpu": ("token/(GPU s)",
                      "input + output tokens per second per GPU of the deployment"),
@@ -64,10 +65,6 @@ OUTPUTS = {
                                         "request, 1 / median_tpot"),
     "serving_batch": ("sequence", "sequences each decode worker runs per step"),
     "serving_gpus": ("GPU", "GPUs of the deployment (prefill + decode)"),
-    "serving_cost_per_mtok": ("USD/Mtoken", "GPU cost per 1M tokens served (input + "
-                                            "output) at gpu_price_per_hour"),
-    "serving_cost_per_mtok_output": ("USD/Mtoken", "GPU cost of the whole deployment per "
-                                                   "1M output tokens"),
 }
 
 
@@ -145,7 +142,7 @@ def serve(**v) -> dict:
     Returns
     -------
     dict
-        :data:`OUTPUTS` names but the costs -> arrays, plus ``fits`` (one full-length
+        :data:`OUTPUTS` names -> arrays, plus ``fits`` (one full-length
         sequence fits in the HBM the weights leave).
 
     Notes
