@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 #: Commands that write a run folder (and so get an --out).
 WRITERS = {"run", "sweep", "compare", "sensitivity", "project", "calibrate", "stress",
-           "solve", "backtest"}
+           "solve", "backtest", "frontier"}
 BLOCK = re.compile(r"<!-- docrun (?P<id>[\w.-]+)(?P<cheap> cheap)?: (?P<cmd>.+?) -->\n"
                    r"(?P<body>.*?)<!-- /docrun -->", re.S)
 VALUE = re.compile(r"<!--v (?P<id>[\w.-]+) (?P<path>\S+) (?P<fmt>[^\s>]+)-->(?P<text>.*?)<!--/v-->")

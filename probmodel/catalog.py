@@ -291,11 +291,18 @@ def apply_overrides(scenario: Scenario, sets: Mapping[str, Any],
 
 def current_pick(scenario: Scenario, kind: str) -> str | None:
     """The catalog entry of ``kind`` a parsed scenario's parameters came from, if any."""
-    mark = f"from the {kind} catalog ("
     for p in scenario.parameters.values():
-        desc = p.description or ""
-        if desc.startswith(mark) and ")" in desc[len(mark):]:
-            return desc[len(mark):desc.index(")", len(mark))]
+        pick = current_pick_of(p.description or "", kind)
+        if pick is not None:
+            return pick
+    return None
+
+
+def current_pick_of(description: str, kind: str) -> str | None:
+    """The ``kind`` catalog entry a parameter's description names, if any."""
+    mark = f"from the {kind} catalog ("
+    if description.startswith(mark) and ")" in description[len(mark):]:
+        return description[len(mark):description.index(")", len(mark))]
     return None
 
 

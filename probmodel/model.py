@@ -196,6 +196,14 @@ INPUTS: dict[str, Quantity] = {
         _q("serving_ttft_error", "1",
            description="measured / physics time to first token: the calibration's residual "
                        "error of TTFT (1 = the physics' answer)"),
+        # Serving at a latency target (serving/frontier.py): the deployment's concurrency
+        # follows from the target, the fleet from the throughput per GPU there.
+        _q("slo_interactivity", "token/(user s)",
+           description="latency target: output tokens/s each user gets at least"),
+        _q("slo_ttft", "s", description="latency target: time to first token at most"),
+        _q("production_derate", "1",
+           description="production throughput per GPU over a benchmark's at the same "
+                       "target (a day's load, mixed lengths, failures; 1 = benchmark)"),
     ]
 }
 
@@ -363,6 +371,46 @@ NODES: tuple[Node, ...] = (
           "chip_peak_flops", "gpus"),
          rl.compute_utilization, "1",
          "weight FLOPs of cache-miss and output tokens / (chip peak x GPUs in use)"),
+    # The operating point at a latency target, and a fleet for a day's demand built of
+    # such deployments: decode GPUs at the target's output rate per GPU, prefill GPUs at
+    # the prefill rate for the cache-miss tokens and the host link for the cache hits,
+    # both derated for production and provisioned for the peak.
+    *(Node(name, dep.SLO_ARGUMENTS, (lambda key: lambda *a: dep.slo_metrics(a)[key])(metric),
+           unit, text, optional=dep.SLO_OPTIONAL)
+      for name, (metric, unit, text) in dep.SLO_OUTPUTS.items()),
+    Node("serving_decode_gpus", ("output_tokens_per_day", "peak_factor",
+                                 "slo_output_tput_per_gpu", "production_derate"),
+         lambda o, pf, r, d: rl.phase_chips(o, pf, r * d), "GPU",
+         "decode GPUs at the provisioned peak: output tokens/s x peak / (rate at the "
+         "target x production_derate)"),
+    # no production derate on prefill: the physics' prefill is already below every
+    # measured prefill rate (Ant's H20 1.6x, DeepSeek's wide-EP H800 7x; docs/validation.md)
+    Node("serving_prefill_gpus", ("input_tokens_per_day", "cache_hit_rate", "peak_factor",
+                                  "slo_prefill_tput_per_gpu", "cached_seconds_per_token"),
+         lambda i, h, pf, r, c: rl.phase_chips(i * (1.0 - h), pf, r)
+         + i * h / rl.SECONDS_PER_DAY * pf * c, "GPU",
+         "prefill GPUs at the provisioned peak: cache-miss tokens at the prefill rate, "
+         "cache hits loaded over the host link"),
+    Node("chips_required_serving", ("serving_prefill_gpus", "serving_decode_gpus"),
+         lambda p, d: p + d, "chip",
+         "chips at the provisioned peak on the checked serving physics at the latency "
+         "target: serving_prefill_gpus + serving_decode_gpus"),
+    Node("paid_chips", ("chips_required_serving", "peak_factor", "paid_fleet_factor"),
+         lambda c, pf, f: c / pf * f, "chip",
+         "chips paid for around the clock: chips_required_serving / peak x "
+         "paid_fleet_factor"),
+    Node("cost_per_mtok_output",
+         ("slo_output_tput_per_gpu", "production_derate", "gpu_price_per_hour",
+          "paid_fleet_factor", "gpu_cost_share"),
+         lambda r, d, p, f, s: rl.cost_per_mtok(1.0 / (r * d), p, f, s), "USD/Mtoken",
+         "serving cost per 1M output tokens on decode GPUs at the latency target",
+         optional={"gpu_cost_share": 1.0}),
+    Node("cost_per_mtok_input",
+         ("slo_prefill_tput_per_gpu", "gpu_price_per_hour", "paid_fleet_factor",
+          "gpu_cost_share"),
+         lambda r, p, f, s: rl.cost_per_mtok(1.0 / r, p, f, s), "USD/Mtoken",
+         "serving cost per 1M cache-miss input tokens on prefill GPUs",
+         optional={"gpu_cost_share": 1.0}),
     # A fleet sized from demand (H20 scenarios): pay for the average fleet, chips / peak
     # factor, plus the paid share of the headroom kept for the peak.
     Node("paid_chips", ("chips_required", "peak_factor", "idle_capacity_paid"),

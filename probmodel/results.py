@@ -37,7 +37,8 @@ TAIL = 0.05
 STATS = ("mean", "sd", "q05", "q25", "q50", "q75", "q95", "es05", "es95")
 #: Outputs shown first in summaries, when a scenario defines them.
 KEY_OUTPUTS = ("margin", "profit", "revenue", "total_cost", "implied_utilization",
-               "chips_required")
+               "chips_required_serving", "chips_required", "cost_per_mtok_output",
+               "cost_per_mtok_input")
 _Z = 1.959963984540054  # the normal 97.5% point: a +-1.96 sd order-statistic window
 #: Elements processed at once by the kernel (bounds its float64 temporaries).
 _BLOCK = 1 << 24

@@ -232,6 +232,7 @@ class ForwardModel:
     posterior: tuple[str, ...] = ()  # inputs drawn jointly from a table of posterior draws
     beta_boost: tuple[str, ...] = ()  # Betas with a shape <= 1 (gamma-ratio path)
     correlated: tuple[str, ...] = ()  # inputs rank-correlated within each chunk
+    labels: tuple[str, ...] = ()  # rng label of each uncertain input (default its name)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario,
@@ -248,7 +249,8 @@ class ForwardModel:
         corr = tuple(k for k in correlation_target(scenario)[0] if k in dict(unc))
         if len(corr) == 1:
             corr = ()  # its partners come from a posterior table: nothing left to pair
-        return cls(unc, fixed, scenario.prices is not None, outs, post, boost, corr)
+        labels = tuple(rng_label(scenario, k) for k, _ in unc)
+        return cls(unc, fixed, scenario.prices is not None, outs, post, boost, corr, labels)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -274,10 +276,14 @@ class ForwardModel:
         both shapes > 1, the gamma ratio for those in ``beta_boost``. Normal and
         LogNormal inputs come from one batch of normals,
         other families by :func:`probmodel.distributions.sample`; each from the key
-        ``fold_in(key, name_id(name))``. Posterior inputs are drawn jointly: one random
-        row of the posterior table per draw, so their correlations survive.
+        ``fold_in(key, name_id(label))`` (:func:`rng_label`: the name, with the catalog
+        entry for a chip's or an engine's own numbers). Posterior inputs are drawn
+        jointly: one random row of the posterior table per draw, so their correlations
+        survive.
         """
-        pkey = {name: jax.random.fold_in(key, name_id(name)) for name, _ in self.uncertain}
+        labels = self.labels or tuple(name for name, _ in self.uncertain)
+        pkey = {name: jax.random.fold_in(key, name_id(label))
+                for (name, _), label in zip(self.uncertain, labels, strict=True)}
         normals = [name for name, fam in self.uncertain if fam in ("Normal", "LogNormal")]
         fams = dict(self.uncertain)
         out = {}
@@ -332,6 +338,24 @@ class ForwardModel:
         """
         inputs = self.draw_inputs(key, args, n)
         return self.evaluate(inputs, args, n, broadcast)
+
+
+def rng_label(scenario: Scenario, name: str) -> str:
+    """The label whose hash keys an input's draws: its name, or ``name@entry``.
+
+    An input a chip's or a serving engine's catalog entry supplies (its efficiencies,
+    residual errors, rental price) is that chip's own number: scenarios on different
+    chips draw it independently (``gpu_price_per_hour@H20`` and ``@H800``), so
+    comparing chips never treats two chips' uncertainties as one. Every other input,
+    and the same chip in two scenarios, keeps common random numbers.
+    """
+    from probmodel import catalog
+
+    desc = scenario.parameters[name].description or ""
+    for kind in ("chip", "engine"):
+        if catalog.is_from_catalog(desc, kind):
+            return f"{name}@{catalog.current_pick_of(desc, kind)}"
+    return name
 
 
 def posterior_rows(key, m: int, n: int) -> jax.Array:

@@ -30,14 +30,15 @@ __all__ = ["build_report", "read_run", "section_html", "write_report"]
 _KIND_TITLE = {"run": "Monte Carlo run", "sweep": "Sweep", "compare": "Scenario comparison",
                "sensitivity": "Sensitivity", "project": "Projection",
                "calibrate": "Calibration", "stress": "Stress test",
-               "sweep-point": "Point sweep"}
+               "sweep-point": "Point sweep", "frontier": "Serving frontier"}
 
 
 def section_html(run: RunFolder, anchor: str) -> str:
     """One run folder's section (answer, figures, tables, assumptions, provenance)."""
     body = {"run": kinds.run, "sweep": kinds.sweep, "compare": kinds.compare,
             "sensitivity": sens.section, "project": kinds.project,
-            "calibrate": kinds.calibrate, "stress": kinds.stress}.get(run.kind,
+            "calibrate": kinds.calibrate, "stress": kinds.stress,
+            "frontier": kinds.frontier}.get(run.kind,
                                                                    kinds.generic)(run)
     kind = _KIND_TITLE.get(run.kind, run.kind)
     return (f'<section class="run" id="{esc(anchor)}"><h2><span class="kind">{esc(kind)}'

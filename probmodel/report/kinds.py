@@ -415,3 +415,53 @@ def stress(r: RunFolder) -> str:
         "<h3>Figures</h3>", cm.figures(r, {"stress": "Each case's 50% and 90% intervals, "
                                           "median and es05 against the base."})]
     return "".join(parts)
+
+
+def frontier(r: RunFolder) -> str:
+    """A serving frontier: per chip the operating point and cost at the SLO; the pairs."""
+    s = r.summary
+    chips = s.get("chips") or []
+
+    def iv(c, k, digits=3):
+        d = c.get(k) or {}
+        q = [finite(d.get(x)) for x in ("q50", "q05", "q95")]
+        if q[0] is None:
+            return "n/a"
+        return (f"{nb.number(q[0], digits)} [{nb.number(q[1], digits)}, "
+                f"{nb.number(q[2], digits)}]")
+
+    rows = [[c["chip"], nb.percent(finite(c.get("p_slo_met")), finite(c.get("p_slo_met_mcse"))),
+             iv(c, "concurrency"), iv(c, "tput_per_gpu"), iv(c, "output_tput_per_gpu"),
+             iv(c, "median_ttft"), "$" + iv(c, "cost_per_mtok_output"),
+             "$" + iv(c, "cost_per_mtok")] for c in chips]
+    pairs = [[p["a"], p["b"], nb.percent(finite(p.get("p_a_cheaper")), finite(p.get("mcse"))),
+              nb.percent(finite(p.get("p_b_cheaper")), finite(p.get("mcse_b")))]
+             for p in s.get("pairs") or []]
+    best = min(chips, key=lambda c: (c.get("cost_per_mtok_output") or {}).get("q50")
+               or float("inf"), default=None)
+    headline = (f"at {esc(s.get('slo', ''))}, {esc(best['chip'])} serves 1M output tokens "
+                f"for ${esc(iv(best, 'cost_per_mtok_output'))} (median [90% interval])"
+                if best else "no chip")
+    parts = [cm.answer(
+        f"What throughput per GPU, and what cost per token, at a latency target ({r.title})?",
+        headline,
+        "Per chip: the scenario's deployment run through the calibrated serving physics "
+        "over concurrency; the operating point is the highest throughput meeting the "
+        "target. Cost counts the deployment's GPUs (prefill pool included) and charges "
+        "them to output tokens. Chip-specific numbers (efficiencies, residual error, price) "
+        "are drawn independently per chip; shared inputs are paired.",
+        f"{r.draws:,} draws per chip, seed {r.manifest.get('seed')}." if r.draws else ""),
+        "<h3>Figures</h3>", cm.figures(r, {"frontier": "Throughput per GPU against "
+                                           "interactivity (median, 50% and 90% bands) and "
+                                           "the cost per 1M output tokens at the target."}),
+        "<h3>At the target</h3>",
+        table(["chip", "P(target met) ± MCSE", "concurrency", "tokens/s per GPU",
+               "output tokens/s per decode GPU", "TTFT (s)", "$ per 1M output tokens",
+               "$ per 1M tokens"], rows, [False, True, True, True, True, True, True, True])]
+    if pairs:
+        parts += ["<h3>Which chip is cheaper at the target (paired draws)</h3>",
+                  table(["chip A", "chip B", "P(A cheaper) ± MCSE", "P(B cheaper) ± MCSE"],
+                        pairs, [False, False, True, True])]
+    for n in s.get("notes") or []:
+        parts.append(f"<p>{esc(n)}</p>")
+    return "".join(parts)

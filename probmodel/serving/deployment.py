@@ -50,6 +50,7 @@ OPTIONAL = {
     "mtp_draft_cost": 0.1,
     "kv_bytes_per_element": 2.0,    # the catalog's kv_bytes_per_token is BF16
     "attention_bytes_per_element": 2.0,  # BF16 attention, as the calibration's rows
+    "cache_hit_rate": 0.0,          # share of each prompt served from a prefix cache
     "serving_model_error": 1.0,     # the physics' own answer
     "serving_ttft_error": 1.0,
 }
@@ -65,6 +66,10 @@ OUTPUTS = {
                                         "request, 1 / median_tpot"),
     "serving_batch": ("sequence", "sequences each decode worker runs per step"),
     "serving_gpus": ("GPU", "GPUs of the deployment (prefill + decode)"),
+    "prefill_tput_per_gpu": ("token/(GPU s)",
+                             "input tokens per second per prefill GPU, the prefill pool "
+                             "busy (one prompt after another; the workers' own GPUs when "
+                             "aggregated)"),
 }
 
 
@@ -178,6 +183,7 @@ def serve(**v) -> dict:
         "kv_bytes_per_token": kv_bytes(v), "matmul_peak": peak,
         "decode_weight_bytes": weight_bytes_per_gpu({**v, "decode_dp_attention": dp * 1.0}),
         "decode_context": isl + osl / 2.0,
+        "prefix_hit": v["cache_hit_rate"],
         # FP8 attention (FlashMLA-FP8) runs on the FP8 peak
         "attention_peak": jnp.where(v["attention_bytes_per_element"] < 2.0,
                                     v["chip_fp8_flops"], v["chip_peak_flops"]),
@@ -197,6 +203,9 @@ def serve(**v) -> dict:
          "draft_cost": v["mtp_draft_cost"], "queue": v["serving_queue_factor"],
          "ttft_fixed": v["serving_ttft_fixed"]}
     o = physics.serve(rows, m, c, e)
+    # computed prompt tokens per second per prefill GPU (the cached prefix is not work)
+    prefill = physics.prefill_tokens(rows) / (physics.prefill_request_seconds(rows, m, c, e)
+                                              * rows["prefill_width"])
     # the residual error of the calibration: a deployment runs faster or slower than
     # the physics says by this factor (throughput up, time per token down)
     err = v["serving_model_error"]
@@ -205,7 +214,8 @@ def serve(**v) -> dict:
             "median_tpot": o["median_tpot"] / err,
             "median_ttft": o["median_ttft"] * v["serving_ttft_error"],
             "median_intvty": o["median_intvty"] * err, "serving_batch": o["batch"],
-            "serving_gpus": n_gpus + 0.0 * o["tput_per_gpu"], "fits": o["fits"]}
+            "serving_gpus": n_gpus + 0.0 * o["tput_per_gpu"],
+            "prefill_tput_per_gpu": prefill * err, "fits": o["fits"]}
 
 
 def cost_per_mtok(tput_per_gpu, price, share, token_share=1.0):
@@ -238,4 +248,54 @@ def metrics(args: tuple) -> dict:
         return result
     result = serve(**dict(zip(ARGUMENTS, args, strict=True)))
     _last.value = (args, result)
+    return result
+
+
+#: Inputs of the operating point at a latency target (:func:`slo_metrics`): the
+#: deployment without its concurrency (the target sets it), and the target.
+SLO_ARGUMENTS = (*(k for k in ARGUMENTS if k != "concurrency"), "slo_interactivity",
+                 "slo_ttft")
+#: Optional inputs of the operating point (no TTFT target: any wait).
+SLO_OPTIONAL = {**OPTIONAL, "slo_ttft": float("inf")}
+#: The operating point's outputs: name -> (metric of the frontier, unit, description).
+SLO_OUTPUTS = {
+    "slo_concurrency": ("concurrency", "request",
+                        "requests in flight per deployment at the latency target"),
+    "slo_output_tput_per_gpu": ("output_tput_per_gpu", "token/(GPU s)",
+                                "output tokens/s per decode GPU at the latency target"),
+    "slo_prefill_tput_per_gpu": ("prefill_tput_per_gpu", "token/(GPU s)",
+                                 "input tokens/s per prefill GPU, the pool busy"),
+    "slo_intvty": ("median_intvty", "token/(user s)",
+                   "interactivity at the operating point (the target where it binds)"),
+    "slo_ttft_at": ("median_ttft", "s", "time to first token at the operating point"),
+    "slo_met": ("met", "1", "1 where the deployment meets the latency target (at least "
+                            "with one request in flight), else 0"),
+}
+_last_slo = threading.local()
+#: Factor on a deployment's prefill workers at a latency target: enough that prefill
+#: never paces decode (a fleet adds prefill GPUs for its demand apart).
+PREFILL_HEADROOM = 1e4
+
+
+def slo_metrics(args: tuple) -> dict:
+    """The operating point at the latency target (values of :data:`SLO_ARGUMENTS`).
+
+    :func:`probmodel.serving.frontier.slo_metrics`, computed once per set of arrays as
+    :func:`metrics` is: the physics runs over the concurrency grid for every draw and the
+    highest throughput meeting the target is taken.
+    """
+    prev, result = getattr(_last_slo, "value", (None, None))
+    if prev is not None and len(prev) == len(args) and all(
+            a is b for a, b in zip(prev, args, strict=True)):
+        return result
+    from probmodel.serving import frontier
+
+    v = dict(zip(SLO_ARGUMENTS, args, strict=True))
+    a, t = v.pop("slo_interactivity"), v.pop("slo_ttft")
+    # a fleet's decode GPUs at the target: the prefill pool sized not to bind (the fleet
+    # counts its prefill GPUs apart, from the prefill rate), so only one prompt's own
+    # prefill, not a queue, enters the time to first token
+    v["prefill_workers"] = v["prefill_workers"] * PREFILL_HEADROOM
+    result = frontier.slo_metrics(v, a, t)
+    _last_slo.value = (args, result)
     return result

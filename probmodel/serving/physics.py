@@ -194,18 +194,35 @@ def prefill_request_seconds(rows, m, c, e):
 
     Notes
     -----
-    per token per GPU: (2 x active / matmul_peak + prefill_attention_flops x isl / 2 /
-    bf16_peak) / prefill efficiency + EP traffic x link time / comm efficiency;
-    request = isl x that / W + a per-request overhead (layers x collective latency)  [s]
+    per computed token per GPU: (2 x active / matmul_peak + prefill_attention_flops x
+    position / bf16_peak) / prefill efficiency + EP traffic x link time / comm efficiency,
+    with ``position`` the mean position of a computed token (isl / 2 without cached
+    prefix, :func:`prefill_tokens`); request = computed tokens x that / W + a
+    per-request overhead (layers x collective latency)  [s]
     """
     w = rows["prefill_width"]
     isl = rows["isl"]
+    computed = prefill_tokens(rows)
+    position = isl - computed / 2.0  # mean position of a computed token (isl / 2 at no hit)
     flops = (2.0 * m["active_params"] / rows["matmul_peak"]
-             + m["prefill_attention_flops"] * isl / 2.0 / attention_peak(rows, c)) / e["prefill"]
+             + m["prefill_attention_flops"] * position / attention_peak(rows, c)) / e["prefill"]
     traffic = (m["hidden_size"] * m["moe_layers"] * EP_BYTES_PER_ELEMENT
                * distinct_gpus(w, m["experts_active"]) * link_seconds_per_byte(w, c) / e["comm"])
     traffic = jnp.where(w > 1.0, traffic, 0.0)
-    return isl * (flops + traffic) / w + m["model_layers"] * e["latency"] + e["overhead"]
+    return computed * (flops + traffic) / w + m["model_layers"] * e["latency"] + e["overhead"]
+
+
+def prefill_tokens(rows):
+    """Prompt tokens a prefill computes: ``isl x (1 - prefix_hit)``.
+
+    A prompt whose first ``prefix_hit`` share has its KV cache stored (a prefix cache:
+    DeepSeek's on-disk cache, SGLang's radix cache) computes only its tail, each tail
+    token attending to the whole prefix. The benchmark rows have no cache hits (random
+    prompts) and carry no ``prefix_hit``; a scenario's deployment takes it from
+    ``cache_hit_rate``.
+    """
+    hit = rows["prefix_hit"] if "prefix_hit" in rows else 0.0
+    return rows["isl"] * (1.0 - hit)
 
 
 def kv_capacity(rows, m, c):

@@ -31,6 +31,8 @@ COMMANDS = {
                   "200", "--seed", "3"],
     "stress": ["stress", str(PRIORS / "deepseek-adjusted.toml"), "--band", "pay_rate=0:10",
                "--band", "gpu_price_per_hour=90:100", "--draws", "4000"],
+    "frontier": ["frontier", str(PRIORS / "chatbot-h20-roofline.toml"), "--chips",
+                 "H20,H800", "--draws", "1000"],
 }
 
 
@@ -66,6 +68,7 @@ sensitivity_dir = _fixture("sensitivity")
 project_dir = _fixture("project")
 calibrate_dir = _fixture("calibrate")
 stress_dir = _fixture("stress")
+frontier_dir = _fixture("frontier")
 
 KINDS = tuple(COMMANDS)
 
