@@ -13,7 +13,7 @@ from probmodel.analysis import targets as tg
 from probmodel.cli import main
 from probmodel.errors import UsageError
 
-ROOF = "chatbot-h20-roofline.toml"
+ROOF = "chatbot-h20-fleet-roofline.toml"
 COST = "cost_per_mtok_output"
 SPEED = "decode_tokens_per_sequence_second"
 

@@ -31,7 +31,7 @@ def one_line(cap) -> str:
 def test_weights_that_do_not_fit_are_one_line_not_infinity(priors, capsys, tmp_path,
                                                             monkeypatch, command, sets):
     monkeypatch.chdir(tmp_path)
-    args = [command, str(priors / "chatbot-h20-roofline.toml"), "--json"]
+    args = [command, str(priors / "chatbot-h20-fleet-roofline.toml"), "--json"]
     for s in sets:
         args += ["--set", s]
     if command == "run":
@@ -49,7 +49,7 @@ def test_weights_that_do_not_fit_are_one_line_not_infinity(priors, capsys, tmp_p
 
 
 def test_point_json_is_valid_json_where_the_weights_fit(priors, capsys):
-    code = main(["point", str(priors / "chatbot-h20-roofline.toml"), "--set",
+    code = main(["point", str(priors / "chatbot-h20-fleet-roofline.toml"), "--set",
                  "model=llama-3.1-70b", "--set", "chip=B200", "--json"])
     cap = capsys.readouterr()
     assert code == 0
@@ -379,7 +379,7 @@ def test_chip_pick_that_changes_nothing_is_refused(priors, capsys):
 
 def test_chip_pick_warns_about_the_numbers_the_file_keeps(priors, capsys, tmp_path):
     f = tmp_path / "mine.toml"
-    f.write_text(f'schema_version = 1\nextends = "{priors / "chatbot-h20-roofline.toml"}"\n'
+    f.write_text(f'schema_version = 1\nextends = "{priors / "chatbot-h20-fleet-roofline.toml"}"\n'
                  '[parameters.chip_hbm_capacity]\nvalue = 141e9\nunit = "B"\n'
                  'source = "the 141 GB H20"\n')
     code = main(["point", str(f), "--set", "chip=H200", "--json"])

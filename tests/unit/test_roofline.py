@@ -138,7 +138,7 @@ def _point(path, sets=None):
 def test_costs_by_class_add_up_to_the_fleet_cost(priors):
     # Tokens x cost per token, summed over the three classes, is the paid fleet's cost.
     for idle in (0.0, 1.0):
-        _sc, v = _point(priors / "chatbot-h20-roofline.toml", {"idle_capacity_paid": idle})
+        _sc, v = _point(priors / "chatbot-h20-fleet-roofline.toml", {"idle_capacity_paid": idle})
         hit = v["input_tokens_per_day"] * v["cache_hit_rate"]
         miss = v["input_tokens_per_day"] - hit
         by_class = (miss * v["cost_per_mtok_input"] + hit * v["cost_per_mtok_cached"]
@@ -150,7 +150,7 @@ def test_costs_by_class_add_up_to_the_fleet_cost(priors):
 
 
 def test_chatbot_roofline_point_shows_every_output(priors, capsys):
-    assert main(["point", str(priors / "chatbot-h20-roofline.toml"), "--json"]) == 0
+    assert main(["point", str(priors / "chatbot-h20-fleet-roofline.toml"), "--json"]) == 0
     values = json.loads(capsys.readouterr().out)
     for name in ("prefill_tokens_per_chip_second", "decode_tokens_per_chip_second",
                  "prefill_chips", "decode_chips", "chips_required_roofline",
@@ -168,11 +168,11 @@ def test_chatbot_roofline_point_shows_every_output(priors, capsys):
 
 
 def test_catalog_pick_fills_parameters_and_set_switches_it(priors):
-    _sc, v = _point(priors / "chatbot-h20-roofline.toml")
+    _sc, v = _point(priors / "chatbot-h20-fleet-roofline.toml")
     assert v["chip_hbm_bandwidth"] == 4.0e12
     assert v["chip_fp8_flops"] == 296e12
     assert v["kv_bytes_per_token"] == 70_272
-    sc2, v2 = _point(priors / "chatbot-h20-roofline.toml", {"chip": "H200"})
+    sc2, v2 = _point(priors / "chatbot-h20-fleet-roofline.toml", {"chip": "H200"})
     assert v2["chip_hbm_bandwidth"] == 4.8e12
     assert v2["chip_fp8_flops"] == 1979e12
     assert v2["gpu_price_per_hour"] == 2.5
@@ -181,7 +181,7 @@ def test_catalog_pick_fills_parameters_and_set_switches_it(priors):
     assert v2["chip_peak_flops"] == 989e12
     assert v2["chips_required"] == pytest.approx(v["chips_required"] * 148 / 989, rel=1e-9)
     assert v2["decode_tokens_per_chip_second"] > v["decode_tokens_per_chip_second"]
-    _, v3 = _point(priors / "chatbot-h20-roofline.toml", {"model": "llama-3.1-70b"})
+    _, v3 = _point(priors / "chatbot-h20-fleet-roofline.toml", {"model": "llama-3.1-70b"})
     assert v3["kv_bytes_per_token"] == 327_680
     assert v3["routed_expert_params"] == 0
 
@@ -190,7 +190,7 @@ def test_scenario_parameters_win_over_the_catalog(priors, tmp_path):
     from probmodel.errors import InputWarning
 
     f = tmp_path / "s.toml"
-    f.write_text(f'schema_version = 1\nextends = "{priors / "chatbot-h20-roofline.toml"}"\n'
+    f.write_text(f'schema_version = 1\nextends = "{priors / "chatbot-h20-fleet-roofline.toml"}"\n'
                  'chip = "H20"\n[parameters.chip_hbm_bandwidth]\n'
                  'value = 4.8e12\nunit = "B/s"\nsource = "H20 141 GB variant"\n')
     assert api.load_scenario(f).parameters["chip_hbm_bandwidth"].point == 4.8e12
@@ -203,7 +203,8 @@ def test_scenario_parameters_win_over_the_catalog(priors, tmp_path):
 
 def test_unknown_catalog_names_exit_2_listing_known(priors, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["point", str(priors / "chatbot-h20-roofline.toml"), "--set", "chip=H2O"]) == 2
+    assert main(["point", str(priors / "chatbot-h20-fleet-roofline.toml"), "--set",
+                 "chip=H2O"]) == 2
     chips = "H800, H20, H100, H200, B200, B300, GB200, GB300, MI300X, MI325X, MI355X"
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: --set: unknown chip 'H2O' (known: {chips})"]

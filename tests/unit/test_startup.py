@@ -69,7 +69,7 @@ def test_importing_the_package_and_spec_imports_nothing_heavy():
     ["run", "priors/deepseek-adjusted.toml", "--posterior", "priors"],
     ["run", "priors/deepseek-adjusted.toml", "--coordinator", "localhost:99999",
      "--num-processes", "2", "--process-id", "1"],
-    ["run", "priors/chatbot-h20-roofline.toml", "--set", "model=llama-3.1-70b"],
+    ["run", "priors/chatbot-h20-fleet-roofline.toml", "--set", "model=llama-3.1-70b"],
     ["sensitivity", "priors/deepseek-adjusted.toml", "--sobol-n", "3"],
     ["project", "priors/deepseek-adjusted.toml"],
     ["calibrate", "priors/deepseek-adjusted.toml"],
