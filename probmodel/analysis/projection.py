@@ -7,6 +7,14 @@ run (same keys, so the base year reproduces ``probmodel run`` draw for draw), it
 parameters are drawn once, and its optional yearly shocks accumulate as a random walk
 in log space. Every equation is then evaluated on the (draw, year) grid in one jitted
 JAX function, in chunks of :data:`probmodel.sampling.CHUNK` paths.
+
+With a ``[projection.supply]`` table the fleet is capped per year: the demand's fleet
+(``chips_demanded``) is compared with the year's ``supply_cap``; the capped fleet serves
+the share ``served_share`` = min(1, cap / demand) of the demand, and every output is
+evaluated again on the served demand (the demand driver, users or tokens_per_day, times
+that share), so revenue, cost, tokens and chips are those of the served tokens, and the
+capped chips never exceed the cap. ``unserved_tokens_per_day`` is what is turned away,
+``cap_binds`` is 1 in a year whose demand exceeds the cap.
 """
 
 from __future__ import annotations
@@ -24,15 +32,22 @@ import xarray as xr
 
 from probmodel import checks, results, runs, sampling
 from probmodel import distributions as dists
+from probmodel.errors import ScenarioError
 from probmodel.model import evaluate, unit_of
 from probmodel.sampling import DTYPE, ForwardModel, name_id
 from probmodel.spec import Scenario
-from probmodel.spec.projection import Projection, Value
+from probmodel.spec.projection import SUPPLY_DRIVERS, Projection, Value
 
 DEFAULT_DRAWS = 50_000
 #: Variables summarised per year and shown first (when the scenario defines them).
 KEY_OUTPUTS = ("chips_required", "revenue", "margin", "profit", "total_cost",
-               "tokens_per_day", "paid_chips")
+               "tokens_per_day", "paid_chips", "chips_demanded", "supply_cap",
+               "served_share", "cost_per_mtok", "revenue_per_mtok")
+#: Per-year variables of a supply cap (besides the capped fleet itself).
+SUPPLY_OUTPUTS = ("supply_cap", "chips_demanded", "served_share", "cap_binds",
+                  "unserved_tokens_per_day")
+SUPPLY_UNITS = {"supply_cap": "chip", "chips_demanded": "chip", "served_share": "1",
+                "cap_binds": "1", "unserved_tokens_per_day": "token/day"}
 FAN_OUTPUTS = ("chips_required", "revenue", "margin")
 FAN_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -43,13 +58,15 @@ class ProjectionModel:
 
     ``curves`` holds (name, midpoint family, steepness family), a family being None for
     a fixed number; ``laws`` holds (parameter, kind, family of its rate or target,
-    curve name, has yearly noise).
+    curve name, has yearly noise); ``supply`` is None or (the capped fleet's output,
+    the demand driver it scales).
     """
 
     base: ForwardModel
     years: tuple[int, ...]
     curves: tuple[tuple[str, str | None, str | None], ...]
     laws: tuple[tuple[str, str, str | None, str, bool], ...]
+    supply: tuple[str, str] | None = None
 
     @property
     def projected(self) -> tuple[str, ...]:
@@ -78,7 +95,9 @@ class ProjectionModel:
     @property
     def yearly(self) -> tuple[str, ...]:
         """Variables with a year dimension: projected inputs, then every output."""
-        return self.projected + tuple(o for o in self.base.outputs if o not in self.projected)
+        extra = SUPPLY_OUTPUTS if self.supply else ()
+        return self.projected + tuple(o for o in self.base.outputs
+                                      if o not in self.projected) + extra
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -96,7 +115,8 @@ class ProjectionModel:
         inputs : mapping
             Drawn base inputs, shape (n,).
         draws : mapping
-            Rates, targets and curve parameters drawn once per path, shape (n,).
+            Rates, targets and curve parameters drawn once per path, shape (n,); with a
+            supply cap, ``supply_cap`` of shape (n, years).
         args : mapping
             The argument pytree of :func:`build`.
         n : int
@@ -115,6 +135,8 @@ class ProjectionModel:
                 z = jax.random.normal(jax.random.fold_in(key, name_id(f"projection.{name}.noise")),
                                       (n, ny - 1), DTYPE)
                 eps[name] = z * args["laws"][name]["noise"] * jnp.sqrt(jnp.asarray(dt, DTYPE))
+        draws = dict(draws)
+        cap = draws.pop("supply_cap", None)
         values = dict(args["base"]["fixed"])
         values.update({k: v[:, None] for k, v in inputs.items()})
         if self.base.has_prices:
@@ -122,7 +144,56 @@ class ProjectionModel:
         values.update(_paths(self, values, {k: v[:, None] for k, v in draws.items()}, eps,
                              args, jnp))
         out = evaluate(values)
+        if self.supply is not None:
+            out = apply_supply(values, out, cap, *self.supply, xp=jnp)
         return {k: jnp.broadcast_to(jnp.asarray(out[k], DTYPE), (n, ny)) for k in self.yearly}
+
+
+def apply_supply(values: Mapping, out: Mapping, cap, chips: str, driver: str, xp=np) -> dict:
+    """Outputs of the demand a supply-capped fleet serves.
+
+    Parameters
+    ----------
+    values : mapping
+        The inputs the demand outputs ``out`` were evaluated from.
+    out : mapping
+        Every output of the full demand.
+    cap : array
+        Chips that can be had, shape (paths, years).
+    chips : str
+        The fleet the cap bounds (``chips_required`` or ``chips_required_roofline``).
+    driver : str
+        The input that carries the demand (``users`` or ``tokens_per_day``).
+
+    Returns
+    -------
+    dict
+        Every output evaluated again on the served demand, with ``chips`` at most
+        ``cap`` in every path and year, plus :data:`SUPPLY_OUTPUTS`; ``driver`` keeps the
+        demand's value.
+
+    Notes
+    -----
+    served_share = min(1, cap / chips_demanded). Every output in tokens, chips, revenue
+    or cost is linear in the driver, so the outputs of driver x served_share are those
+    of the served tokens: revenue on served tokens only, cost on the capped fleet;
+    margin and cost and revenue per token are unchanged by the cap.
+    """
+    demand = out[chips]
+    share = xp.minimum(1.0, cap / demand)
+    served = dict(values)
+    served[driver] = values[driver] * share
+    res = dict(evaluate(served))
+    # rounding of driver x share may leave the fleet an ulp above the cap
+    res[chips] = xp.minimum(res[chips], cap)
+    res[driver] = values[driver]
+    res["supply_cap"] = cap
+    res["chips_demanded"] = demand
+    res["served_share"] = share
+    res["cap_binds"] = xp.where(demand > cap, 1.0, 0.0)
+    res["unserved_tokens_per_day"] = xp.maximum(out["tokens_per_day"] - res["tokens_per_day"],
+                                                0.0)
+    return res
 
 
 @partial(jax.jit, static_argnums=(0, 5))
@@ -161,7 +232,27 @@ def draw_path_params(proj: Projection, key, n: int,
                    else ("target", law.target))
         if v.dist is not None:
             out[f"{law.name}_{part}"] = draw(f"projection.{law.name}.{part}", v)
+    if proj.supply is not None:
+        out["supply_cap"] = supply_caps(proj, key, n, take)
     return out
+
+
+def supply_caps(proj: Projection, key, n: int, take: int | None = None) -> np.ndarray:
+    """The supply cap of every path and year, shape (n, years).
+
+    One uniform per path (id ``projection.supply.cap``) through each year's inverse CDF:
+    the caps of a path are comonotone, ample or scarce in every year alike.
+    """
+    take = n if take is None else take
+    u = np.asarray(jax.random.uniform(jax.random.fold_in(key, name_id("projection.supply.cap")),
+                                      (n,), jnp.float64))
+    u = np.clip(u[:take], np.finfo(np.float64).tiny, 1.0 - np.finfo(np.float64).epsneg)
+    caps = np.empty((n, len(proj.years)), np.float32)
+    for j, v in enumerate(proj.supply.caps):
+        caps[:, j] = v.point
+        if v.dist is not None:
+            caps[:take, j] = dists.quantile(v.dist, v.param_dict, u)
+    return caps
 
 
 def adoption(years, midpoint, steepness, xp=np):
@@ -231,7 +322,19 @@ def build(scenario: Scenario) -> tuple[Projection, ProjectionModel, dict]:
     laws = tuple((law.name, law.kind,
                   (law.rate if law.kind == "exponential" else law.target).dist,
                   law.curve, law.noise > 0) for law in proj.laws)
-    model = ProjectionModel(base, proj.years, curves, laws)
+    supply = None
+    if proj.supply is not None:
+        driver = next((d for d in SUPPLY_DRIVERS if d in scenario.parameters), None)
+        if driver is None:
+            raise ScenarioError([(str(scenario.path), "projection.supply",
+                                  f"needs one of {', '.join(SUPPLY_DRIVERS)} among the "
+                                  "scenario's parameters (the demand the cap scales)")])
+        if proj.supply.chips not in base.outputs:
+            raise ScenarioError([(str(scenario.path), "projection.supply.chips",
+                                  f"'{proj.supply.chips}' is not an output of the "
+                                  "scenario")])
+        supply = (proj.supply.chips, driver)
+    model = ProjectionModel(base, proj.years, curves, laws, supply)
     args = {
         "base": base.args(scenario),
         "curves": {c.name: {"midpoint": _value_args(c.midpoint, DTYPE),
@@ -291,7 +394,7 @@ def to_dataset(model: ProjectionModel, arrays: Mapping[str, np.ndarray], scenari
     data = {}
     for k, v in arrays.items():
         p = scenario.parameters.get(k)
-        va = {"units": p.unit if p else unit_of(k)}
+        va = {"units": p.unit if p else SUPPLY_UNITS.get(k) or unit_of(k)}
         if k in law_src:
             va["projection"] = law_src[k]
         if k in model.path_params:
@@ -305,6 +408,8 @@ def to_dataset(model: ProjectionModel, arrays: Mapping[str, np.ndarray], scenari
                                   "year": np.asarray(model.years)})
     ds.attrs.update({"scenario": scenario.name, "title": scenario.title,
                      "base_year": int(model.years[0])})
+    if model.supply is not None:
+        ds.attrs["capped_fleet"] = model.supply[0]
     if attrs:
         ds.attrs.update(attrs)
     return ds
@@ -342,7 +447,11 @@ def point_path(scenario: Scenario) -> dict[str, list[float]]:
                                   tuple((lw[0], lw[1], None, lw[3], False) for lw in model.laws))
     values = dict(pts)
     values.update(_paths(fixed_model, pts, {}, {}, args, np))
-    out = evaluate({k: jnp.asarray(v, jnp.float64) for k, v in values.items()})
+    values = {k: jnp.asarray(v, jnp.float64) for k, v in values.items()}
+    out = evaluate(values)
+    if model.supply is not None:
+        cap = jnp.asarray([v.point for v in proj.supply.caps], jnp.float64)
+        out = apply_supply(values, out, cap, *model.supply, xp=jnp)
     ny = len(model.years)
     return {k: [float(x) for x in np.broadcast_to(np.asarray(out[k]), (ny,))]
             for k in model.yearly}
@@ -360,6 +469,11 @@ def summarize(ds: xr.Dataset, names: list[str] | None = None,
                                            + [k for k in yearly if k not in KEY_OUTPUTS])
     out = results.summarize(ds, names=names, events=events)
     out.attrs["draws"] = int(ds.sizes["draw"])
+    if "cap_binds" in ds:
+        n = ds.sizes["chain"] * ds.sizes["draw"]
+        p = (ds["cap_binds"] > 0).mean(("chain", "draw")).astype(np.float64)
+        out["p_cap_binds"] = p.assign_attrs(units="1", long_name="P(demand > supply cap)")
+        out["p_cap_binds_mcse"] = np.sqrt(p * (1 - p) / n).assign_attrs(units="1")
     return out
 
 
@@ -379,6 +493,11 @@ def json_summary(summary: xr.Dataset) -> dict:
                                        map(float, summary["p_profitable"].values), strict=True))
         out["p_profitable_mcse"] = dict(zip(map(str, years), map(
             float, summary["p_profitable_mcse"].values), strict=True))
+    if "p_cap_binds" in summary:
+        out["p_cap_binds"] = dict(zip(map(str, years),
+                                      map(float, summary["p_cap_binds"].values), strict=True))
+        out["p_cap_binds_mcse"] = dict(zip(map(str, years), map(
+            float, summary["p_cap_binds_mcse"].values), strict=True))
     if "p_event" in summary:
         p = summary["p_event"].transpose("year", "event").values
         se = summary["p_event_mcse"].transpose("year", "event").values
@@ -459,7 +578,24 @@ def project(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,
     return ProjectionResult(None, summary, pt, ds, time.perf_counter() - t0)
 
 
+def fan_outputs(ds: xr.Dataset) -> tuple[str, ...]:
+    """The outputs fanned and tabled: the fleet, revenue and margin.
+
+    The fleet is the capped one when the projection has a supply cap.
+    """
+    fleet = ds.attrs.get("capped_fleet", "chips_required")
+    return tuple(fleet if k == "chips_required" else k for k in FAN_OUTPUTS)
+
+
 def fans(scenario: Scenario, res: ProjectionResult) -> list[Fan]:
     """The fan charts' data of the key outputs."""
     return [fan(res.dataset, k, point=res.point.get(k), title=scenario.title)
-            for k in FAN_OUTPUTS if k in res.dataset]
+            for k in fan_outputs(res.dataset) if k in res.dataset]
+
+
+def per_token_fans(scenario: Scenario, res: ProjectionResult) -> tuple[Fan, Fan] | None:
+    """Fans of cost and revenue per 1M tokens, when the scenario has both."""
+    if not {"cost_per_mtok", "revenue_per_mtok"} <= set(res.dataset.data_vars):
+        return None
+    return tuple(fan(res.dataset, k, n_paths=0, point=res.point.get(k), title=scenario.title)
+                 for k in ("cost_per_mtok", "revenue_per_mtok"))

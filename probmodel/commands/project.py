@@ -62,7 +62,7 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
             **pj.json_summary(s), "point_path": res.point})
         write_report(res.run_dir, report, json_=True)
         return
-    names = [k for k in pj.FAN_OUTPUTS if k in s]
+    names = [k for k in pj.fan_outputs(res.dataset) if k in s]
     t = Table(title=f"{sc.title}: {draws:,} paths, seed {seed}; median [90% interval]",
               title_justify="left")
     t.add_column("year", justify="right")
@@ -88,12 +88,53 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
                        f"{float(s['p_event_mcse'].sel(year=year, event=lab)):.4f}")
         t.add_row(*row)
     out.print(t)
+    if "p_cap_binds" in s:
+        out.print(supply_table(s, res.dataset.attrs["capped_fleet"]))
+    if "cost_per_mtok" in s and "revenue_per_mtok" in s:
+        out.print(per_token_table(s))
     out.print(f"run folder: {res.run_dir}   ({draws:,} paths in {wall:.2f} s)")
     write_report(res.run_dir, report)
 
 
+def _interval(s, k, year, scale=1.0, fmt="{:,.0f}") -> str:
+    st = s[k].sel(year=year)
+    q = [float(st.sel(stat=x)) / scale for x in ("q50", "q05", "q95")]
+    return f"{fmt.format(q[0])} [{fmt.format(q[1])}, {fmt.format(q[2])}]"
+
+
+def supply_table(s, fleet: str) -> Table:
+    """Per year: the cap, the chips demanded, the capped fleet, share served, P(cap binds)."""
+    t = Table(title="Supply cap: chips that can be had per year (thousand chips), "
+                    "median [90% interval]", title_justify="left")
+    for col in ("year", "supply cap", "demanded", f"{fleet} (capped)", "served (mean)",
+                "P(cap binds) ± MCSE"):
+        t.add_column(col, justify="right")
+    for year in s["year"].values:
+        t.add_row(str(year), _interval(s, "supply_cap", year, 1e3),
+                  _interval(s, "chips_demanded", year, 1e3), _interval(s, fleet, year, 1e3),
+                  f"{100 * float(s['served_share'].sel(year=year, stat='mean')):.1f}%",
+                  f"{float(s['p_cap_binds'].sel(year=year)):.4f} ± "
+                  f"{float(s['p_cap_binds_mcse'].sel(year=year)):.4f}")
+    return t
+
+
+def per_token_table(s) -> Table:
+    """Per year: cost and revenue per 1M tokens served."""
+    t = Table(title="Per 1M tokens served (USD, all classes), median [90% interval]",
+              title_justify="left")
+    for col in ("year", "cost", "revenue"):
+        t.add_column(col, justify="right")
+    for year in s["year"].values:
+        t.add_row(str(year), _interval(s, "cost_per_mtok", year, fmt="{:.3f}"),
+                  _interval(s, "revenue_per_mtok", year, fmt="{:.3f}"))
+    return t
+
+
 def figures(sc, res, pj, plots) -> dict:
-    """A fan chart per key output, all fans together, and P(profit > 0) per year."""
+    """Fan charts, P(profit > 0) per year, cost and revenue per 1M tokens by year.
+
+    A fan chart per key output and all of them together.
+    """
     fans = pj.fans(sc, res)
     s = res.summary
     p = s["p_profitable"].values if "p_profitable" in s else None
@@ -104,4 +145,8 @@ def figures(sc, res, pj, plots) -> dict:
     if p is not None:
         figs["p_profitable"] = plots.plot_probability_by_year(
             [int(y) for y in s["year"].values], p, se, title=sc.title)
+    per_token = pj.per_token_fans(sc, res)
+    if per_token is not None:
+        served = (s["served_share"].sel(stat="mean").values if "served_share" in s else None)
+        figs["cost_revenue_per_mtok"] = plots.plot_cost_revenue_per_mtok(*per_token, served)
     return figs

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from probmodel.plots import style
 
@@ -157,4 +158,52 @@ def plot_fans(fans: Sequence, p: Sequence[float] | None = None,
         ax.set_visible(False)
     title = fans[0].title if fans and fans[0].title else "projection"
     fig.suptitle(f"{title}: median, 50% and 90% bands, sample paths by year")
+    return fig
+
+
+def plot_cost_revenue_per_mtok(cost, revenue, served=None) -> Figure:
+    """Cost and revenue per 1M tokens by year: medians with 50% and 90% bands, log axis.
+
+    Parameters
+    ----------
+    cost, revenue : probmodel.analysis.projection.Fan
+        Fans of ``cost_per_mtok`` and ``revenue_per_mtok`` (USD per 1M tokens, all
+        classes), with the same years.
+    served : sequence of float, optional
+        Mean share of demand served per year: written under the year ticks.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with a log value axis: each quantity's 90% and 50% bands and median;
+        profit per token is positive where revenue lies above cost.
+    """
+    fig, ax = style.new_figure(figsize=(8.0, 4.8))
+    years = np.asarray(cost.years)
+    for f, colour, what in ((cost, style.LOSS, "cost"), (revenue, style.PROFIT, "revenue")):
+        q = np.asarray(f.quantiles, np.float64)
+        ax.fill_between(years, q[0], q[-1], color=colour, alpha=0.15, linewidth=0,
+                        label=f"{what}, 90% band")
+        ax.fill_between(years, q[1], q[-2], color=colour, alpha=0.3, linewidth=0,
+                        label=f"{what}, 50% band")
+        ax.plot(years, q[len(q) // 2], color=colour, linewidth=2.2, marker="o",
+                markersize=4, label=f"{what}, median")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(years)
+    if served is not None:
+        ax.set_xticklabels([f"{y}\n{100 * s:.0f}% served" for y, s in
+                            zip(years, served, strict=True)])
+        ax.set_xlabel("year (mean share of demand served under the supply cap)")
+    else:
+        ax.set_xlabel("year")
+    ax.set_ylabel("USD per 1M tokens (all classes, log scale)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="best", fontsize=8, ncols=2)
+    what = f"{cost.title}: " if cost.title else ""
+    ax.set_title(f"{what}cost and revenue per 1M tokens by year\n"
+                 "median with 50% and 90% bands; profit per token where revenue is above cost",
+                 fontsize=10)
     return fig

@@ -27,6 +27,13 @@ Format::
     target = { dist = "Beta", alpha = 18, beta = 2 }
     source = "..."
 
+    [projection.supply]                  # optional: chips that can be had, per year
+    chips = "chips_required"             # the fleet it caps (or "chips_required_roofline")
+    source = "..."
+    [projection.supply.cap]              # one entry per year of `years`
+    2025 = { dist = "LogNormal", p05 = 9e5, p95 = 2.2e6 }
+    2026 = 3e6
+
 Every number may be a plain number or a distribution table like a parameter's (``dist``
 plus native or elicited keys; ``point`` optional, the median by default). A path's
 rates, targets and curve are drawn once per draw, so each draw is one coherent path.
@@ -47,7 +54,13 @@ from probmodel.spec.problems import Problems, did_you_mean, is_finite_number, un
 from probmodel.spec.values import parse_distribution
 
 LAWS = ("exponential", "logistic")
-TOP_KEYS = ("years", "description", "source", "curves", "growth")
+TOP_KEYS = ("years", "description", "source", "curves", "growth", "supply")
+SUPPLY_KEYS = ("chips", "cap", "source", "description")
+#: The fleets a supply cap can bound (outputs in chips).
+SUPPLY_CHIPS = ("chips_required", "chips_required_roofline")
+#: Inputs that carry the demand; the first the scenario defines is scaled to what the
+#: capped fleet serves.
+SUPPLY_DRIVERS = ("users", "tokens_per_day")
 CURVE_KEYS = ("midpoint", "steepness", "source", "description")
 LAW_KEYS = {
     "exponential": ("law", "rate", "noise", "source", "description"),
@@ -94,6 +107,19 @@ class Law:
 
 
 @dataclass(frozen=True)
+class Supply:
+    """A cap per year on the chips a fleet can have (``[projection.supply]``).
+
+    ``caps`` holds one :class:`Value` per year of the projection. A path draws one
+    uniform for all its years, so a path with ample supply has it every year.
+    """
+
+    chips: str
+    caps: tuple[Value, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Projection:
     """A validated ``[projection]`` table."""
 
@@ -101,6 +127,7 @@ class Projection:
     curves: tuple[Curve, ...]
     laws: tuple[Law, ...]
     description: str = ""
+    supply: Supply | None = None
 
     @property
     def base_year(self) -> int:
@@ -233,6 +260,40 @@ def _law(name: str, table: Any, path: str, problems: Problems, curves: dict,
     return Law(name, kind, target=target, curve=curve, source=src), inline
 
 
+def _supply(table: Any, years: Any, path: str, problems: Problems) -> Supply | None:
+    """The ``[projection.supply]`` table: which fleet it caps and a cap per year."""
+    if not isinstance(table, dict):
+        problems.add(path, "must be a table with chips, cap and source")
+        return None
+    n0 = len(problems)
+    unknown_keys(table, SUPPLY_KEYS, path, problems)
+    chips = table.get("chips", "chips_required")
+    if chips not in SUPPLY_CHIPS:
+        problems.add(f"{path}.chips", f"({chips!r}) must be one of {', '.join(SUPPLY_CHIPS)}"
+                                      f"{did_you_mean(str(chips), SUPPLY_CHIPS)}")
+    src = _source(table, path, problems)
+    raw = table.get("cap")
+    caps: list[Value | None] = []
+    if not isinstance(raw, dict) or not raw:
+        problems.add(f"{path}.cap", "missing: give a table with one cap per year, e.g. "
+                                    "2025 = 1e6 (chips)")
+    elif isinstance(years, list):
+        wanted = [str(y) for y in years]
+        for key in raw:
+            if key not in wanted:
+                problems.add(f"{path}.cap.{key}", f"is not a year of projection.years "
+                                                  f"({', '.join(wanted)})")
+        for y in wanted:
+            if y not in raw:
+                problems.add(f"{path}.cap.{y}", "missing (every year needs a cap)")
+                continue
+            caps.append(_value(raw[y], f"{path}.cap.{y}", problems, low=0.0, low_open=True,
+                               what=" (chips, positive)"))
+    if len(problems) > n0 or any(c is None for c in caps):
+        return None
+    return Supply(chips, tuple(caps), src)
+
+
 def parse(table: Any, problems: Problems) -> Projection | None:
     """Validate a ``[projection]`` table.
 
@@ -293,9 +354,13 @@ def parse(table: Any, problems: Problems) -> Projection | None:
                 problems.add(f"projection.growth.{name}", f"its inline curve clashes with "
                                                               f"[projection.curves.{name}]")
             curves[inline.name] = inline
+    supply = None
+    if "supply" in table:
+        supply = _supply(table["supply"], years if ok_years else None,
+                         "projection.supply", problems)
     if len(problems) > n0:
         return None
-    return Projection(tuple(years), tuple(curves.values()), tuple(laws), desc)
+    return Projection(tuple(years), tuple(curves.values()), tuple(laws), desc, supply)
 
 
 def parse_table(table: Any, label: str = "") -> tuple[Projection | None, list[tuple[str, str]]]:
