@@ -1,10 +1,13 @@
-"""Correlated inputs: Iman-Conover rank reordering within one chunk of draws.
+"""Correlated inputs: Iman-Conover rank reordering within blocks of a chunk's draws.
 
 Each correlated input is first drawn on its own, exactly as without correlations; this
-module then *reorders* the draws of the correlated inputs so that their Spearman rank
-correlations are close to the target. Every input keeps exactly the values it had
-(the same multiset, permuted), so every marginal is unchanged draw for draw, and the
-inputs that are not correlated are not touched at all.
+module then *reorders* the draws of the correlated inputs, block by block (:data:`BLOCK`
+draws each), so that their Spearman rank correlations are close to the target. Every
+input keeps exactly the values it had in each block (the same multiset, permuted), so
+every marginal is unchanged over each block, and the inputs that are not correlated are
+not touched at all. Reordering makes the draws of one block dependent; blocks are
+independent, and the Monte Carlo standard errors of a correlated run come from batch
+means over them.
 
 Method (Iman & Conover 1982, "A distribution-free approach to inducing rank correlation
 among input variables", Commun. Statist. B11(3), 311-334):
@@ -44,6 +47,15 @@ from probmodel.spec.correlations import (  # noqa: F401 - the public names live 
     check_positive_definite,
     pearson_for_spearman,
 )
+
+#: Draws reordered together: a chunk's draws are cut into independent blocks of this many,
+#: each reordered on its own. Reordering makes the draws of one block dependent (their
+#: ranks are placed jointly), so an estimate's variance is larger than iid draws'; the
+#: blocks are independent, so batch means over them measure it
+#: (:func:`probmodel.streaming.block_factors`). 1,024 draws give a chunk 128 blocks,
+#: enough for batch means from one chunk, and each block's score matrix keeps the
+#: T-matrix correction's exact Pearson correlation of the scores.
+BLOCK = 1024
 
 
 def rank_order(x):
@@ -99,6 +111,25 @@ def rank_correlate(key, draws: Mapping[str, jax.Array], names: tuple[str, ...],
         return out
     x = jnp.stack([draws[nm] for nm in names])  # (k, n)
     n = x.shape[1]
+    chol = jnp.linalg.cholesky(pearson_for_spearman(jnp.asarray(spearman, jnp.float64)))
+    if n > BLOCK and n % BLOCK == 0:
+        # independent blocks of BLOCK draws, each reordered on its own
+        xb = jnp.moveaxis(x.reshape(k, n // BLOCK, BLOCK), 1, 0)  # (blocks, k, BLOCK)
+        placed = jax.vmap(lambda b: _reorder(b, chol))(xb)
+        placed = jnp.moveaxis(placed, 0, 1).reshape(k - 1, n)
+    else:
+        placed = _reorder(x, chol)
+    for j, nm in enumerate(names[1:]):
+        out[nm] = placed[j]
+    return out
+
+
+def _reorder(x, chol):
+    """Iman-Conover on one block: rows 1.. of ``x`` (k, n) reordered (row 0 keeps its order).
+
+    ``chol`` is the Cholesky factor of the target Pearson matrix of the scores.
+    """
+    k, n = x.shape
     order = jax.vmap(rank_order)(x)  # (k, n): order[j, r] = draw holding rank r of input j
     xs = jnp.take_along_axis(x, order, axis=1)  # each input's values, sorted
     # van der Waerden scores, computed in float64 then kept as float32 for the sorts.
@@ -107,13 +138,8 @@ def rank_correlate(key, draws: Mapping[str, jax.Array], names: tuple[str, ...],
     s = jnp.zeros((k, n), jnp.float64).at[rows, order].set(a)  # S': scores at the ranks
     e = (s @ s.T) / jnp.dot(a, a)  # sample correlation of the score columns
     f = jnp.linalg.cholesky(e)
-    target = pearson_for_spearman(jnp.asarray(spearman, jnp.float64))
-    chol = jnp.linalg.cholesky(target)
     m = jax.scipy.linalg.solve_triangular(f, chol.T, lower=True, trans="T").T  # L F^-1
     s_star = (m[1:] @ s).astype(jnp.float32)  # rows 1..k-1; row 0 equals S's row 0
     new_order = jax.vmap(rank_order)(s_star)
-    placed = jnp.zeros((k - 1, n), x.dtype).at[jnp.arange(k - 1)[:, None], new_order].set(
+    return jnp.zeros((k - 1, n), x.dtype).at[jnp.arange(k - 1)[:, None], new_order].set(
         xs[1:])
-    for j, nm in enumerate(names[1:]):
-        out[nm] = placed[j]
-    return out

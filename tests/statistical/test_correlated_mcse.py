@@ -1,0 +1,60 @@
+"""MCSEs of a correlated run are honest: batch means over Iman-Conover's blocks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from probmodel import streaming
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def test_batch_ratio_is_one_for_iid_draws_and_the_block_variance_otherwise():
+    rng = np.random.default_rng(0)
+    b, size = 400, 64
+    iid = rng.normal(size=(b, size))
+    counts = np.full(b, size)
+    r = streaming.batch_ratio(iid.sum(axis=1), counts, np.var(iid, ddof=1))
+    # the ratio of two variance estimates from 400 blocks: relative sd ~ sqrt(2/399)
+    assert abs(float(r) - 1.0) < 4 * np.sqrt(2 / (b - 1))
+    # a shared shock per block: Var(block mean) = (1 + size x 0.25) / size per draw
+    shared = iid + 0.5 * rng.normal(size=(b, 1))
+    r = streaming.batch_ratio(shared.sum(axis=1), counts, np.var(shared, ddof=1))
+    want = (1 + size * 0.25) / 1.25
+    assert abs(float(r) / want - 1.0) < 4 * np.sqrt(2 / (b - 1))
+    # blocks without draws are left out; one block cannot give a variance
+    assert np.isnan(streaming.batch_ratio(np.array([3.0, 0.0]), np.array([4, 0]), 1.0))
+
+
+@pytest.mark.slow
+def test_reported_mcse_matches_the_spread_over_seeds():
+    """Spread of estimates over 100 seeds / mean reported MCSE within 3 SE of 1.
+
+    The ratio's standard error is about ratio / sqrt(2 x 99) = 0.071, so the band is
+    [0.79, 1.21]; iid MCSEs give 1.21-1.32 for the means (benchmarks/README.md).
+    """
+    from bench_correlation_mcse import measure
+
+    res = measure(100, 131_072)
+    for label in ("P(profit > 0)", "mean profit", "mean total_cost"):
+        r = res[label]
+        assert abs(r["ratio"] - 1.0) < 3 * r["ratio_se"], (label, r)
+        assert r["factor"] >= 1.0
+    # without the batch means the cost's MCSE would be too small by more than the band
+    assert res["mean total_cost"]["ratio_iid"] > 1.0 + 2 * res["mean total_cost"]["ratio_se"]
+
+
+def test_uncorrelated_runs_keep_iid_mcses():
+    import probmodel
+    from probmodel import sampling
+
+    sc = probmodel.load_scenario(ROOT / "priors" / "deepseek-adjusted.toml")
+    model = sampling.ForwardModel.from_scenario(sc)
+    s = streaming.run_stream(model, model.args(sc), 20_000, 1).summary
+    assert "mcse_method" not in s.attrs
+    assert "mcse_factor" not in s["profit"].attrs
