@@ -122,6 +122,15 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
                 stats["post_n"] = jnp.zeros(m, jnp.int32).at[rows].add(valid.astype(jnp.int32))
                 stats["post_hits"] = jnp.zeros(m, jnp.int32).at[rows].add(
                     ((out["profit"] > 0) & valid).astype(jnp.int32))
+        if model.posterior and nv:
+            # per posterior row: draws, and sums and squares of every variable (the
+            # posterior sample's share of each estimate's error: posterior_parts)
+            m = args["posterior"][model.posterior[0]].shape[0]
+            rows = posterior_rows(chunk_key(root, i), m, CHUNK)
+            xv = jnp.where(valid & jnp.isfinite(x), x.astype(jnp.float64), 0.0).T  # (n, V)
+            stats["post_rows"] = jnp.zeros(m, jnp.int32).at[rows].add(valid.astype(jnp.int32))
+            stats["post_sum"] = jnp.zeros((m, nv), jnp.float64).at[rows].add(xv)
+            stats["post_sq"] = jnp.zeros((m, nv), jnp.float64).at[rows].add(xv * xv)
         if plan.events:  # draws in which each event holds
             stats["events"] = jnp.stack([
                 jnp.sum(_OPS[op](out[k], args["event_x"][j]) & valid, dtype=jnp.int64)
@@ -212,10 +221,15 @@ class _Acc:
         hist, stats = distributed.to_host(result)  # gathered from every process
         stats = {k: np.asarray(v) for k, v in stats.items()}
         kept = stats.pop("kept", None)
-        for k in ("post_n", "post_hits"):  # summed here: (rows,) whatever the draws
+        for k in ("post_n", "post_hits", "post_rows"):  # summed here: (rows,) per call
             if k in stats:
                 v = stats.pop(k).astype(np.int64)
                 v = v.reshape(-1, v.shape[-1]).sum(axis=0)
+                self.post[k] = v if k not in self.post else self.post[k] + v
+        for k in ("post_sum", "post_sq"):  # (chunks, rows, V) -> (rows, V)
+            if k in stats:
+                v = stats.pop(k).astype(np.float64)
+                v = v.reshape(-1, *v.shape[-2:]).sum(axis=0)
                 self.post[k] = v if k not in self.post else self.post[k] + v
         self.stats.append(stats)
         if plan.hist:
@@ -353,6 +367,51 @@ def posterior_part(post: Mapping[str, np.ndarray], ess: float | None) -> tuple[f
     g = post["post_hits"][use] / n[use]
     vg = max(float(np.var(g, ddof=1) - np.mean(g * (1 - g) / (n[use] - 1))), 0.0)
     return vg / float(ess), vg
+
+
+def posterior_parts(post: Mapping[str, np.ndarray], ess: float | None) -> np.ndarray | None:
+    """The posterior sample's share of the variance of every variable's mean, (V,).
+
+    As :func:`posterior_part` for P(profit > 0), with g(theta) = E[x | theta]: the draws'
+    mean over the rows of the posterior table errs against the posterior predictive mean
+    by Var_post(g) / ESS, where Var_post(g) is estimated from the run by grouping its
+    draws by row: the row means vary by Var_post(g) plus their own noise s_r^2 / n_r,
+    whose estimate is subtracted (rows with n_r >= 2; clipped at 0). None without a
+    posterior table or an ESS.
+    """
+    if not post or not ess or "post_sum" not in post:
+        return None
+    n = post["post_rows"].astype(np.float64)
+    use = n >= 2
+    if use.sum() < 2:
+        return None
+    nr = n[use][:, None]
+    mean_r = post["post_sum"][use] / nr
+    var_r = np.maximum(post["post_sq"][use] - nr * mean_r**2, 0.0) / (nr - 1)
+    vg = np.maximum(np.var(mean_r, axis=0, ddof=1) - np.mean(var_r / nr, axis=0), 0.0)
+    return vg / float(ess)
+
+
+def posterior_inflation(values: dict, varying: Sequence[str], extra: np.ndarray | None,
+                        ) -> np.ndarray | None:
+    """Scale every MCSE of each variable by sqrt(1 + posterior part / forward Var(mean)).
+
+    The mean's MCSE gains the posterior term exactly; the other statistics (sd,
+    quantiles, expected shortfalls) by the same factor, an approximation that holds
+    where the posterior's parameters move the whole distribution, as they do for the
+    outputs a calibration informs. Returns the factors (V,), or None.
+    """
+    if extra is None:
+        return None
+    im = results.STATS.index("mean")
+    factors = np.ones(len(varying))
+    for j, k in enumerate(varying):
+        val, se = values[k]
+        fwd = float(np.asarray(se)[im]) ** 2
+        f = math.sqrt(1.0 + extra[j] / fwd) if fwd > 0 else 1.0
+        factors[j] = f if math.isfinite(f) else 1.0
+        values[k] = (val, np.asarray(se) * factors[j])
+    return factors
 
 
 def _n_devices(devices: int | None) -> int:
@@ -557,6 +616,7 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
         if p_prof is not None:
             fwd = p * (1 - p) / max(n, 1) * factors.get("p_profitable", 1.0) ** 2
             p_prof = (p, math.sqrt(max(fwd, 0.0) + extra))
+    post_f = posterior_inflation(values, varying, posterior_parts(acc.post, posterior_ess))
     values.update(results.constant(const_vals))
     ev = []
     for j, (e, pe) in enumerate(zip(events, ev_p, strict=True)):
@@ -570,6 +630,8 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
             summary[k].attrs["non_finite"] = int(bad[j])
         if factors is not None:
             summary[k].attrs["mcse_factor"] = float(factors["variables"][j])
+        if post_f is not None:
+            summary[k].attrs["mcse_posterior_factor"] = float(post_f[j])
     if factors is not None:
         summary.attrs["mcse_method"] = (
             f"batch means over {factors['blocks']:,} independent blocks of {BLOCK:,} draws "
@@ -632,15 +694,22 @@ def _precision_status(acc, ranges, key_outputs, precision, varying,
     if factors is not None:  # correlated inputs: batch-means MCSEs
         for j, k in enumerate(varying):
             values[k] = (values[k][0], np.asarray(values[k][1]) * factors["variables"][j])
+    post_extra = posterior_parts(acc.post, posterior_ess)
+    post_f = posterior_inflation(values, varying, post_extra)
     worst_q, worst_name = 0.0, None
+    post_q = 0.0  # the largest relative quantile MCSE from the posterior sample alone
     iq = [results.STATS.index(results.qname(q)) for q in results.QUANTILES]
     for k in (k for k in key_outputs if k in varying):
         val, se = values[k]
         half90 = abs(val[iq[-1]] - val[iq[0]]) / 2
+        j = varying.index(k)
         for i in iq:
             rel = se[i] / max(abs(val[i]), half90, 1e-300)
             if rel > worst_q:
                 worst_q, worst_name = rel, f"{k} {results.STATS[i]}"
+            if post_f is not None and post_f[j] > 1.0:
+                # the posterior part of this MCSE, which more forward draws do not shrink
+                post_q = max(post_q, rel * math.sqrt(1.0 - 1.0 / post_f[j] ** 2))
     p_se = None
     extra = 0.0
     if "profitable" in cat:
@@ -650,7 +719,7 @@ def _precision_status(acc, ranges, key_outputs, precision, varying,
         p_se = math.sqrt(max(p * (1 - p), 0.0) / max(n, 1) * f * f + extra)
     met = worst_q <= precision and (p_se is None or p_se <= precision)
     # the posterior sample's part does not shrink with more forward draws
-    limited = math.sqrt(extra) > precision
+    limited = math.sqrt(extra) > precision or post_q > precision
     return {"target": precision, "draws": n, "met": bool(met), "p_profitable_mcse": p_se,
             "worst_relative_quantile_mcse": worst_q, "worst_quantile": worst_name,
             "posterior_mcse": math.sqrt(extra) if posterior_ess else None,

@@ -58,3 +58,22 @@ def test_uncorrelated_runs_keep_iid_mcses():
     s = streaming.run_stream(model, model.args(sc), 20_000, 1).summary
     assert "mcse_method" not in s.attrs
     assert "mcse_factor" not in s["profit"].attrs
+
+
+@pytest.mark.slow
+def test_posterior_runs_carry_the_tables_error_in_every_statistic():
+    """Spread over 80 posterior tables (40 iid rows each) / reported MCSE within 3 SE of 1.
+
+    With the forward draws' MCSE alone the ratio is ~30: a 40-row table's error dwarfs
+    65,536 forward draws' (benchmarks/README.md). The median's MCSE takes the mean's
+    posterior factor (an approximation), so its band is one-sided: not too small.
+    """
+    from bench_posterior_mcse import measure
+
+    res = measure(80, 40, 32_768)
+    for label in ("P(profit > 0)", "mean profit", "mean revenue"):
+        r = res[label]
+        assert abs(r["ratio"] - 1.0) < 3 * r["ratio_se"], (label, r)
+    med = res["median profit"]
+    assert med["ratio"] < 1.0 + 3 * med["ratio_se"], med
+    assert res["mean profit"]["ratio_forward"] > 5
