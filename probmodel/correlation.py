@@ -143,3 +143,64 @@ def _reorder(x, chol):
     new_order = jax.vmap(rank_order)(s_star)
     return jnp.zeros((k - 1, n), x.dtype).at[jnp.arange(k - 1)[:, None], new_order].set(
         xs[1:])
+
+
+def condition(draws: Mapping[str, jax.Array], names: tuple[str, ...], coef, chol,
+              z) -> dict[str, jax.Array]:
+    """Draws of ``names`` given fixed correlated inputs, under the Gaussian copula.
+
+    A correlated input held at a value (``--set``, a sweep cell) has the normal score
+    ``z = Phi^-1(F(value))`` under its own law; its partners' scores are then
+    ``coef z + chol u``: ``coef = P_RF P_FF^-1`` and ``chol`` the Cholesky factor of
+    ``P_RR - P_RF P_FF^-1 P_FR`` (P the Pearson matrix of the scores, 2 sin(pi R / 6) of
+    the Spearman targets; R the partners, F the held inputs), ``u`` the van der Waerden
+    scores of the partners' own independent draws within each block. Each value is read
+    back from the partner's own draws of that block at the score's probability
+    (interpolated between order statistics), so each partner keeps the file's law
+    marginally over the held input's law, and draws its conditional law given the value.
+    With no correlation (``coef`` 0, ``chol`` the identity) every draw is unchanged.
+
+    Parameters
+    ----------
+    draws : mapping of str to jax.Array
+        One chunk (or any batch) of draws, each of shape (n,); the partners' draws
+        independent of each other.
+    names : tuple of str
+        The partners R (static under jit).
+    coef, chol : array_like
+        (k_R, k_F) and (k_R, k_R), float64.
+    z : array_like
+        (k_F,) normal scores of the held values.
+
+    Returns
+    -------
+    dict
+        ``draws`` with each of ``names`` replaced.
+    """
+    out = dict(draws)
+    if not names:
+        return out
+    x = jnp.stack([draws[nm] for nm in names])  # (k, n)
+    k, n = x.shape
+    b = BLOCK if n > BLOCK and n % BLOCK == 0 else n
+    shift = jnp.asarray(coef, jnp.float64) @ jnp.asarray(z, jnp.float64)  # (k,)
+    chol = jnp.asarray(chol, jnp.float64)
+    a = ndtri(jnp.arange(1, b + 1, dtype=jnp.float64) / (b + 1))
+
+    def one(block):  # (k, b)
+        order = jax.vmap(rank_order)(block)
+        xs = jnp.take_along_axis(block, order, axis=1)
+        u = jnp.zeros((k, b), jnp.float64).at[jnp.arange(k)[:, None], order].set(a)
+        zc = shift[:, None] + chol @ u
+        q = jnp.clip(jax.scipy.special.ndtr(zc) * (b + 1) - 1.0, 0.0, b - 1.0)
+        lo = jnp.floor(q).astype(jnp.int32)
+        hi = jnp.minimum(lo + 1, b - 1)
+        w = (q - lo).astype(x.dtype)
+        return (jnp.take_along_axis(xs, lo, axis=1) * (1 - w)
+                + jnp.take_along_axis(xs, hi, axis=1) * w)
+
+    blocks = jnp.moveaxis(x.reshape(k, n // b, b), 1, 0)  # (blocks, k, b)
+    vals = jnp.moveaxis(jax.vmap(one)(blocks), 0, 1).reshape(k, n)
+    for j, nm in enumerate(names):
+        out[nm] = vals[j]
+    return out

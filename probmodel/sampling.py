@@ -37,7 +37,7 @@ from jax import lax
 from probmodel import _jax
 from probmodel import distributions as dists
 from probmodel.checks import CHUNK, check_draws_seed
-from probmodel.correlation import rank_correlate
+from probmodel.correlation import condition, rank_correlate
 from probmodel.errors import UsageError
 from probmodel.model import evaluate, plan
 from probmodel.spec import Scenario
@@ -233,6 +233,8 @@ class ForwardModel:
     beta_boost: tuple[str, ...] = ()  # Betas with a shape <= 1 (gamma-ratio path)
     correlated: tuple[str, ...] = ()  # inputs rank-correlated within each chunk
     labels: tuple[str, ...] = ()  # rng label of each uncertain input (default its name)
+    held: tuple[str, ...] = ()  # correlated inputs held at a value (--set, a sweep cell)
+    given: tuple[str, ...] = ()  # their partners, drawn given the held values
 
     @classmethod
     def from_scenario(cls, scenario: Scenario,
@@ -246,11 +248,14 @@ class ForwardModel:
         outs = tuple(n.name for n in plan(available))
         boost = tuple(k for k, fam in unc if fam == "Beta"
                       and min(scenario.parameters[k].params.values()) <= 1.0)
-        corr = tuple(k for k in correlation_target(scenario)[0] if k in dict(unc))
+        held, given = held_and_given(scenario, tuple(k for k, _ in unc))
+        corr = tuple(k for k in correlation_target(scenario)[0]
+                     if k in dict(unc) and k not in given)
         if len(corr) == 1:
             corr = ()  # its partners come from a posterior table: nothing left to pair
         labels = tuple(rng_label(scenario, k) for k, _ in unc)
-        return cls(unc, fixed, scenario.prices is not None, outs, post, boost, corr, labels)
+        return cls(unc, fixed, scenario.prices is not None, outs, post, boost, corr, labels,
+                   held, given)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -267,6 +272,7 @@ class ForwardModel:
             "prices": f32(scenario.prices) if self.has_prices else None,
             "posterior": {k: f32(np.asarray(posterior[k]).ravel()) for k in self.posterior},
             "correlation": f32(correlation_target(scenario, self.correlated)[1]),
+            "cond": conditioning(scenario, self.held, self.given),
         }
 
     def draw_inputs(self, key, args: Mapping, n: int) -> dict[str, jax.Array]:
@@ -316,6 +322,17 @@ class ForwardModel:
             out.update({name: table[name][idx] for name in self.posterior})
         return out
 
+    def condition(self, inputs: Mapping, args: Mapping) -> dict[str, jax.Array]:
+        """The partners of held correlated inputs, drawn given the held values.
+
+        :func:`probmodel.correlation.condition` on :meth:`draw_inputs`' independent draws
+        of :attr:`given`, with ``args["cond"]`` (a sweep passes each cell's scores).
+        """
+        if not self.given:
+            return dict(inputs)
+        c = args["cond"]
+        return condition(inputs, self.given, c["coef"], c["chol"], c["z"])
+
     def evaluate(self, inputs: Mapping, args: Mapping, n: int,
                  broadcast: bool = True) -> dict[str, jax.Array]:
         """Evaluate every output from drawn ``inputs`` and the fixed values.
@@ -336,8 +353,74 @@ class ForwardModel:
 
         The per-chunk function of every engine path (host loop, streaming scan, sweep).
         """
-        inputs = self.draw_inputs(key, args, n)
+        inputs = self.condition(self.draw_inputs(key, args, n), args)
         return self.evaluate(inputs, args, n, broadcast)
+
+
+def held_and_given(scenario: Scenario, uncertain: Sequence[str],
+                   ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Correlated inputs held at a value, and the uncertain inputs linked to them.
+
+    The partners are every uncertain input tied to a held one through the scenario's
+    correlations (directly or in a chain); they are drawn given the held values.
+    """
+    if not getattr(scenario, "conditioning", ()):
+        return (), ()
+    pairs = (*scenario.correlations, *scenario.conditioning)
+    held = tuple(k for k in scenario.conditioned if k not in uncertain)
+    linked: dict[str, set[str]] = {}
+    for c in pairs:
+        linked.setdefault(c.a, set()).add(c.b)
+        linked.setdefault(c.b, set()).add(c.a)
+    seen, todo = set(held), list(held)
+    while todo:
+        for nb in linked.get(todo.pop(), ()):
+            if nb not in seen:
+                seen.add(nb)
+                todo.append(nb)
+    given = tuple(k for k in uncertain if k in seen)
+    return (held, given) if given else ((), ())
+
+
+def conditioning(scenario: Scenario, held: Sequence[str], given: Sequence[str],
+                 values: Mapping[str, float] | None = None) -> dict:
+    """The numbers of :func:`probmodel.correlation.condition`: coef, chol and z.
+
+    ``values`` (default: the held inputs' values in ``scenario``) are scored under each
+    held input's own law: z = Phi^-1(F(value)).
+    """
+    if not given:
+        return {"coef": jnp.zeros((0, 0)), "chol": jnp.zeros((0, 0)), "z": jnp.zeros(0)}
+    from probmodel.spec.correlations import pearson_for_spearman, spearman_matrix
+
+    order = (*held, *given)
+    pairs = tuple(c for c in (*scenario.correlations, *scenario.conditioning)
+                  if c.a in order and c.b in order)
+    names, spear = spearman_matrix(pairs, order)
+    idx = [names.index(k) for k in order]
+    p = np.asarray(pearson_for_spearman(np.asarray(spear, np.float64)))[np.ix_(idx, idx)]
+    f, r = slice(0, len(held)), slice(len(held), len(order))
+    coef = p[r, f] @ np.linalg.inv(p[f, f])
+    cov = p[r, r] - coef @ p[f, r]
+    chol = np.linalg.cholesky(cov)
+    z = held_scores(scenario, held, values)
+    return {"coef": jnp.asarray(coef), "chol": jnp.asarray(chol), "z": jnp.asarray(z)}
+
+
+def held_scores(scenario: Scenario, held: Sequence[str],
+                values: Mapping[str, float] | None = None) -> np.ndarray:
+    """Normal scores Phi^-1(F(value)) of held inputs under their own laws (float64)."""
+    from scipy.special import ndtri
+
+    from probmodel.distributions.reference import scipy_dist
+
+    z = []
+    for k in held:
+        law = scenario.conditioned[k]
+        v = float((values or {}).get(k, scenario.parameters[k].point))
+        u = float(scipy_dist(law.dist, law.params).cdf(v))
+        z.append(float(ndtri(min(max(u, 1e-12), 1.0 - 1e-12))))
+    return np.asarray(z, np.float64)
 
 
 def rng_label(scenario: Scenario, name: str) -> str:

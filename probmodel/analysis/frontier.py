@@ -201,7 +201,7 @@ def _compiled(model):
 
     @jax.jit
     def draw(key, args, intvty_min, ttft_max):
-        inputs = model.draw_inputs(key, args, BATCH)
+        inputs = model.condition(model.draw_inputs(key, args, BATCH), args)
         values = dict(args["fixed"])
         values.update(inputs)
         v = {k: values[k] for k in dep.ARGUMENTS if k in values and k != "concurrency"}

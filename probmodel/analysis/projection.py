@@ -357,6 +357,8 @@ def iter_paths(scenario: Scenario, draws: int, seed: int):
     n = sampling.CHUNK
     for c in sampling.chunks(seed, draws):
         inputs = sampling.inputs_jit(model.base, c.key, args["base"], n)
+        if model.base.given:  # a --set correlated input: its partners drawn given it
+            inputs = model.base.condition(inputs, args["base"])
         per_path = draw_path_params(proj, c.key, n, c.take)
         paths = _evaluate_jit(model, c.key, inputs,
                               {k: jnp.asarray(v) for k, v in per_path.items()}, args, n)

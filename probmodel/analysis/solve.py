@@ -150,7 +150,8 @@ class Held:
         self.partners = correlated_partners(scenario, name)
         model = sampling.ForwardModel.from_scenario(sc)
         rest = tuple(k for k in model.correlated if k not in self.partners)
-        model = replace(model, correlated=rest if len(rest) > 1 else ())
+        # the partners of ``name`` are conditioned here, at every tried value (below)
+        model = replace(model, correlated=rest if len(rest) > 1 else (), held=(), given=())
         n_inputs = len(model.uncertain)
         if draws * max(n_inputs, 1) * 4 > MAX_HELD_BYTES:
             raise UsageError(f"--draws: {draws:,} draws x {n_inputs} inputs need "

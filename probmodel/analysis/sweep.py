@@ -103,6 +103,9 @@ def _coords(grid: Grid) -> dict:
 
 
 _OPS = {">": jnp.greater, ">=": jnp.greater_equal, "<": jnp.less, "<=": jnp.less_equal}
+#: Cell entries carrying a swept correlated input's normal score (its partners are drawn
+#: given it in each cell).
+Z_PREFIX = "<z>"
 
 
 @partial(jax.jit, static_argnums=(0, 5, 6, 8))
@@ -118,16 +121,24 @@ def _eval_block(model: sampling.ForwardModel, inputs, args, cells, take, n: int,
     recompile).
     """
     valid = jnp.arange(n) < take
-    inputs = {k: inputs[k][:n] for k, _ in model.uncertain}
+    full = {k: inputs[k] for k, _ in model.uncertain}  # the chunk: its blocks for condition
+    inputs = {k: v[:n] for k, v in full.items()}
 
     def one(cell):
+        z = {k[len(Z_PREFIX):]: v for k, v in cell.items() if k.startswith(Z_PREFIX)}
+        cell = {k: v for k, v in cell.items() if not k.startswith(Z_PREFIX)}
         a = {**args, "fixed": {**args["fixed"], **cell}}
-        out = model.evaluate(inputs, a, n)
+        if model.given:  # partners of a swept correlated input, drawn given the cell
+            scores = jnp.stack([z[k] if k in z else args["cond"]["z"][i]
+                                for i, k in enumerate(model.held)])
+            a["cond"] = {**args["cond"], "z": scores}
+        given = {k: v[:n] for k, v in model.condition(full, a).items()}
+        out = model.evaluate(given, a, n)
         res = {k: out[k] for k in kept}
         if "profit" in out:
             res["<profitable>"] = jnp.sum((out["profit"] > 0) & valid, dtype=jnp.int32)
         if events:
-            vals = {**a["fixed"], **inputs, **out}
+            vals = {**a["fixed"], **given, **out}
             res["<events>"] = jnp.stack([
                 jnp.sum(_OPS[op](jnp.broadcast_to(vals[k], (n,)), event_x[j]) & valid,
                         dtype=jnp.int32) for j, (k, op) in enumerate(events)])
@@ -168,6 +179,11 @@ class BlockPlan:
         cell_arr = {k: np.concatenate([v, np.repeat(v[-1:], pad)]).astype(np.float32)
                     for k, v in cells.items()}
         sc = _fixed_scenario(scenario, grid)
+        held, _ = sampling.held_and_given(sc, tuple(sc.uncertain))
+        for k in (k for k in held if k in cells):  # each cell's score of the swept value
+            cell_arr[Z_PREFIX + k] = np.asarray(
+                [sampling.held_scores(sc, (k,), {k: float(v)})[0] for v in cell_arr[k]],
+                np.float64)
         return cls(scenario, sc, kept_names(scenario, output), cell_arr, n_cells, n_blocks,
                    block, "profit" in available_names(sc),
                    tuple((e.output, e.op) for e in events), tuple(e.x for e in events))
@@ -184,13 +200,23 @@ def _eval_blocks(plan: BlockPlan, draws: int, seed: int, blocks, held, profitabl
     ``held``: (cells, draws) per kept name; ``hits``: (cells, events) counts. Rows are
     cells counted from cell ``first`` (0: the whole grid's arrays).
     """
-    base = sampling.ForwardModel.from_scenario(plan.scenario)
-    base_args = base.args(plan.scenario)
     model = sampling.ForwardModel.from_scenario(plan.sc)
     args = model.args(plan.sc)
     n_eval = sampling.CHUNK if draws >= sampling.CHUNK else draws
     event_x = jnp.asarray(plan.event_x, sampling.DTYPE) if plan.events else None
-    for c, drawn in sampling.iter_chunks(base, base_args, draws, seed, host=False):
+    if model.given:
+        # a swept correlated input: its partners' own (independent) draws, conditioned
+        # on each cell's value in the cell's evaluation
+        def drawn_chunks():
+            for c in sampling.chunks(seed, draws):
+                yield c, sampling.inputs_jit(model, c.key, args, sampling.CHUNK)
+    else:
+        base = sampling.ForwardModel.from_scenario(plan.scenario)
+        base_args = base.args(plan.scenario)
+
+        def drawn_chunks():
+            yield from sampling.iter_chunks(base, base_args, draws, seed, host=False)
+    for c, drawn in drawn_chunks():
         offset, take = c.offset, c.take
         inputs = {k: drawn[k] for k, _ in model.uncertain}
         for b in blocks:

@@ -64,6 +64,11 @@ class Scenario:
     measurements: MeasurementsSpec | None = None
     #: ``--set`` items that changed a law: ``{"pay_rate.p95": "0.7", "dau": "LogNormal(17, 0.3)"}``
     law_overrides: Mapping[str, str] = field(default_factory=dict)
+    #: Correlated inputs held at a value (``--set``, a sweep cell): each one's own law,
+    #: and the correlations that tie it to its partners, which are then drawn given it
+    #: (:func:`probmodel.correlation.condition`).
+    conditioned: Mapping[str, Parameter] = field(default_factory=dict)
+    conditioning: tuple[Correlation, ...] = ()
 
     @property
     def uncertain(self) -> dict[str, Parameter]:
@@ -108,8 +113,8 @@ class Scenario:
     def with_overrides(self, sets: Mapping[str, float], origin: str = "--set") -> Scenario:
         """A copy with some parameters replaced by fixed values.
 
-        Correlations that involve a parameter fixed this way are dropped (a fixed value
-        has no rank to correlate).
+        A correlated parameter fixed this way keeps its correlations as conditioning: its
+        partners are drawn given its value (:attr:`conditioned`, :attr:`conditioning`).
 
         Raises
         ------
@@ -148,7 +153,16 @@ class Scenario:
             )
         merged = {**self.overrides, **{k: float(v) for k, v in sets.items()}}
         kept = tuple(c for c in self.correlations if c.a not in sets and c.b not in sets)
-        return replace(self, parameters=params, overrides=merged, correlations=kept)
+        held = tuple(c for c in self.correlations if c not in kept)
+        conditioned = dict(self.conditioned)
+        for c in held:  # a correlated input held at a value: its partners drawn given it
+            for nm in (c.a, c.b):
+                old = self.parameters.get(nm)
+                if nm in sets and nm not in conditioned and old is not None \
+                        and not old.is_fixed:
+                    conditioned[nm] = old
+        return replace(self, parameters=params, overrides=merged, correlations=kept,
+                       conditioned=conditioned, conditioning=self.conditioning + held)
 
 
     def with_laws(self, laws: Mapping[str, Any], origin: str = "--set") -> Scenario:
