@@ -135,7 +135,7 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
             stats["events"] = jnp.stack([
                 jnp.sum(_OPS[op](out[k], args["event_x"][j]) & valid, dtype=jnp.int64)
                 for j, (k, op) in enumerate(plan.events)])
-        if model.correlated:
+        if model.correlated or model.given:  # draws dependent within a block
             # per Iman-Conover block: sums of every variable and counts of the indicators
             # (batch means: the blocks are independent, the draws within one are not)
             nbk = CHUNK // BLOCK
