@@ -12,6 +12,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from probmodel.plots import style
+from probmodel.report.numbers import probability
 
 _COLOURS = ("#08519c", "#cb181d", "#238b45", "#6a51a3", "#d94801", "#525252", "#0570b0",
             "#ae017e")
@@ -48,7 +49,7 @@ def plot_forest(summary: xr.Dataset, output: str) -> Figure:
     for n in names:
         p = float(summary["p_profitable"].sel(scenario=n))
         se = float(summary["p_profitable_mcse"].sel(scenario=n))
-        labels.append(f"{n}\nP(profit > 0) = {p:.3f} ± {se:.3f}" if np.isfinite(p) else n)
+        labels.append(f"{n}\nP(profit > 0) = {probability(p, se)}" if np.isfinite(p) else n)
     ax.set_yticks(y, labels)
     ax.set_xlabel(style.axis_label(output))
     ax.set_title(f"{style.axis_label(output)} per scenario", fontsize=10)
@@ -73,7 +74,7 @@ def plot_forest(summary: xr.Dataset, output: str) -> Figure:
         ax2.plot([q["q50"]], [y[i]], "o", color="white", mec=c, ms=7, mew=2)
         pg = float(summary["p_greater"].sel(scenario=n, versus=ref))
         pse = float(summary["p_greater_mcse"].sel(scenario=n, versus=ref))
-        ax2.annotate(f"P(> {ref}) = {pg:.3f} ± {pse:.3f}", (q["q50"], y[i]), xytext=(0, 7),
+        ax2.annotate(f"P(> {ref}) = {probability(pg, pse)}", (q["q50"], y[i]), xytext=(0, 7),
                      textcoords="offset points", ha="center", va="bottom", fontsize=8)
     ax2.axvline(0, color="k", lw=0.8)
     ax2.set_xlabel(f"paired difference to {ref}: {style.axis_label(output)}")
@@ -128,7 +129,8 @@ def plot_p_greater(summary: xr.Dataset, output: str) -> Figure:
                 continue
             r, g, b, _ = im.cmap(norm(m[i, j]))
             ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-            ax.text(j, i, f"{m[i, j]:.3f}\n± {se[i, j]:.3f}", ha="center", va="center",
+            ax.text(j, i, probability(m[i, j], se[i, j]).replace(" ± ", "\n± "),
+                    ha="center", va="center",
                     fontsize=8, color=ink)
     ax.set_xticks(range(k), names, rotation=30, ha="right")
     ax.set_yticks(range(k), names)

@@ -22,9 +22,18 @@ _TAIL = 0.005  # histograms span the 0.5%..99.5% quantiles; the rest is counted 
 
 
 def _p_text(p: float | None, mcse: float | None) -> str:
+    """``P(profit > 0) = 48.95% ± 0.05% (MCSE)``: the MCSE to two significant digits.
+
+    The same rounding as the report's tables (:func:`probmodel.report.numbers.percent`),
+    so a nonzero MCSE is never shown as ± 0.0%.
+    """
+    from probmodel.report.numbers import percent
+
     if p is None or not np.isfinite(p):
         return ""
-    return f"P(profit > 0) = {p * 100:.1f}% ± {(mcse or 0.0) * 100:.1f}% (MCSE)"
+    if mcse is None or not np.isfinite(mcse):
+        return f"P(profit > 0) = {percent(p)}"
+    return f"P(profit > 0) = {percent(p, mcse)} (MCSE)"
 
 
 def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | None = None,

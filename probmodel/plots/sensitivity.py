@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 from probmodel import fmt
 from probmodel.plots import style
+from probmodel.report.numbers import probability
 
 LOW_COLOUR = "#6baed6"  # the input at its 5% quantile
 HIGH_COLOUR = "#fd8d3c"  # ... at its 95% quantile
@@ -274,7 +275,7 @@ def plot_drivers(d, max_inputs: int = 12, n_ecdf: int = 3) -> Figure:
     ax.set_xlabel("median shift among event draws (% of the input's 90% prior width)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"ranked by KS distance; event: {d.event}, "
-                 f"P = {d.p_event:.3f} ± {d.p_event_mcse:.3f}", fontsize=9)
+                 f"P = {probability(d.p_event, d.p_event_mcse)}", fontsize=9)
     for i in range(k):
         a = fig.add_subplot(grid[i, 1])
         name = d.names[i]

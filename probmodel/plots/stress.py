@@ -7,6 +7,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from probmodel.plots import style
+from probmodel.report.numbers import probability
 
 
 def plot_stress(result: xr.Dataset, outputs: tuple[str, ...] = ("profit", "margin")) -> Figure:
@@ -57,7 +58,7 @@ def plot_stress(result: xr.Dataset, outputs: tuple[str, ...] = ("profit", "margi
         p, se = result["p_profitable"].values, result["p_profitable_mcse"].values
         axr = axes[0][-1]
         for yi, pi, si in zip(y, p, se, strict=True):
-            axr.annotate(f"P(profit > 0) = {pi:.4f} ± {si:.4f}", (1.02, yi),
+            axr.annotate(f"P(profit > 0) = {probability(pi, si)}", (1.02, yi),
                          xycoords=("axes fraction", "data"), va="center", fontsize=9)
     handles, texts = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, texts, loc="outside lower center", ncol=4, frameon=False, fontsize=9)

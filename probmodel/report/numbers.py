@@ -67,6 +67,18 @@ def with_mcse(name: str, unit: str | None, x: float | None, se: float | None) ->
     return f"{x / div:,.{d}f} ± {se / div:,.{d}f}"
 
 
+def probability(p: float, se: float) -> str:
+    """``0.4895 ± 0.0004``: a probability and its MCSE.
+
+    At least three decimals, and one significant digit of the MCSE at least (never
+    ``± 0.000`` for a nonzero MCSE).
+    """
+    if not math.isfinite(se) or se <= 0:
+        return f"{p:.3f}"
+    d = max(decimals_for(se) - 1, 3)
+    return f"{p:.{d}f} ± {se:.{d}f}"
+
+
 def percent(p: float | None, se: float | None = None) -> str:
     """A probability as a percentage, with its MCSE when given (``49.4% ± 0.4%``)."""
     if p is None or not math.isfinite(p):
@@ -75,5 +87,6 @@ def percent(p: float | None, se: float | None = None) -> str:
         return f"{p * 100:.1f}%"
     if se == 0:  # p is 0 or 1: every draw on one side (the MCSE of a proportion is then 0)
         return f"{p * 100:.0f}% (every draw)"
-    d = min(max(decimals_for(se * 100) - 1, 1), 3)
+    # one significant digit of the MCSE at least (never "± 0.0%" for a nonzero MCSE)
+    d = max(decimals_for(se * 100) - 1, 1)
     return f"{p * 100:.{d}f}% ± {se * 100:.{d}f}%"

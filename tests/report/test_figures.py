@@ -145,3 +145,23 @@ def test_compare_forest_legend_is_outside_the_axes():
     assert len(fig.legends) == 1
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "90% interval", "50% interval", "median"]
+
+
+@pytest.mark.parametrize(("p", "se", "shown"), [
+    (0.4895, 0.0003, "48.95% ± 0.03%"),     # 2^22 draws: never "± 0.0%"
+    (0.4895, 0.00005, "48.950% ± 0.005%"),  # 1e8 draws
+    (0.4895, 0.0011, "48.9% ± 0.1%"),
+])
+def test_figure_probability_never_rounds_a_nonzero_mcse_to_zero(p, se, shown):
+    text = prun._p_text(p, se)
+    assert shown in text
+    assert "± 0.0%" not in text
+    assert "± 0.00%" not in text
+
+
+def test_probabilities_in_figures_keep_a_digit_of_their_mcse():
+    from probmodel.report.numbers import probability
+
+    assert probability(0.48952, 0.0004) == "0.4895 ± 0.0004"
+    assert probability(0.48952, 0.012) == "0.490 ± 0.012"
+    assert probability(0.5, 0.0) == "0.500"
