@@ -52,7 +52,7 @@ from probmodel.spec.correlations import (  # noqa: F401 - the public names live 
 #: each reordered on its own. Reordering makes the draws of one block dependent (their
 #: ranks are placed jointly), so an estimate's variance is larger than iid draws'; the
 #: blocks are independent, so batch means over them measure it
-#: (:func:`probmodel.streaming.block_factors`). 1,024 draws give a chunk 128 blocks,
+#: (:func:`probmodel.mcse.block_factors`). 1,024 draws give a chunk 128 blocks,
 #: enough for batch means from one chunk, and each block's score matrix keeps the
 #: T-matrix correction's exact Pearson correlation of the scores.
 BLOCK = 1024

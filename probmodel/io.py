@@ -103,7 +103,7 @@ def posterior_ess(run_dir: str | Path, names: list[str] | None = None) -> float 
     The smallest bulk ESS in its diagnostics.csv among ``names`` (default: all its
     parameters); else summary.json's ``min_ess_bulk``; None when neither says (an older
     run). The MCSE of a run drawing from this posterior includes the posterior sample's
-    error through it (:func:`probmodel.streaming.posterior_part`).
+    error through it (:func:`probmodel.mcse.posterior_part`).
     """
     import csv
 

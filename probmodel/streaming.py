@@ -37,6 +37,13 @@ from jax.sharding import PartitionSpec as P
 from probmodel import distributed, histograms, results
 from probmodel.correlation import BLOCK
 from probmodel.histograms import BINS
+from probmodel.mcse import (
+    MIN_BLOCKS,
+    block_factors,
+    posterior_inflation,
+    posterior_part,
+    posterior_parts,
+)
 from probmodel.sampling import CHUNK, DTYPE, ForwardModel, chunk_key, posterior_rows
 
 #: Draws kept by default (all of them up to this many; an evenly thinned subset beyond).
@@ -262,156 +269,6 @@ def _moments(cat: Mapping[str, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray
     m2 = cat["m2"].sum(axis=0) + (w * (cat["mean"] - mean) ** 2).sum(axis=0)
     sd = np.sqrt(m2 / (n - 1)) if n > 1 else np.zeros_like(mean)
     return n, mean, sd
-
-
-#: Fewest independent blocks batch means are computed from (fewer: iid MCSEs, flagged).
-MIN_BLOCKS = 16
-
-
-def batch_ratio(sums: np.ndarray, counts: np.ndarray, var1: np.ndarray) -> np.ndarray:
-    """Variance of a mean by batch means over independent blocks, over its iid value.
-
-    Parameters
-    ----------
-    sums : array (..., B)
-        Per block, the sum of the quantity (a variable's draws, or an indicator's).
-    counts : array (B,)
-        Draws per block (blocks without draws are left out).
-    var1 : array (...)
-        Variance of one draw of the quantity (sd^2, or p (1 - p)).
-
-    Returns
-    -------
-    array (...)
-        ``Var_bm(mean) / (var1 / N)`` with ``Var_bm = B / (B - 1) x sum_j (S_j - mean
-        c_j)^2 / N^2`` (the ratio estimator's variance over blocks of unequal size);
-        NaN where it cannot be formed.
-
-    Notes
-    -----
-    Iman-Conover reorders the draws of a block jointly, so they are not independent and
-    an iid MCSE is too small (by 20-35% for the shipped correlated scenario); blocks are
-    independent, so batch means over them are consistent (Flegal & Jones 2010 for the
-    batch-means estimator).
-    """
-    keep = counts > 0
-    c = counts[keep].astype(np.float64)
-    S = np.asarray(sums, np.float64)[..., keep]
-    B = c.size
-    N = c.sum()
-    if B < 2 or N <= 0:
-        return np.full(np.shape(var1), np.nan)
-    mu = S.sum(axis=-1) / N
-    var_bm = B / (B - 1) * ((S - mu[..., None] * c) ** 2).sum(axis=-1) / N**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return var_bm / (np.asarray(var1, np.float64) / N)
-
-
-def block_factors(cat: Mapping[str, np.ndarray], sd: np.ndarray,
-                  p: float | None, events_p: Sequence[float]) -> dict | None:
-    """MCSE factors of a correlated run: sqrt(batch-means variance / iid variance), >= 1.
-
-    ``None`` for a run without correlated inputs. With fewer than :data:`MIN_BLOCKS`
-    blocks the factors are 1 and ``blocks`` says how few there were. A factor is never
-    below 1: a batch-means estimate under the iid value is within its noise of it.
-    """
-    if "bsum" not in cat:
-        return None
-    bsum = np.moveaxis(cat["bsum"], 0, -2)  # (chunks, V, nb) -> (V, chunks, nb)
-    bsum = bsum.reshape(*bsum.shape[:-2], -1)
-    counts = cat["bcnt"].ravel()  # (chunks, nb), chunk-major as bsum's last axis
-    blocks = int((counts > 0).sum())
-
-    def factor(r):
-        r = np.asarray(r, np.float64)
-        ok = np.isfinite(r) & (blocks >= MIN_BLOCKS)
-        return np.where(ok, np.sqrt(np.maximum(np.where(ok, r, 1.0), 1.0)), 1.0)
-
-    out = {"blocks": blocks, "variables": factor(batch_ratio(bsum, counts, sd ** 2))}
-    if p is not None and "bprof" in cat:
-        out["p_profitable"] = float(factor(batch_ratio(cat["bprof"].ravel(), counts,
-                                                       p * (1 - p))))
-    if events_p and "bev" in cat:
-        bev = np.moveaxis(cat["bev"], 0, -2)
-        bev = bev.reshape(*bev.shape[:-2], -1)
-        out["events"] = [float(f) for f in factor(batch_ratio(
-            bev, counts, np.asarray([q * (1 - q) for q in events_p])))]
-    return out
-
-
-def posterior_part(post: Mapping[str, np.ndarray], ess: float | None) -> tuple[float, float]:
-    """The posterior sample's share of the variance of P(profit > 0), and Var_post(g).
-
-    A posterior run draws row R of an M-row posterior table at random, then the priors'
-    inputs. Its estimate p^ of P(profit > 0) errs against the posterior predictive
-    probability p* = E_post[g(theta)], g(theta) = P(profit > 0 | theta), in two
-    independent parts: p^ - p* = (p^ - pbar) + (pbar - p*), pbar = mean over the rows of
-    g(theta_r). Given the table the draws are iid Bernoulli(pbar): Var = p(1-p)/N (the
-    usual MCSE). pbar is an MCMC average of g: Var ~ Var_post(g) / ESS. Var_post(g) is
-    estimated from the run itself, by grouping its draws by row: the share g_r of
-    profitable draws among the n_r draws of row r varies over rows by Var_post(g) plus
-    binomial noise g_r(1 - g_r) / n_r, whose unbiased estimate g^(1 - g^)/(n_r - 1) is
-    subtracted (rows with n_r >= 2; clipped at 0). ESS: the calibration's (min bulk ESS
-    of its parameters; g is a function of them).
-
-    Returns
-    -------
-    (extra variance, Var_post(g) estimate)
-    """
-    if not post or not ess:
-        return 0.0, 0.0
-    n = post["post_n"].astype(np.float64)
-    use = n >= 2
-    if use.sum() < 2:
-        return 0.0, 0.0
-    g = post["post_hits"][use] / n[use]
-    vg = max(float(np.var(g, ddof=1) - np.mean(g * (1 - g) / (n[use] - 1))), 0.0)
-    return vg / float(ess), vg
-
-
-def posterior_parts(post: Mapping[str, np.ndarray], ess: float | None) -> np.ndarray | None:
-    """The posterior sample's share of the variance of every variable's mean, (V,).
-
-    As :func:`posterior_part` for P(profit > 0), with g(theta) = E[x | theta]: the draws'
-    mean over the rows of the posterior table errs against the posterior predictive mean
-    by Var_post(g) / ESS, where Var_post(g) is estimated from the run by grouping its
-    draws by row: the row means vary by Var_post(g) plus their own noise s_r^2 / n_r,
-    whose estimate is subtracted (rows with n_r >= 2; clipped at 0). None without a
-    posterior table or an ESS.
-    """
-    if not post or not ess or "post_sum" not in post:
-        return None
-    n = post["post_rows"].astype(np.float64)
-    use = n >= 2
-    if use.sum() < 2:
-        return None
-    nr = n[use][:, None]
-    mean_r = post["post_sum"][use] / nr
-    var_r = np.maximum(post["post_sq"][use] - nr * mean_r**2, 0.0) / (nr - 1)
-    vg = np.maximum(np.var(mean_r, axis=0, ddof=1) - np.mean(var_r / nr, axis=0), 0.0)
-    return vg / float(ess)
-
-
-def posterior_inflation(values: dict, varying: Sequence[str], extra: np.ndarray | None,
-                        ) -> np.ndarray | None:
-    """Scale every MCSE of each variable by sqrt(1 + posterior part / forward Var(mean)).
-
-    The mean's MCSE gains the posterior term exactly; the other statistics (sd,
-    quantiles, expected shortfalls) by the same factor, an approximation that holds
-    where the posterior's parameters move the whole distribution, as they do for the
-    outputs a calibration informs. Returns the factors (V,), or None.
-    """
-    if extra is None:
-        return None
-    im = results.STATS.index("mean")
-    factors = np.ones(len(varying))
-    for j, k in enumerate(varying):
-        val, se = values[k]
-        fwd = float(np.asarray(se)[im]) ** 2
-        f = math.sqrt(1.0 + extra[j] / fwd) if fwd > 0 else 1.0
-        factors[j] = f if math.isfinite(f) else 1.0
-        values[k] = (val, np.asarray(se) * factors[j])
-    return factors
 
 
 def _n_devices(devices: int | None) -> int:

@@ -32,6 +32,7 @@ import xarray as xr
 
 from probmodel import checks, results, runs, sampling
 from probmodel import distributions as dists
+from probmodel.analysis.supply import apply_supply, supply_caps
 from probmodel.errors import ScenarioError
 from probmodel.model import evaluate, unit_of
 from probmodel.sampling import DTYPE, ForwardModel, name_id
@@ -149,53 +150,6 @@ class ProjectionModel:
         return {k: jnp.broadcast_to(jnp.asarray(out[k], DTYPE), (n, ny)) for k in self.yearly}
 
 
-def apply_supply(values: Mapping, out: Mapping, cap, chips: str, driver: str, xp=np) -> dict:
-    """Outputs of the demand a supply-capped fleet serves.
-
-    Parameters
-    ----------
-    values : mapping
-        The inputs the demand outputs ``out`` were evaluated from.
-    out : mapping
-        Every output of the full demand.
-    cap : array
-        Chips that can be had, shape (paths, years).
-    chips : str
-        The fleet the cap bounds (``chips_required`` or ``chips_required_roofline``).
-    driver : str
-        The input that carries the demand (``users`` or ``tokens_per_day``).
-
-    Returns
-    -------
-    dict
-        Every output evaluated again on the served demand, with ``chips`` at most
-        ``cap`` in every path and year, plus :data:`SUPPLY_OUTPUTS`; ``driver`` keeps the
-        demand's value.
-
-    Notes
-    -----
-    served_share = min(1, cap / chips_demanded). Every output in tokens, chips, revenue
-    or cost is linear in the driver, so the outputs of driver x served_share are those
-    of the served tokens: revenue on served tokens only, cost on the capped fleet;
-    margin and cost and revenue per token are unchanged by the cap.
-    """
-    demand = out[chips]
-    share = xp.minimum(1.0, cap / demand)
-    served = dict(values)
-    served[driver] = values[driver] * share
-    res = dict(evaluate(served))
-    # rounding of driver x share may leave the fleet an ulp above the cap
-    res[chips] = xp.minimum(res[chips], cap)
-    res[driver] = values[driver]
-    res["supply_cap"] = cap
-    res["chips_demanded"] = demand
-    res["served_share"] = share
-    res["cap_binds"] = xp.where(demand > cap, 1.0, 0.0)
-    res["unserved_tokens_per_day"] = xp.maximum(out["tokens_per_day"] - res["tokens_per_day"],
-                                                0.0)
-    return res
-
-
 @partial(jax.jit, static_argnums=(0, 5))
 def _evaluate_jit(model: ProjectionModel, key, inputs, draws, args, n):
     return model.evaluate(key, inputs, draws, args, n)
@@ -235,24 +189,6 @@ def draw_path_params(proj: Projection, key, n: int,
     if proj.supply is not None:
         out["supply_cap"] = supply_caps(proj, key, n, take)
     return out
-
-
-def supply_caps(proj: Projection, key, n: int, take: int | None = None) -> np.ndarray:
-    """The supply cap of every path and year, shape (n, years).
-
-    One uniform per path (id ``projection.supply.cap``) through each year's inverse CDF:
-    the caps of a path are comonotone, ample or scarce in every year alike.
-    """
-    take = n if take is None else take
-    u = np.asarray(jax.random.uniform(jax.random.fold_in(key, name_id("projection.supply.cap")),
-                                      (n,), jnp.float64))
-    u = np.clip(u[:take], np.finfo(np.float64).tiny, 1.0 - np.finfo(np.float64).epsneg)
-    caps = np.empty((n, len(proj.years)), np.float32)
-    for j, v in enumerate(proj.supply.caps):
-        caps[:, j] = v.point
-        if v.dist is not None:
-            caps[:take, j] = dists.quantile(v.dist, v.param_dict, u)
-    return caps
 
 
 def adoption(years, midpoint, steepness, xp=np):

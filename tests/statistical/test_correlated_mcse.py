@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from probmodel import streaming
+from probmodel import mcse, streaming
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -19,16 +19,16 @@ def test_batch_ratio_is_one_for_iid_draws_and_the_block_variance_otherwise():
     b, size = 400, 64
     iid = rng.normal(size=(b, size))
     counts = np.full(b, size)
-    r = streaming.batch_ratio(iid.sum(axis=1), counts, np.var(iid, ddof=1))
+    r = mcse.batch_ratio(iid.sum(axis=1), counts, np.var(iid, ddof=1))
     # the ratio of two variance estimates from 400 blocks: relative sd ~ sqrt(2/399)
     assert abs(float(r) - 1.0) < 4 * np.sqrt(2 / (b - 1))
     # a shared shock per block: Var(block mean) = (1 + size x 0.25) / size per draw
     shared = iid + 0.5 * rng.normal(size=(b, 1))
-    r = streaming.batch_ratio(shared.sum(axis=1), counts, np.var(shared, ddof=1))
+    r = mcse.batch_ratio(shared.sum(axis=1), counts, np.var(shared, ddof=1))
     want = (1 + size * 0.25) / 1.25
     assert abs(float(r) / want - 1.0) < 4 * np.sqrt(2 / (b - 1))
     # blocks without draws are left out; one block cannot give a variance
-    assert np.isnan(streaming.batch_ratio(np.array([3.0, 0.0]), np.array([4, 0]), 1.0))
+    assert np.isnan(mcse.batch_ratio(np.array([3.0, 0.0]), np.array([4, 0]), 1.0))
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 A posterior run resamples the rows of an autocorrelated MCMC sample, so P(profit > 0)
 errs by the forward draws' binomial noise AND by the posterior sample's own MCMC error
-(:func:`probmodel.streaming.posterior_part`). Coverage test: many independent
+(:func:`probmodel.mcse.posterior_part`). Coverage test: many independent
 autocorrelated "posterior samples" of pay_rate (stationary AR(1) chains, lag-1
 correlation 0.95, so ESS = M (1 - rho) / (1 + rho), mapped to U(0.1, 0.6)), one run
 each; the long-run value is the same model with an iid table many times larger. The
