@@ -372,9 +372,9 @@ NODES: tuple[Node, ...] = (
          rl.compute_utilization, "1",
          "weight FLOPs of cache-miss and output tokens / (chip peak x GPUs in use)"),
     # The operating point at a latency target, and a fleet for a day's demand built of
-    # such deployments: decode GPUs at the target's output rate per GPU, prefill GPUs at
-    # the prefill rate for the cache-miss tokens and the host link for the cache hits,
-    # both derated for production and provisioned for the peak.
+    # such deployments: decode GPUs at the target's output rate per GPU (derated for
+    # production), prefill GPUs at the prefill rate for the cache-miss tokens and the host
+    # link for the cache hits, both provisioned for the peak.
     *(Node(name, dep.SLO_ARGUMENTS, (lambda key: lambda *a: dep.slo_metrics(a)[key])(metric),
            unit, text, optional=dep.SLO_OPTIONAL)
       for name, (metric, unit, text) in dep.SLO_OUTPUTS.items()),
