@@ -171,3 +171,29 @@ def posterior_inflation(values: dict, varying: Sequence[str], extra: np.ndarray 
         factors[j] = f if math.isfinite(f) else 1.0
         values[k] = (val, np.asarray(se) * factors[j])
     return factors
+
+
+def draw_factors(x: np.ndarray) -> np.ndarray:
+    """MCSE factors of draws in engine order (last axis): batch means over their blocks.
+
+    ``x`` (..., N) holds the draws of a correlated scenario as the engine made them
+    (draw j of every chunk at position j, so consecutive runs of BLOCK draws are the
+    reordering's blocks). Returns sqrt(max(batch-means variance / iid variance, 1)) of
+    the mean per leading index, 1 with fewer than :data:`MIN_BLOCKS` blocks; booleans
+    (an event's indicator) work alike.
+    """
+    from probmodel.correlation import BLOCK
+
+    x = np.asarray(x, np.float64)
+    n = x.shape[-1]
+    nb = -(-n // BLOCK)
+    if nb < MIN_BLOCKS:
+        return np.ones(x.shape[:-1])
+    pad = nb * BLOCK - n
+    xp = np.concatenate([x, np.zeros((*x.shape[:-1], pad))], axis=-1) if pad else x
+    sums = xp.reshape(*x.shape[:-1], nb, BLOCK).sum(axis=-1)
+    counts = np.full(nb, BLOCK)
+    counts[-1] = BLOCK - pad
+    r = batch_ratio(sums, counts, np.var(x, axis=-1, ddof=1))
+    r = np.where(np.isfinite(r), r, 1.0)
+    return np.sqrt(np.maximum(r, 1.0))

@@ -94,7 +94,9 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
         want += [e.output for e in events if e.output not in want]
         cb = (lambda done, i=i: progress(i * draws + done)) if progress else None
         data[sc.name] = sampling.sample_arrays(sc, draws, seed, cb, names=want)
-    summary = _summarize(data, names, output, draws, events)
+    correlated = any(sampling.ForwardModel.from_scenario(sc).correlated
+                     or sampling.ForwardModel.from_scenario(sc).given for sc in scenarios)
+    summary = _summarize(data, names, output, draws, events, blocks=correlated)
     summary.attrs.update({"draws": draws, "seed": seed, "output": output})
     ecdf = xr.Dataset(
         {output: (("scenario", "level"),
@@ -118,40 +120,60 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
     return res
 
 
-def _paired_share_difference(hits: list[np.ndarray], pairs) -> tuple[np.ndarray, np.ndarray]:
+def _paired_share_difference(hits: list[np.ndarray], pairs, blocks: bool = False,
+                             ) -> tuple[np.ndarray, np.ndarray]:
     """Mean of 1{A} - 1{B} over the same draws, and its MCSE sd / sqrt(n), per ordered pair.
 
     The pairing cancels the noise the two share: the MCSE is far below the independent
-    sqrt(se_A^2 + se_B^2) when A and B mostly hold in the same draws.
+    sqrt(se_A^2 + se_B^2) when A and B mostly hold in the same draws. ``blocks``: draws
+    dependent within blocks (correlated inputs), the MCSE from batch means.
     """
+    from probmodel.mcse import draw_factors
+
     k = len(hits)
     d, se = np.full((k, k), np.nan), np.full((k, k), np.nan)
     for i, j in pairs:
         dd = hits[i].astype(np.float64) - hits[j]
         d[i, j], se[i, j] = dd.mean(), dd.std() / np.sqrt(dd.size)
+        if blocks:
+            se[i, j] *= float(draw_factors(dd))
     return d, se
 
 
 def _summarize(data: dict, names: list[str], output: str, draws: int,
-               events: Sequence = ()) -> xr.Dataset:
-    """The result contract over scenarios, plus pairwise statistics over (scenario, versus)."""
+               events: Sequence = (), blocks: bool = False) -> xr.Dataset:
+    """The result contract over scenarios, plus pairwise statistics over (scenario, versus).
+
+    ``blocks``: some scenario has correlated inputs, so its draws are dependent within the
+    reordering's blocks; every MCSE is then scaled by its batch-means factor
+    (:func:`probmodel.mcse.draw_factors`).
+    """
+    from probmodel.mcse import draw_factors
+
+    def f(v):  # MCSE factor of draws v (..., N)
+        return draw_factors(v) if blocks else np.ones(np.shape(v)[:-1])
+
     k = len(names)
     x = np.stack([data[n][output] for n in names])
     val, se = results.stats_kernel(x)
+    se = se * f(x)[:, None]
     sd = val[:, results.STATS.index("sd")]
     p_prof = np.full(k, np.nan)
     p_prof_se = np.full(k, np.nan)
     for i, n in enumerate(names):
         if "profit" in data[n] or output == "profit":
-            p_prof[i], p_prof_se[i] = results.probability(
-                data[n]["profit" if "profit" in data[n] else output] > 0)
+            hit = data[n]["profit" if "profit" in data[n] else output] > 0
+            p_prof[i], p_prof_se[i] = results.probability(hit)
+            p_prof_se[i] *= float(f(hit))
     pairs = list(itertools.permutations(range(k), 2))
     a = np.stack([x[i] for i, _ in pairs]).astype(np.float64)
     b = np.stack([x[j] for _, j in pairs]).astype(np.float64)
     pg, pg_se = np.full((k, k), np.nan), np.full((k, k), np.nan)
-    pg[tuple(zip(*pairs, strict=True))], pg_se[tuple(zip(*pairs, strict=True))] = \
-        results.probability(a > b)
+    pv, pse = results.probability(a > b)
+    pg[tuple(zip(*pairs, strict=True))] = pv
+    pg_se[tuple(zip(*pairs, strict=True))] = pse * f(a > b)
     dv, ds_ = results.stats_kernel(a - b)
+    ds_ = ds_ * f(a - b)[:, None]
     dval = np.full((k, k, len(results.STATS)), np.nan)
     dse = np.full_like(dval, np.nan)
     for m, (i, j) in enumerate(pairs):
@@ -163,6 +185,7 @@ def _summarize(data: dict, names: list[str], output: str, draws: int,
     ev = []
     for e in events:
         pe = np.stack([results.probability(e.holds(data[n][e.output])) for n in names])
+        pe[:, 1] *= np.asarray([float(f(e.holds(data[n][e.output]))) for n in names])
         ev.append((e.label, e.output, e.statistic, pe[:, 0], pe[:, 1]))
     ds = results.build({output: (val, se)}, ["scenario"], {"scenario": names},
                        (p_prof, p_prof_se), events=ev)
@@ -181,14 +204,14 @@ def _summarize(data: dict, names: list[str], output: str, draws: int,
         # paired difference of P(profit > 0): the mean of 1{A > 0} - 1{B > 0} over the
         # same draws, MCSE sd / sqrt(n) (the pairing cancels the shared draws' noise)
         pos = [data[n]["profit" if "profit" in data[n] else output] > 0 for n in names]
-        pd_, pd_se = _paired_share_difference(pos, pairs)
+        pd_, pd_se = _paired_share_difference(pos, pairs, blocks)
         ds["p_profitable_difference"] = (("scenario", "versus"), pd_, {
             "units": "1", "long_name": "P(profit > 0)[scenario] - P(profit > 0)[versus], "
                                        "paired draws"})
         ds["p_profitable_difference_mcse"] = (("scenario", "versus"), pd_se, {"units": "1"})
     if events:
-        diffs = [_paired_share_difference([e.holds(data[n][e.output]) for n in names], pairs)
-                 for e in events]
+        diffs = [_paired_share_difference([e.holds(data[n][e.output]) for n in names], pairs,
+                                          blocks) for e in events]
         for j, key in enumerate(("p_event_difference", "p_event_difference_mcse")):
             ds[key] = (("scenario", "versus", "event"),
                        np.stack([d[j] for d in diffs], -1),

@@ -352,8 +352,9 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
         if progress is not None:
             progress(draws)
     sc, has_profit = plan.sc, plan.has_profit
+    blocked = bool(plan_model_correlated(scenario, sc))
     summary = summarize(held, profitable if has_profit else None, draws, grid, sc,
-                        hits, events)
+                        hits, events, blocks=blocked)
     keep = min(keep, draws)
     kept_ds = _kept_dataset(held, keep, grid, sc, seed, draws)
     res = SweepResult(scenario, grid, output, draws, seed, summary, kept_ds,
@@ -364,20 +365,45 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
     return res
 
 
+def plan_model_correlated(scenario: Scenario, fixed: Scenario) -> bool:
+    """Whether a sweep's draws are dependent within blocks.
+
+    True with correlated inputs: the scenario's own reordering, or partners drawn given a
+    swept input.
+    """
+    base = sampling.ForwardModel.from_scenario(scenario)
+    m = sampling.ForwardModel.from_scenario(fixed)
+    return bool(base.correlated or m.correlated or m.given)
+
+
 def summarize(held: Mapping[str, np.ndarray], profitable: np.ndarray | None, draws: int,
               grid: Grid, sc: Scenario, hits: np.ndarray | None = None,
-              events: Sequence = ()) -> xr.Dataset:
+              events: Sequence = (), blocks: bool = False) -> xr.Dataset:
     """The result contract over the swept dims from (cells, draws) arrays.
 
     ``hits`` (cells, events): the draws in which each of ``events`` holds, per cell.
+    ``blocks``: correlated inputs make the draws dependent within the reordering's blocks;
+    each kept variable's MCSEs, and P(profit > 0)'s (from margin > 0, its sign), are then
+    scaled by their batch-means factors (:func:`probmodel.mcse.draw_factors`); an event's
+    stays iid.
     """
-    values = {k: results.stats_kernel(x.reshape(*grid.shape, draws)) for k, x in held.items()}
+    from probmodel.mcse import draw_factors
 
-    def share(count):
+    values = {}
+    for k, x in held.items():
+        val, se = results.stats_kernel(x.reshape(*grid.shape, draws))
+        if blocks:
+            se = se * draw_factors(x).reshape(grid.shape)[..., None]
+        values[k] = (val, se)
+
+    def share(count, factor=1.0):
         pp = (count / draws).reshape(grid.shape)
-        return pp, np.sqrt(pp * (1 - pp) / draws)
+        return pp, np.sqrt(pp * (1 - pp) / draws) * factor
 
-    p = share(profitable) if profitable is not None else None
+    pf = 1.0
+    if blocks and profitable is not None and "margin" in held:
+        pf = draw_factors(held["margin"] > 0).reshape(grid.shape)
+    p = share(profitable, pf) if profitable is not None else None
     ev = [(e.label, e.output, e.statistic, *share(hits[:, j])) for j, e in enumerate(events)]
     return results.build(values, grid.names, _coords(grid), p,
                          {"scenario": sc.name, "title": sc.title, "draws": draws}, events=ev)

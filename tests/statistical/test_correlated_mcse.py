@@ -77,3 +77,41 @@ def test_posterior_runs_carry_the_tables_error_in_every_statistic():
     med = res["median profit"]
     assert med["ratio"] < 1.0 + 3 * med["ratio_se"], med
     assert res["mean profit"]["ratio_forward"] > 5
+
+
+def test_draw_factors_see_a_shared_shock_per_block():
+    from probmodel.correlation import BLOCK
+
+    rng = np.random.default_rng(3)
+    b = 200
+    iid = rng.normal(size=b * BLOCK)
+    assert float(mcse.draw_factors(iid)) < 1.0 + 4 * np.sqrt(2 / (b - 1))
+    shock = np.repeat(rng.normal(size=b), BLOCK) * 0.05 + iid  # within-block correlation
+    want = np.sqrt((1 + BLOCK * 0.05**2) / (1 + 0.05**2))
+    assert abs(float(mcse.draw_factors(shock)) / want - 1) < 3 * np.sqrt(1 / (2 * (b - 1)))
+    assert float(mcse.draw_factors(iid[: 4 * BLOCK])) == 1.0  # too few blocks: iid
+
+
+def test_sweep_and_compare_scale_mcses_only_for_correlated_draws():
+    import probmodel
+    from probmodel.analysis import compare as cmp
+    from probmodel.analysis import sweep as sw
+
+    corr = probmodel.load_scenario(ROOT / "priors" / "deepseek-correlated.toml")
+    adj = probmodel.load_scenario(ROOT / "priors" / "deepseek-adjusted.toml")
+    n = 65_536
+    grid = sw.parse_grid(["nodes_avg=200,226.75"])
+    for sc, correlated in ((corr, True), (adj, False)):
+        s = sw.sweep(sc, grid, output="profit", draws=n, seed=5, keep=10).summary
+        p = s["p_profitable"].values
+        iid = np.sqrt(p * (1 - p) / n)
+        ratio = s["p_profitable_mcse"].values / iid
+        if correlated:
+            assert np.all(ratio >= 1 - 1e-12)
+            assert np.any(ratio > 1.02)
+        else:
+            np.testing.assert_allclose(ratio, 1.0, rtol=1e-12)
+    c = cmp.compare([adj, corr], "profit", draws=n, seed=5).summary
+    p = c["p_profitable"].values
+    ratio = c["p_profitable_mcse"].values / np.sqrt(p * (1 - p) / n)
+    assert np.all(ratio >= 1 - 1e-12)
