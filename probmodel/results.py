@@ -297,18 +297,39 @@ def build(values: Mapping[str, tuple[np.ndarray, np.ndarray]], dims: Sequence[st
 
 def summarize_arrays(arrays: Mapping[str, np.ndarray], dims: Sequence[str] = (),
                      coords: Mapping | None = None, attrs: Mapping | None = None,
-                     profit: np.ndarray | None = None, events: Sequence = ()) -> xr.Dataset:
+                     profit: np.ndarray | None = None, events: Sequence = (),
+                     blocks: bool = False) -> xr.Dataset:
     """Summaries of draws given as arrays of shape (*dims, N), one per variable.
 
     P(profit > 0) comes from ``profit`` when given, else from ``arrays["profit"]``.
     ``events`` (:class:`probmodel.analysis.targets.Event`) are counted on ``arrays``.
+    ``blocks``: the draws (in engine order) of a scenario with correlated inputs, dependent
+    within the reordering's blocks: every MCSE is scaled by its batch-means factor
+    (:func:`probmodel.mcse.draw_factors`).
     """
-    values = {k: stats_kernel(v) for k, v in arrays.items()}
+    from probmodel.mcse import draw_factors
+
+    def f(v):
+        return draw_factors(v) if blocks else 1.0
+
+    values = {}
+    for k, v in arrays.items():
+        val, se = stats_kernel(v)
+        values[k] = (val, se * np.expand_dims(f(v), -1) if blocks else se)
     if profit is None:
         profit = arrays.get("profit")
-    p = probability(np.asarray(profit) > 0) if profit is not None else None
+    p = None
+    if profit is not None:
+        hit = np.asarray(profit) > 0
+        pv, pse = probability(hit)
+        p = (pv, pse * f(hit))
+
+    def prob(hit):
+        pv, pse = probability(hit)
+        return pv, pse * f(hit)
+
     n = next(iter(arrays.values())).shape[-1] if arrays else 0
-    ev = [(e.label, e.output, e.statistic, *probability(e.holds(arrays[e.output])))
+    ev = [(e.label, e.output, e.statistic, *prob(e.holds(arrays[e.output])))
           for e in events]
     return build(values, dims, coords, p, {"draws": int(n), **(attrs or {})}, events=ev)
 

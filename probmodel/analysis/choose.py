@@ -24,6 +24,7 @@ import xarray as xr
 from probmodel import catalog, results, runs, sampling
 from probmodel.analysis.targets import Target, parse_number
 from probmodel.errors import UsageError
+from probmodel.mcse import draw_factors
 from probmodel.model import INPUTS
 from probmodel.spec import Scenario, did_you_mean
 
@@ -99,14 +100,17 @@ def choose(scenario: Scenario, name: str, options: list, objective: Target, mini
     labels = [str(o) if isinstance(o, str) else f"{o:g}" for o in options]
     outs = tuple(dict.fromkeys([objective.output, *(c.output for c in constraints)]))
     draws_by = [sampling.sample_arrays(sc, draws, seed, names=outs) for sc in scs]
+    blocks = any(m.correlated or m.given for m in
+                 (sampling.ForwardModel.from_scenario(sc) for sc in scs))
     est: dict = {}
     feasible = []
     for lab, d in zip(labels, draws_by, strict=True):
         cons = []
         for c in constraints:
-            e, se = c.estimate(d[c.output])
+            e, se = c.estimate(d[c.output], blocks)
             cons.append((e, se, c.met(e)))
-        est[lab] = {"objective": objective.estimate(d[objective.output]), "constraints": cons}
+        est[lab] = {"objective": objective.estimate(d[objective.output], blocks),
+                    "constraints": cons}
         if all(m for _, _, m in cons):
             feasible.append(lab)
     if not feasible:
@@ -120,9 +124,12 @@ def choose(scenario: Scenario, name: str, options: list, objective: Target, mini
     idx = [labels.index(lab) for lab in feasible]
     y = np.stack([draws_by[i][objective.output] for i in idx])  # (feasible, draws)
     win = np.argmin(sign * y, axis=0)
-    p_best = {lab: results.probability(win == j) for j, lab in enumerate(feasible)}
+    p_best = {}
+    for j, lab in enumerate(feasible):
+        pb, se = results.probability(win == j)
+        p_best[lab] = (pb, se * (float(draw_factors(win == j)) if blocks else 1.0))
     arrays = {k: np.stack([d[k] for d in draws_by]) for k in outs}
-    summary = results.summarize_arrays(arrays, ("option",), {"option": labels},
+    summary = results.summarize_arrays(arrays, ("option",), {"option": labels}, blocks=blocks,
                                        attrs={"scenario": scenario.name, "seed": seed,
                                               "choose": name, "objective": objective.text,
                                               "objective_output": objective.output,

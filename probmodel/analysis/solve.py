@@ -17,9 +17,10 @@ are drawn from the Gaussian copula *conditional* on the normal score of the trie
 z = Phi^-1(F(value)) with F the law of ``name``: their scores are
 ``P_Rv z + chol(P_RR - P_Rv P_vR) u`` (P the Pearson matrix of the scores,
 2 sin(pi R / 6) of the Spearman targets), ``u`` the van der Waerden scores of their own
-independent draws within the chunk, and each value is read back from the partner's own
-draws of that chunk (its empirical quantile), so the marginal law is the file's. With
-zero correlation this returns every draw unchanged.
+independent draws within each block of 1,024, and each value is read back from the
+partner's own draws of that block (:func:`probmodel.correlation.condition`, the same
+conditioning as ``--set`` and a sweep cell). With zero correlation this returns every
+draw unchanged. Draws are then dependent within a block: MCSEs come from batch means.
 
 Monte Carlo uncertainty of the answer: the range of values where the estimate lies
 within 2 MCSE of the threshold, i.e. the values ``v`` with ``g(v) = t -+ 2 s`` (``s``
@@ -51,10 +52,10 @@ from probmodel.analysis.targets import (
     clip_to_domain,
     default_range,
 )
-from probmodel.correlation import rank_order
+from probmodel.correlation import condition
 from probmodel.errors import UsageError
 from probmodel.model import INPUTS, unit_of
-from probmodel.spec import Scenario, pearson_for_spearman
+from probmodel.spec import Scenario
 
 #: Host memory allowed for the held input draws (draws x inputs x 4 bytes).
 MAX_HELD_BYTES = 2 * 2**30
@@ -69,36 +70,16 @@ MAX_STEPS = 60
 # --------------------------------------------------------------------------- held draws
 
 
-@partial(jax.jit, static_argnums=(0,))
-def _scores(k: int, x):
-    """Each row's values sorted, and the van der Waerden score of each draw (float64)."""
-    del k
-    n = x.shape[1]
-    order = jax.vmap(rank_order)(x)
-    xs = jnp.take_along_axis(x, order, axis=1)
-    a = jax.scipy.special.ndtri(jnp.arange(1, n + 1, dtype=jnp.float64) / (n + 1))
-    rows = jnp.arange(x.shape[0])[:, None]
-    return xs, jnp.zeros(x.shape, jnp.float64).at[rows, order].set(a)
-
-
 @partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def _outputs(model: sampling.ForwardModel, names: tuple[str, ...], cond_names: tuple[str, ...],
-             draws: int, inputs, args, cond, score):
+             draws: int, inputs, args, cond, z):
     """The outputs ``names`` (first ``draws`` draws) with the held inputs and ``args``.
 
-    ``args["fixed"]`` carries the tried value; ``score`` is its normal score, which
-    moves the conditioned partners ``cond_names`` (module docstring).
+    ``args["fixed"]`` carries the tried value; ``z`` the normal scores of the held inputs
+    (the tried value's among them), which move the conditioned partners ``cond_names``
+    (module docstring).
     """
-    inputs = dict(inputs)
-    if cond_names:
-        z = (cond["coef"][:, None, None] * score
-             + jnp.einsum("ij,jcn->icn", cond["chol"], cond["scores"]))
-        n = cond["sorted"].shape[-1]
-        u = jax.scipy.special.ndtr(z)
-        idx = jnp.clip(jnp.round(u * (n + 1)).astype(jnp.int32) - 1, 0, n - 1)
-        vals = jnp.take_along_axis(cond["sorted"], idx, axis=-1)
-        for j, k in enumerate(cond_names):
-            inputs[k] = vals[j].reshape(-1)
+    inputs = condition(dict(inputs), cond_names, cond["coef"], cond["chol"], z)
     inputs = {k: v[:draws] for k, v in inputs.items()}
     out = model.evaluate(inputs, args, draws)
     return {k: out[k] for k in names}
@@ -164,20 +145,17 @@ class Held:
             for k in parts:
                 parts[k].append(drawn[k])
         self.inputs = {k: jnp.concatenate(v) for k, v in parts.items()}
-        n_chunks = math.ceil(draws / sampling.CHUNK)
-        self.cond = self._conditioning(scenario, n_chunks) if self.partners else {}
-
-    def _conditioning(self, scenario: Scenario, n_chunks: int) -> dict:
-        names, spearman = scenario.correlation_matrix()
-        pear = np.asarray(pearson_for_spearman(np.asarray(spearman, np.float64)))
-        v = names.index(self.name)
-        r = [names.index(k) for k in self.partners]
-        coef = pear[r, v]
-        cov = pear[np.ix_(r, r)] - np.outer(coef, coef)
-        x = jnp.stack([self.inputs[k].reshape(n_chunks, sampling.CHUNK) for k in self.partners])
-        srt, sco = jax.vmap(partial(_scores, len(self.partners)), in_axes=1, out_axes=1)(x)
-        return {"coef": jnp.asarray(coef), "chol": jnp.asarray(np.linalg.cholesky(cov)),
-                "sorted": srt, "scores": sco}
+        # the partners' numbers given ``name`` (the same conditioning as --set and a sweep
+        # cell: probmodel.correlation.condition, block by block), the score per try
+        held, given = sampling.held_and_given(sc, tuple(k for k, _ in model.uncertain))
+        self.partners = given
+        self.held_names = held  # the tried input, and any other correlated input --set holds
+        cond = sampling.conditioning(sc, held, given)
+        self.cond = {k: cond[k] for k in ("coef", "chol")}
+        self.z = np.asarray(cond["z"], np.float64)
+        # draws dependent within the reordering's blocks: batch-means MCSEs
+        base = sampling.ForwardModel.from_scenario(scenario)
+        self.blocks = bool(base.correlated or base.given or self.partners)
 
     def score(self, value: float) -> float:
         """The normal score Phi^-1(F(value)) of ``value`` under ``name``'s law."""
@@ -192,8 +170,11 @@ class Held:
         """The outputs ``names`` (float32 host arrays of ``draws``) with ``name`` = value."""
         args = {**self.args, "fixed": {**self.args["fixed"],
                                        self.name: jnp.asarray(value, sampling.DTYPE)}}
+        z = self.z.copy()
+        if self.name in self.held_names:
+            z[self.held_names.index(self.name)] = self.score(value)
         out = _outputs(self.model, self.names, self.partners, self.draws, self.inputs, args,
-                       self.cond, jnp.asarray(self.score(value), jnp.float64))
+                       self.cond, jnp.asarray(z, jnp.float64))
         return {k: np.asarray(v) for k, v in out.items()}
 
 
@@ -242,7 +223,7 @@ class _Search:
         for t in self.tries:
             if t[0] == v:
                 return t[1], t[2]
-        est, se = self.target.estimate(self.held.at(v)[self.target.output])
+        est, se = self.target.estimate(self.held.at(v)[self.target.output], self.held.blocks)
         self.tries.append((v, est, se))
         return est, se
 
@@ -351,7 +332,8 @@ def solve(scenario: Scenario, name: str, target: Target, draws: int = 200_000,
     curve = [(float(v), *search(float(v))) for v in np.linspace(lo, hi, CURVE_POINTS)]
     at = held.at(value)
     summary = results.summarize_arrays(
-        at, attrs={"scenario": scenario.name, "seed": seed, name: value}, events=events)
+        at, attrs={"scenario": scenario.name, "seed": seed, name: value}, events=events,
+        blocks=held.blocks)
     ev = results.event_list(summary)
     return SolveResult(scenario, name, target, float(value), interval, float(est), float(se),
                        "above" if rising else "below", (float(lo), float(hi)), tries, curve,

@@ -183,19 +183,29 @@ class Target:
         """Whether ``estimate`` satisfies the target."""
         return bool(OPS[self.cmp](estimate, self.threshold))
 
-    def estimate(self, draws: np.ndarray) -> tuple[float, float]:
-        """The statistic of ``draws`` (1-D) and its iid Monte Carlo standard error."""
+    def estimate(self, draws: np.ndarray, blocks: bool = False) -> tuple[float, float]:
+        """The statistic of ``draws`` (1-D) and its Monte Carlo standard error.
+
+        iid, or with ``blocks`` (draws in engine order of a scenario with correlated
+        inputs) scaled by the batch-means factor of the quantity the statistic averages:
+        the event's indicator, the indicator below the quantile, or the draws
+        (:func:`probmodel.mcse.draw_factors`).
+        """
         from probmodel import results
+        from probmodel.mcse import draw_factors
 
         x = np.asarray(draws)
         if self.event is not None:
-            return results.probability(self.event.holds(x))
+            hit = self.event.holds(x)
+            p, se = results.probability(hit)
+            return p, se * (float(draw_factors(hit)) if blocks else 1.0)
         if self.stat.startswith("q"):
             v, se = results.quantiles_with_mcse(x, [int(self.stat[1:]) / 100])
-            return float(v[0]), float(se[0])
+            f = float(draw_factors(x <= v[0])) if blocks else 1.0
+            return float(v[0]), float(se[0]) * f
         val, se = results.stats_kernel(x[None])
         j = results.STATS.index(self.stat)
-        return float(val[0, j]), float(se[0, j])
+        return float(val[0, j]), float(se[0, j]) * (float(draw_factors(x)) if blocks else 1.0)
 
 
 _P_ONLY = re.compile(r"^\s*P\s*\((?P<event>[^()]*)\)\s*$")
