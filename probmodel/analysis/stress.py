@@ -205,11 +205,18 @@ def _share(yb: np.ndarray):
     return np.array([p]), lambda v: ((v > 0) - p)[None]
 
 
-def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base, kernel=_all_stats):
+def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base, kernel=_all_stats,
+          blocks: bool = False):
     """Values, MCSE, difference to base and its MCSE of ``kernel``'s statistics.
 
     The default kernel gives STATS with a P(y > 0) row last; :func:`_share` only that.
+    ``blocks``: the draws (in engine order) of a scenario with correlated inputs,
+    dependent within the reordering's blocks: the variance of each influence function's
+    mean comes from batch means over the blocks (never below the iid value).
     """
+    from probmodel.correlation import BLOCK
+    from probmodel.mcse import MIN_BLOCKS
+
     n = y.size
     yb = y[inside]
     f = yb.size / n
@@ -219,6 +226,7 @@ def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base, kernel=_all_stats)
          for sign, below, frac, near in edges]
     # sums of IF, IF^2, D and D^2 (D = IF - psi_base) over blocks of draws
     acc = np.zeros((4, len(vals)))
+    block_sums: list[np.ndarray] = []  # per reordering block: sums of IF and D
     for lo in range(0, n, _BLOCK):
         sl = slice(lo, min(n, lo + _BLOCK))
         yy = y[sl]
@@ -229,13 +237,31 @@ def _case(y: np.ndarray, inside: np.ndarray, edges, psi_base, kernel=_all_stats)
         d = inf - psi_base(yy)
         acc += [inf.sum(axis=1), np.square(inf).sum(axis=1), d.sum(axis=1),
                 np.square(d).sum(axis=1)]
-    var = np.maximum(acc[1] / n - np.square(acc[0] / n), 0.0)
-    dvar = np.maximum(acc[3] / n - np.square(acc[2] / n), 0.0)
-    return vals, np.sqrt(var / n), np.sqrt(dvar / n)
+        if blocks:  # _BLOCK is a multiple of BLOCK: blocks never straddle two slabs
+            m = yy.size
+            pad = -m % BLOCK
+            both = np.concatenate([inf, d])
+            if pad:
+                both = np.concatenate([both, np.zeros((both.shape[0], pad))], axis=1)
+            block_sums.append(both.reshape(both.shape[0], -1, BLOCK).sum(axis=2))
+    var = np.maximum(acc[1] / n - np.square(acc[0] / n), 0.0) / n
+    dvar = np.maximum(acc[3] / n - np.square(acc[2] / n), 0.0) / n
+    if block_sums:
+        sums = np.concatenate(block_sums, axis=1)
+        nb = sums.shape[1]
+        if nb >= MIN_BLOCKS:
+            counts = np.full(nb, BLOCK, np.float64)
+            counts[-1] = n - (nb - 1) * BLOCK
+            k = len(vals)
+            mu = np.concatenate([acc[0], acc[2]]) / n
+            bm = nb / (nb - 1) * np.square(sums - mu[:, None] * counts).sum(axis=1) / n**2
+            var, dvar = np.maximum(var, bm[:k]), np.maximum(dvar, bm[k:])
+    return vals, np.sqrt(var), np.sqrt(dvar)
 
 
 def stress_arrays(draws: Mapping[str, np.ndarray], bands: Sequence[Band],
-                  variables: Sequence[str], events: Sequence = ()) -> dict:
+                  variables: Sequence[str], events: Sequence = (),
+                  blocks: bool = False) -> dict:
     """The NumPy kernel of :func:`stress`: cases x (STATS + P(> 0)) per variable.
 
     Returns a dict with ``labels``, ``n`` (draws per case), ``thresholds`` and, per
@@ -267,7 +293,7 @@ def stress_arrays(draws: Mapping[str, np.ndarray], bands: Sequence[Band],
         def psi_base(v, base_psi=base_psi, pb=pb):
             return np.vstack([base_psi(v), (v > 0) - pb])
 
-        rows = [_case(y, inside, edges, psi_base) for inside, edges in cases]
+        rows = [_case(y, inside, edges, psi_base, blocks=blocks) for inside, edges in cases]
         value = np.array([r[0] for r in rows])
         out[var] = {"value": value, "mcse": np.array([r[1] for r in rows]),
                     "diff": value - value[0], "diff_mcse": np.array([r[2] for r in rows])}
@@ -280,7 +306,7 @@ def stress_arrays(draws: Mapping[str, np.ndarray], bands: Sequence[Band],
         def psi_base(v, pb=pb):
             return ((v > 0) - pb)[None]
 
-        rows = [_case(y, inside, edges, psi_base, _share) for inside, edges in cases]
+        rows = [_case(y, inside, edges, psi_base, _share, blocks) for inside, edges in cases]
         value = np.array([r[0][0] for r in rows])
         out[e.label] = {"value": value, "mcse": np.array([r[1][0] for r in rows]),
                         "diff": value - value[0],
@@ -289,7 +315,8 @@ def stress_arrays(draws: Mapping[str, np.ndarray], bands: Sequence[Band],
 
 
 def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None = None,
-           inputs: Sequence[str] | None = None, events: Sequence = ()) -> xr.Dataset:
+           inputs: Sequence[str] | None = None, events: Sequence = (),
+           blocks: bool = False) -> xr.Dataset:
     """Stressed cases of a run's draws, in the result contract.
 
     Parameters
@@ -304,6 +331,9 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
         with a ``distribution`` attribute (the uncertain inputs).
     events : sequence of Event, optional
         Events (:func:`probmodel.analysis.targets.parse_events`): P(event) per case.
+    blocks : bool
+        The draws (in engine order) come from a scenario with correlated inputs: MCSEs
+        from batch means over the reordering's blocks.
 
     Returns
     -------
@@ -326,7 +356,7 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
     need = ({b.name for b in bands} | set(variables) | {e.output for e in events}
             | ({"profit"} if "profit" in ds else set()))
     flat = {k: ds[k].values.reshape(-1) for k in need}
-    res = stress_arrays(flat, bands, variables, events)
+    res = stress_arrays(flat, bands, variables, events, blocks)
     labels = res["labels"]
     coords = {
         "band": labels, "stat": list(STATS),
@@ -345,7 +375,8 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
         data[f"{var}_diff"] = (("band", "stat"), r["diff"][:, :k], {"units": units})
         data[f"{var}_diff_mcse"] = (("band", "stat"), r["diff_mcse"][:, :k], {"units": units})
     if "profit" in ds:
-        r = res["profit"] if "profit" in res else stress_arrays(flat, bands, ["profit"])["profit"]
+        r = res["profit"] if "profit" in res else stress_arrays(flat, bands, ["profit"],
+                                                                blocks=blocks)["profit"]
         for suffix in ("", "_mcse", "_diff", "_diff_mcse"):
             key = {"": "value", "_mcse": "mcse", "_diff": "diff", "_diff_mcse": "diff_mcse"}
             data[f"p_profitable{suffix}"] = ("band", r[key[suffix]][:, k], {"units": "1"})
@@ -366,8 +397,10 @@ def stress(ds: xr.Dataset, bands: Sequence[Band], outputs: Sequence[str] | None 
         "outputs": ", ".join(outputs),
         "method": "cases are subsets of the base draws (common random numbers); a band's "
                   "percentiles are computed on the same draws",
-        "mcse_method": "iid influence functions, band edges included (probmodel.analysis."
-                       "stress module notes)",
+        "mcse_method": ("influence functions, band edges included, batch means over "
+                        "the correlated inputs' blocks" if blocks else
+                        "iid influence functions, band edges included") +
+                       " (probmodel.analysis.stress module notes)",
     })
     for key in ("scenario", "title", "seed"):
         if key in ds.attrs:
@@ -392,4 +425,5 @@ def run(scenario, bands: Sequence[Band], draws: int, seed: int,
     checks.check_draws_seed(draws, seed)
     arrays = sampling.sample_arrays(scenario, draws, seed, progress)
     ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
-    return stress(ds, bands, events=events), ds
+    model = sampling.ForwardModel.from_scenario(scenario)
+    return stress(ds, bands, events=events, blocks=bool(model.correlated or model.given)), ds

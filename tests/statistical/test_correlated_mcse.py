@@ -115,3 +115,18 @@ def test_sweep_and_compare_scale_mcses_only_for_correlated_draws():
     p = c["p_profitable"].values
     ratio = c["p_profitable_mcse"].values / np.sqrt(p * (1 - p) / n)
     assert np.all(ratio >= 1 - 1e-12)
+
+
+def test_stress_mcses_never_below_iid_and_wider_for_correlated_draws():
+    import probmodel
+    from probmodel.analysis import stress as st
+
+    corr = probmodel.load_scenario(ROOT / "priors" / "deepseek-correlated.toml")
+    bands = [st.parse_band("gpu_price_per_hour=80:100", list(corr.uncertain))]
+    res, ds = st.run(corr, bands, 65_536, 3)
+    assert "batch means" in res.attrs["mcse_method"]
+    flat = {k: ds[k].values.ravel() for k in ("profit", "gpu_price_per_hour")}
+    iid = st.stress_arrays(flat, bands, ["profit"])["profit"]["mcse"]
+    blocked = st.stress_arrays(flat, bands, ["profit"], blocks=True)["profit"]["mcse"]
+    assert np.all(blocked >= iid - 1e-15)
+    assert np.any(blocked > 1.05 * iid)
