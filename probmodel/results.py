@@ -316,18 +316,13 @@ def summarize_arrays(arrays: Mapping[str, np.ndarray], dims: Sequence[str] = (),
     for k, v in arrays.items():
         val, se = stats_kernel(v)
         values[k] = (val, se * np.expand_dims(f(v), -1) if blocks else se)
-    if profit is None:
-        profit = arrays.get("profit")
-    p = None
-    if profit is not None:
-        hit = np.asarray(profit) > 0
-        pv, pse = probability(hit)
-        p = (pv, pse * f(hit))
-
     def prob(hit):
         pv, pse = probability(hit)
         return pv, pse * f(hit)
 
+    if profit is None:
+        profit = arrays.get("profit")
+    p = prob(np.asarray(profit) > 0) if profit is not None else None
     n = next(iter(arrays.values())).shape[-1] if arrays else 0
     ev = [(e.label, e.output, e.statistic, *prob(e.holds(arrays[e.output])))
           for e in events]

@@ -94,8 +94,8 @@ def compare(scenarios: Sequence[Scenario], output: str = "margin", draws: int = 
         want += [e.output for e in events if e.output not in want]
         cb = (lambda done, i=i: progress(i * draws + done)) if progress else None
         data[sc.name] = sampling.sample_arrays(sc, draws, seed, cb, names=want)
-    correlated = any(sampling.ForwardModel.from_scenario(sc).correlated
-                     or sampling.ForwardModel.from_scenario(sc).given for sc in scenarios)
+    models = [sampling.ForwardModel.from_scenario(sc) for sc in scenarios]
+    correlated = any(m.correlated or m.given for m in models)
     summary = _summarize(data, names, output, draws, events, blocks=correlated)
     summary.attrs.update({"draws": draws, "seed": seed, "output": output})
     ecdf = xr.Dataset(

@@ -265,6 +265,7 @@ def frontier(scenario: Scenario, chips: Sequence[str], slo: Slo, draws: int = 16
     import jax
 
     from probmodel import sampling
+    from probmodel.results import probability
     from probmodel.serving import frontier as fr
 
     t0 = time.perf_counter()
@@ -315,8 +316,6 @@ def frontier(scenario: Scenario, chips: Sequence[str], slo: Slo, draws: int = 16
     for i, a in enumerate(out):
         for b in out[i + 1:]:
             ca, cb = a.at_slo["cost_per_mtok_output"], b.at_slo["cost_per_mtok_output"]
-            from probmodel.results import probability
-
             p, se = probability(ca < cb)
             q, qse = probability(cb < ca)
             pairs.append({"a": a.chip, "b": b.chip, "p_a_cheaper": p, "mcse": se,

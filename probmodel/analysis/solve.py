@@ -43,7 +43,6 @@ import numpy as np
 import xarray as xr
 
 from probmodel import checks, results, runs, sampling
-from probmodel import distributions as dists
 from probmodel.analysis.targets import (
     Event,
     Target,
@@ -85,24 +84,6 @@ def _outputs(model: sampling.ForwardModel, names: tuple[str, ...], cond_names: t
     return {k: out[k] for k in names}
 
 
-def correlated_partners(scenario: Scenario, name: str) -> tuple[str, ...]:
-    """The inputs linked to ``name`` through ``[[correlations]]`` (directly or in a chain)."""
-    if not scenario.correlations or name not in scenario.uncertain:
-        return ()
-    names, matrix = scenario.correlation_matrix()
-    if name not in names:
-        return ()
-    linked = np.asarray(matrix) != 0
-    seen, todo = {names.index(name)}, [names.index(name)]
-    while todo:
-        i = todo.pop()
-        for j in np.flatnonzero(linked[i]):
-            if j not in seen:
-                seen.add(int(j))
-                todo.append(int(j))
-    return tuple(names[i] for i in sorted(seen) if names[i] != name)
-
-
 class Held:
     """Every input but ``name`` drawn once and kept on the device; outputs at any value.
 
@@ -127,12 +108,11 @@ class Held:
         start = start if math.isfinite(start) else 1.0
         sc = scenario.with_overrides({name: start}, origin="--vary")
         sc = replace(sc, overrides=dict(scenario.overrides))
-        self.law = (p.dist, p.params) if p is not None and not p.is_fixed else None
-        self.partners = correlated_partners(scenario, name)
         model = sampling.ForwardModel.from_scenario(sc)
-        rest = tuple(k for k in model.correlated if k not in self.partners)
-        # the partners of ``name`` are conditioned here, at every tried value (below)
-        model = replace(model, correlated=rest if len(rest) > 1 else (), held=(), given=())
+        # the partners of ``name`` (model.given: drawn independently, not reordered) are
+        # conditioned here, at every tried value (below)
+        held, given = model.held, model.given
+        model = replace(model, held=(), given=())
         n_inputs = len(model.uncertain)
         if draws * max(n_inputs, 1) * 4 > MAX_HELD_BYTES:
             raise UsageError(f"--draws: {draws:,} draws x {n_inputs} inputs need "
@@ -147,8 +127,7 @@ class Held:
         self.inputs = {k: jnp.concatenate(v) for k, v in parts.items()}
         # the partners' numbers given ``name`` (the same conditioning as --set and a sweep
         # cell: probmodel.correlation.condition, block by block), the score per try
-        held, given = sampling.held_and_given(sc, tuple(k for k, _ in model.uncertain))
-        self.partners = given
+        self.sc, self.partners = sc, given
         self.held_names = held  # the tried input, and any other correlated input --set holds
         cond = sampling.conditioning(sc, held, given)
         self.cond = {k: cond[k] for k in ("coef", "chol")}
@@ -159,12 +138,9 @@ class Held:
 
     def score(self, value: float) -> float:
         """The normal score Phi^-1(F(value)) of ``value`` under ``name``'s law."""
-        if not self.partners:
+        if self.name not in self.held_names:
             return 0.0
-        from scipy.special import ndtri
-
-        f = float(dists.scipy_dist(*self.law).cdf(value))
-        return float(ndtri(min(max(f, 1e-12), 1 - 1e-12)))
+        return float(sampling.held_scores(self.sc, (self.name,), {self.name: value})[0])
 
     def at(self, value: float) -> dict[str, np.ndarray]:
         """The outputs ``names`` (float32 host arrays of ``draws``) with ``name`` = value."""

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from probmodel.errors import RunError
-from probmodel.runs import check_files
+from probmodel.runs import check_run_folder
 
 #: Run kinds the report knows; any other kind is still reported generically.
-KINDS = ("run", "sweep", "compare", "sensitivity", "project", "calibrate", "stress")
+KINDS = ("run", "sweep", "compare", "sensitivity", "project", "calibrate", "stress",
+         "frontier")
 
 
 @dataclass
@@ -134,14 +135,8 @@ def read_run(path: str | Path) -> RunFolder:
     """
     p = Path(path)
     where = str(p)
-    if not p.exists():
-        raise RunError(f"{where}: no such run folder")
-    if not p.is_dir():
-        raise RunError(f"{where}: is a file, not a run folder")
-    if not (p / "manifest.json").is_file():
-        raise RunError(f"{where}: not a run folder (no manifest.json)")
+    check_run_folder(p)  # the folder, its manifest and its data files' hashes
     manifest = _read_json(p / "manifest.json", where)
-    check_files(p, manifest, where)
     summary = _read_json(p / "summary.json", where) if (p / "summary.json").is_file() else {}
     tables = {}
     for csv in sorted(p.glob("*.csv")):

@@ -231,24 +231,28 @@ def cost_per_mtok(tput_per_gpu, price, share, token_share=1.0):
 
 #: The names :func:`metrics` takes, in the order the model graph passes them.
 ARGUMENTS = (*INPUTS, *OPTIONAL)
-_last = threading.local()  # per thread: the arguments of the last call, and its metrics
+_last = threading.local()  # per thread and function: the last call's arguments and result
 
 
-def metrics(args: tuple) -> dict:
-    """:func:`serve` on ``args`` (values of :data:`ARGUMENTS`), once per set of arrays.
+def _once(key: str, args: tuple, compute) -> dict:
+    """``compute()`` once per set of argument arrays (the last call's result is kept).
 
-    The model graph has one node per metric and each calls this with the same array
-    objects; the physics runs once (the last call's result is kept, matched by object
-    identity, so a traced function traces the physics once and a new evaluation with
-    new arrays recomputes).
+    The model graph has one node per metric and each calls with the same array objects;
+    matching them by identity runs the physics once (a traced function traces it once,
+    and a new evaluation with new arrays recomputes).
     """
-    prev, result = getattr(_last, "value", (None, None))
+    prev, result = getattr(_last, key, (None, None))
     if prev is not None and len(prev) == len(args) and all(
             a is b for a, b in zip(prev, args, strict=True)):
         return result
-    result = serve(**dict(zip(ARGUMENTS, args, strict=True)))
-    _last.value = (args, result)
+    result = compute()
+    setattr(_last, key, (args, result))
     return result
+
+
+def metrics(args: tuple) -> dict:
+    """:func:`serve` on ``args`` (values of :data:`ARGUMENTS`), once per set of arrays."""
+    return _once("metrics", args, lambda: serve(**dict(zip(ARGUMENTS, args, strict=True))))
 
 
 #: Inputs of the operating point at a latency target (:func:`slo_metrics`): the
@@ -271,7 +275,6 @@ SLO_OUTPUTS = {
     "slo_met": ("met", "1", "1 where the deployment meets the latency target (at least "
                             "with one request in flight), else 0"),
 }
-_last_slo = threading.local()
 #: Factor on a deployment's prefill workers at a latency target: enough that prefill
 #: never paces decode (a fleet adds prefill GPUs for its demand apart).
 PREFILL_HEADROOM = 1e4
@@ -284,18 +287,15 @@ def slo_metrics(args: tuple) -> dict:
     :func:`metrics` is: the physics runs over the concurrency grid for every draw and the
     highest throughput meeting the target is taken.
     """
-    prev, result = getattr(_last_slo, "value", (None, None))
-    if prev is not None and len(prev) == len(args) and all(
-            a is b for a, b in zip(prev, args, strict=True)):
-        return result
-    from probmodel.serving import frontier
+    def compute():
+        from probmodel.serving import frontier
 
-    v = dict(zip(SLO_ARGUMENTS, args, strict=True))
-    a, t = v.pop("slo_interactivity"), v.pop("slo_ttft")
-    # a fleet's decode GPUs at the target: the prefill pool sized not to bind (the fleet
-    # counts its prefill GPUs apart, from the prefill rate), so only one prompt's own
-    # prefill, not a queue, enters the time to first token
-    v["prefill_workers"] = v["prefill_workers"] * PREFILL_HEADROOM
-    result = frontier.slo_metrics(v, a, t)
-    _last_slo.value = (args, result)
-    return result
+        v = dict(zip(SLO_ARGUMENTS, args, strict=True))
+        a, t = v.pop("slo_interactivity"), v.pop("slo_ttft")
+        # a fleet's decode GPUs at the target: the prefill pool sized not to bind (the
+        # fleet counts its prefill GPUs apart, from the prefill rate), so only one
+        # prompt's own prefill, not a queue, enters the time to first token
+        v["prefill_workers"] = v["prefill_workers"] * PREFILL_HEADROOM
+        return frontier.slo_metrics(v, a, t)
+
+    return _once("slo", args, compute)

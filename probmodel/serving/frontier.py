@@ -55,10 +55,9 @@ def _xp(*xs):
     """NumPy when every argument is NumPy (or a number), else jax.numpy."""
     import numpy as np
 
-    if all(isinstance(x, np.ndarray | np.generic | float | int | bool) for x in xs):
-        return np
-    import jax.numpy as jnp
-    return jnp
+    from probmodel.serving import deployment as dep
+
+    return np if dep._is_numpy(*xs) else dep._jnp()
 
 
 def curves(v: dict, grid=GRID) -> dict:

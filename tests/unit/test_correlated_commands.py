@@ -229,6 +229,7 @@ def test_partners_keep_their_own_law_over_the_held_inputs_law(sc):
     ref = scipy_dist(v3.dist, v3.params)
     se = ref.std() / np.sqrt(pooled.size)
     # 16 strata of the held law stand in for its integral: a small stratification error
-    assert abs(pooled.mean() - ref.mean()) < 4 * se + 0.002
+    assert abs(pooled.mean() - ref.mean()) < 4 * se + 0.0005
+    # KS: 1.63 / sqrt(n) = 0.0045 is iid's 1% point; 0.01 allows the strata and blocks
     ks = stats.kstest(pooled, ref.cdf).statistic
-    assert ks < 0.02
+    assert ks < 0.01
