@@ -36,6 +36,56 @@ def _range(*arrays: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+#: Bins across the central 99% of a posterior's draws (at least; fewer draws, fewer bins).
+POSTERIOR_BINS = 40
+
+
+def _own_bins(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Bin edges across the central 99% of ``x`` (within ``lo``..``hi``), evenly spaced.
+
+    Density histograms with different bins stay comparable: each integrates to one.
+    """
+    a, b = _range(x)
+    a, b = max(a, lo), min(b, hi)
+    if not b > a:
+        a, b = lo, hi
+    n = int(np.clip(np.sqrt(max(x.size, 1)), 10, POSTERIOR_BINS))
+    return np.linspace(a, b, n + 1)
+
+
+#: A posterior whose central 99% spans less than this share of the panel's range gets
+#: a zoomed inset (its shape, and the prior over the same range).
+ZOOM_BELOW = 0.1
+
+
+def _zoom(ax, pr: np.ndarray, po: np.ndarray, lo: float, hi: float):
+    """An inset magnifying a narrow posterior, on the side of the panel away from it.
+
+    Returns the inset axes, or None when the posterior is wide enough to read as is.
+    """
+    a, b = _range(po)
+    if not (b - a) < ZOOM_BELOW * (hi - lo):
+        return None
+    pad = 0.15 * (b - a)
+    a, b = a - pad, b + pad
+    left = (0.5 * (a + b) - lo) / (hi - lo) > 0.5  # the posterior sits right: inset left
+    ins = ax.inset_axes([0.04 if left else 0.5, 0.38, 0.46, 0.55])
+    inside = pr[(pr >= a) & (pr <= b)]
+    bins = _own_bins(po, a, b)
+    if inside.size:  # the prior's density over this range: all its draws count
+        w = np.full(inside.size, 1.0 / (pr.size * (bins[1] - bins[0])))
+        ins.hist(inside, bins=bins, weights=w, histtype="stepfilled", color=PRIOR,
+                 alpha=0.45)
+    ins.hist(po, bins=bins, density=True, histtype="step", color=POSTERIOR, lw=1.4)
+    ins.set_xlim(a, b)
+    ins.set_yticks([])
+    ins.tick_params(labelsize=7)
+    ins.xaxis.get_offset_text().set_fontsize(7)
+    ins.set_title("posterior, zoomed", fontsize=7, pad=2)
+    ins.set_gid("posterior_zoom")
+    return ins
+
+
 def _mark(ax, name: str, value: float, kind: str) -> None:
     v = float(style.scaled(name, value))
     ax.axvline(v, color=OBSERVED, lw=1.5, ls="--",
@@ -75,19 +125,26 @@ def plot_prior_posterior(prior: Mapping[str, np.ndarray], posterior: Mapping[str
         pr = style.scaled(name, np.asarray(prior[name], np.float64).ravel())
         po = style.scaled(name, np.asarray(posterior[name], np.float64).ravel())
         lo, hi = _range(pr, po)
-        bins = np.linspace(lo, hi, 60)
-        ax.hist(pr, bins=bins, density=True, histtype="stepfilled", color=PRIOR, alpha=0.45,
-                label="prior")
-        ax.hist(po, bins=bins, density=True, histtype="step", color=POSTERIOR, lw=1.8,
-                label="posterior")
+        ax.hist(pr, bins=np.linspace(lo, hi, 60), density=True, histtype="stepfilled",
+                color=PRIOR, alpha=0.45, label="prior")
+        # The posterior's own bins over its own range: one grid for both put a narrow
+        # posterior (a well-measured parameter) into one or two bins of the prior's.
+        ax.hist(po, bins=_own_bins(po, lo, hi), density=True, histtype="step",
+                color=POSTERIOR, lw=1.8, label="posterior")
+        ins = _zoom(ax, pr, po, lo, hi)
         ax.set_xlim(lo, hi)
         ax.set_xlabel(style.axis_label(name))
         ax.set_yticks([])
         ax.set_title(name, fontsize=10)
         if observed and name in observed:
             _mark(ax, name, *observed[name])
+            v = float(style.scaled(name, observed[name][0]))
+            if ins is not None and ins.get_xlim()[0] <= v <= ins.get_xlim()[1]:
+                ins.axvline(v, color=OBSERVED, lw=1.2, ls="--")
     if axes:
-        axes[0].legend(fontsize=8, frameon=False)
+        # under the panels: inside, it could cover a zoom or a narrow posterior
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+                   ncol=3, fontsize=8, frameon=False)
         axes[0].set_ylabel("density")
     fig.suptitle(f"{title}: prior (grey) and posterior (blue) of each calibrated parameter"
                  if title else "Prior (grey) and posterior (blue) of each calibrated parameter")

@@ -18,6 +18,11 @@ _COLOURS = ("#08519c", "#cb181d", "#238b45", "#6a51a3", "#d94801", "#525252", "#
             "#ae017e")
 
 
+#: Line styles cycled with the colours: the curves stay apart in grey print too.
+_LINESTYLES = ("-", "--", "-.", ":")
+_LOSS_NOTE = "P(loss) = height of each curve at 0 (dots)"
+
+
 def _colour(i: int) -> str:
     return _COLOURS[i % len(_COLOURS)]
 
@@ -93,24 +98,41 @@ def plot_ecdf(ecdf: xr.Dataset, output: str) -> Figure:
     fig, ax = style.new_figure()
     levels = ecdf["level"].values
     lo, hi = np.inf, -np.inf
+    at_zero = []
     for i, n in enumerate(ecdf["scenario"].values):
         x = style.scaled(output, ecdf[output].sel(scenario=n).values)
-        ax.plot(x, levels, color=_colour(i), lw=2, label=str(n))
+        ax.plot(x, levels, color=_colour(i), lw=2, label=str(n),
+                linestyle=_LINESTYLES[i % len(_LINESTYLES)])
         lo, hi = min(lo, x[np.searchsorted(levels, 0.025)]), max(hi, x[-1])
-    if output in ("margin", "profit"):
+        at_zero.append(float(np.interp(0.0, x, levels)))
+    if output in ("margin", "profit") and lo < 0 < hi:
         ax.axvline(0, color="k", lw=0.8)
-        ax.annotate("P(loss) = height of each curve here", (0, 0.02), xytext=(4, 0),
-                    textcoords="offset points", fontsize=8)
+        ax.plot([0.0] * len(at_zero), at_zero, "o", color="k", ms=4, zorder=3)
+        # Left of x = 0 every curve lies below its height at 0, right of it above: the
+        # note goes above-left of the highest crossing or below-right of the lowest,
+        # where no curve can be.
+        # (Neither has room when curves cross 0 both near 0 and near 1: then the note
+        # goes under the axis, with the x label.)
+        top, bottom = max(at_zero), min(at_zero)
+        place = ((0.0, top), (-5, 6), "right", "bottom") if top <= 0.8 else (
+            ((0.0, bottom), (5, -6), "left", "top") if bottom >= 0.15 else None)
+        if place is not None:
+            where, off, ha, va = place
+            ax.annotate(_LOSS_NOTE, where, xytext=off, textcoords="offset points",
+                        fontsize=8, ha=ha, va=va, gid="loss_note",
+                        bbox={"boxstyle": "round", "fc": "white", "ec": "0.8"})
+    else:
+        place = ()
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, 1)
-    ax.set_xlabel(style.axis_label(output))
+    ax.set_xlabel(style.axis_label(output) + (f"\n{_LOSS_NOTE}" if place is None else ""))
     ax.set_ylabel(f"P({output} ≤ x)")
     draws = ecdf.attrs.get("draws")
     ax.set_title(f"Cumulative distribution of {style.axis_label(output)} per scenario"
                  f"{f' ({draws:,} draws each, common random numbers)' if draws else ''}",
                  fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="center left")
+    ax.legend(fontsize=8, loc="upper left")  # CDFs are lowest at the left: room there
     return fig
 
 
@@ -130,8 +152,7 @@ def plot_p_greater(summary: xr.Dataset, output: str) -> Figure:
             r, g, b, _ = im.cmap(norm(m[i, j]))
             ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
             ax.text(j, i, probability(m[i, j], se[i, j]).replace(" ± ", "\n± "),
-                    ha="center", va="center",
-                    fontsize=8, color=ink)
+                    ha="center", va="center", fontsize=9, color=ink)
     ax.set_xticks(range(k), names, rotation=30, ha="right")
     ax.set_yticks(range(k), names)
     ax.set_xlabel("B")

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from probmodel import fmt
 from probmodel.plots import style
 
 #: Outputs drawn by :func:`plot_distributions`, in this order, when the run has them.
@@ -19,6 +20,9 @@ DISTRIBUTION_OUTPUTS = ("margin", "profit", "chips_required",
                         # serving scenarios (a deployment on the checked physics)
                         "tput_per_gpu", "median_intvty", "serving_cost_per_mtok_output")
 _TAIL = 0.005  # histograms span the 0.5%..99.5% quantiles; the rest is counted in a note
+#: The y axis of a histogram reaches this multiple of the tallest bar: the band above
+#: the bars holds the legend and the notes (two lines), so neither covers a bar.
+_HEADROOM = 1.6
 
 
 def _p_text(p: float | None, mcse: float | None) -> str:
@@ -69,6 +73,9 @@ def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | No
         # one filled step artist, not ax.hist's 80 bar patches (a third of the draw time)
         counts, edges = np.histogram(inside, bins=80, range=(lo, hi))
         ax.stairs(counts, edges, fill=True, color=style.BAND_90)
+        # headroom above the tallest bar: the legend (one row) and the notes sit there,
+        # never over a bar
+        ax.set_ylim(0, max(int(counts.max()), 1) * _HEADROOM)
         if name in ("margin", "profit") and lo < 0:
             ax.axvspan(lo, min(0.0, hi), color=style.LOSS, alpha=0.08, label="loss")
             ax.axvline(0.0, color=style.LOSS, linewidth=1.0)
@@ -84,7 +91,7 @@ def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | No
         ax.set_ylabel("draws per bin")
         ax.set_xlim(lo, hi)
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="upper left", fontsize=8, ncol=3, columnspacing=1.0)
         notes = []
         if name in ("margin", "profit") and (text := _p_text(p_profitable, p_mcse)):
             notes.append(text)
@@ -138,21 +145,24 @@ def plot_exceedance(profit: np.ndarray, p_profitable: float | None = None,
     ax.annotate(_p_text(p_profitable, p_mcse), (0.0, p_profitable * 100), xytext=(10, 22),
                 textcoords="offset points", fontsize=9, color=style.LOSS,
                 bbox={"boxstyle": "round", "fc": "white", "ec": style.LOSS, "alpha": 0.9})
-    # label placement: below-right of the 95% point, below-left of the median,
-    # above-left of the 5% point, so no label sits on the curve or on another label
-    for q, off, ha in ((0.05, (6, -14), "left"), (0.5, (-8, -16), "right"),
-                       (0.95, (-6, 8), "right")):
+    # Each label sits off the curve: for a point (v, p) of a falling curve, the
+    # quadrants below-left (x < v, y < p) and above-right (x > v, y > p) hold no part
+    # of it. The 5% point (top left) takes the room above-right; the median and the
+    # 95% point take below-left (the note on P(profit > 0) is above-right of x = 0).
+    for q, off, ha, va in ((0.05, (6, 4), "left", "bottom"),
+                           (0.5, (-7, -5), "right", "top"),
+                           (0.95, (-7, -5), "right", "top")):
         v = float(np.quantile(x, q))
         ax.plot([v], [(1 - q) * 100], "s", color=style.BAND_50, ms=5)
-        ax.annotate(f"{round((1 - q) * 100)}% chance above {v:,.3g} $k/day",
+        ax.annotate(f"{round((1 - q) * 100)}% chance above {fmt.number(v, 3)} $k/day",
                     (v, (1 - q) * 100), xytext=off, textcoords="offset points", fontsize=8,
-                    ha=ha)
+                    ha=ha, va=va, gid="quantile_label")
     ax.set_xlim(lo, hi)
     ax.set_ylim(-2, 102)
     ax.set_xlabel(style.axis_label("profit"))
     ax.set_ylabel("P(profit > x) (%)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)  # above the curve's far end: empty
     what = f"{title}: " if title else ""
     ax.set_title(f"{what}probability that profit exceeds x ($k/day), {n:,} draws",
                  fontsize=10)

@@ -176,9 +176,12 @@ def plot_spider(output: str, percentiles: np.ndarray, medians: dict[str, np.ndar
     """
     fig, ax = style.new_figure(figsize=(9, 5))
     for i, (name, m) in enumerate(medians.items()):
-        ax.plot(percentiles, style.scaled(output, np.asarray(m)), marker="o", ms=3.5,
-                linewidth=1.6, color=_SPIDER_COLOURS[i % len(_SPIDER_COLOURS)],
-                linestyle="-" if i < len(_SPIDER_COLOURS) else "--", label=name)
+        # colour, marker and line style all change from line to line (Okabe-Ito
+        # colours): lines stay apart in grey print and for colour-blind readers
+        ax.plot(percentiles, style.scaled(output, np.asarray(m)),
+                marker=_SPIDER_MARKERS[i % len(_SPIDER_MARKERS)], ms=5, linewidth=1.6,
+                color=_SPIDER_COLOURS[i % len(_SPIDER_COLOURS)],
+                linestyle=_SPIDER_STYLES[i % len(_SPIDER_STYLES)], label=name)
     ax.axhline(float(style.scaled(output, overall)), color="black", linewidth=1.0,
                linestyle=":", label="median over all draws")
     if output in ("margin", "profit"):
@@ -197,8 +200,10 @@ def plot_spider(output: str, percentiles: np.ndarray, medians: dict[str, np.ndar
     return fig
 
 
-_SPIDER_COLOURS = ("#08519c", "#cb181d", "#238b45", "#6a51a3", "#d94801", "#525252",
-                   "#0570b0", "#ae017e")
+_SPIDER_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+                   "#000000", "#F0E442")
+_SPIDER_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+_SPIDER_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
 
 
 def plot_sobol(s, max_inputs: int = 15) -> Figure:

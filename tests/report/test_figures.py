@@ -165,3 +165,174 @@ def test_probabilities_in_figures_keep_a_digit_of_their_mcse():
     assert probability(0.48952, 0.0004) == "0.4895 ± 0.0004"
     assert probability(0.48952, 0.012) == "0.490 ± 0.012"
     assert probability(0.5, 0.0) == "0.500"
+
+
+# ------------------------------------------------------------ placement (bounding boxes)
+
+
+def _drawn(fig):
+    fig.canvas.draw()  # lays the figure out: window extents are final
+    return fig.canvas.get_renderer()
+
+
+def _points_inside(box, xy) -> int:
+    """How many display points ``xy`` (n, 2) fall inside ``box``."""
+    return int(np.sum((xy[:, 0] > box.x0) & (xy[:, 0] < box.x1)
+                      & (xy[:, 1] > box.y0) & (xy[:, 1] < box.y1)))
+
+
+def _curve(ax, line):
+    """A line's vertices in display coordinates, densified (steps between vertices)."""
+    xy = ax.transData.transform(line.get_xydata())
+    t = np.linspace(0, 1, 8)[:, None, None]
+    return (xy[:-1] * (1 - t) + xy[1:] * t).reshape(-1, 2)
+
+
+def test_histogram_notes_and_legend_clear_the_tallest_bars():
+    rng = np.random.default_rng(1)
+    # left-skewed margin: the tallest bars at the right, where the notes are written
+    profit = 5e4 - rng.lognormal(10.5, 0.9, 50_000)
+    draws = {"margin": profit / 1.3e5, "profit": profit}
+    fig = prun.plot_distributions(draws, 0.6, 0.002, "T")
+    r = _drawn(fig)
+    for ax in fig.axes:
+        (stairs,) = [p for p in ax.patches if type(p).__name__ == "StepPatch"]
+        counts, edges = stairs.get_data().values, stairs.get_data().edges
+        tallest = np.argsort(counts)[-10:]
+        boxes = [ax.texts[0].get_window_extent(r), ax.get_legend().get_window_extent(r)]
+        for i in tallest:
+            (x0, _), (x1, y1) = ax.transData.transform([(edges[i], 0), (edges[i + 1],
+                                                                          counts[i])])
+            for b in boxes:
+                overlap_x = min(x1, b.x1) - max(x0, b.x0)
+                assert overlap_x <= 0 or b.y0 >= y1, "a note covers one of the tallest bars"
+
+
+def test_exceedance_labels_are_off_the_curve():
+    rng = np.random.default_rng(2)
+    fig = prun.plot_exceedance(rng.normal(0.0, 6e4, 100_000), 0.5, 0.0016, "T")
+    r = _drawn(fig)
+    ax = fig.axes[0]
+    xy = _curve(ax, ax.lines[0])
+    labels = [t for t in ax.texts if t.get_gid() == "quantile_label"]
+    assert len(labels) == 3
+    for t in [*labels, *(t for t in ax.texts if "P(profit > 0)" in t.get_text())]:
+        box = t.get_window_extent(r)
+        assert _points_inside(box, xy) == 0, t.get_text()
+        assert ax.get_window_extent(r).contains(box.x0, box.y0)
+        assert "± 0.0%" not in t.get_text()
+
+
+def _sweep_summary(rows=(0.2, 0.3, 0.4, 0.5), cols=(0.5, 0.6, 0.7, 0.8)):
+    import xarray as xr
+
+    r, c = np.meshgrid(rows, cols, indexing="ij")
+    p = np.clip((r - 0.3) * 3 + (c - 0.6) * 2, 0, 1)
+    stats = ["q05", "q25", "q50", "q75", "q95"]
+    med = (r - 0.34 + (c - 0.7))[..., None] + np.linspace(-0.4, 0.4, 5)
+    return xr.Dataset({"p_profitable": (("pay_rate", "gpu_cost_share"), p),
+                       "margin": (("pay_rate", "gpu_cost_share", "stat"), med)},
+                      coords={"pay_rate": list(rows), "gpu_cost_share": list(cols),
+                              "stat": stats}, attrs={"scenario": "T", "draws": 1000})
+
+
+def test_heatmap_text_is_readable_colour_blind_safe_and_clear_of_the_50pct_line():
+    from probmodel.plots import sweep as psw
+
+    fig = psw.plot_profit_heatmap(_sweep_summary())
+    r = _drawn(fig)
+    ax = fig.axes[0]
+    cells = [t for t in ax.texts if t.get_gid() == "cell_text"]
+    assert len(cells) == 16
+    assert min(t.get_fontsize() for t in cells) >= 9
+    assert ax.images[0].get_cmap().name in ("cividis", "viridis")
+    lines = [c for c in ax.collections if c.get_gid() == "p50_boundary"]
+    assert lines  # the grid crosses 50%
+    for coll in lines:
+        for seg in coll.get_segments():
+            (x0, y0), (x1, y1) = ax.transData.transform(seg)
+            pts = np.linspace([x0, y0], [x1, y1], 50)
+            for t in cells:
+                assert _points_inside(t.get_window_extent(r), pts) == 0, t.get_text()
+    out = psw.plot_output_heatmap(_sweep_summary(), "margin")
+    assert out.axes[0].images[0].get_cmap().name in ("cividis", "viridis")
+    assert min(t.get_fontsize() for t in out.axes[0].texts) >= 9
+
+
+def test_fan_draws_the_break_even_interval_on_its_own_axis():
+    import xarray as xr
+
+    from probmodel.plots import sweep as psw
+
+    x = np.linspace(0.15, 0.5, 8)
+    q = (x - 0.34)[:, None] + np.linspace(-0.5, 0.3, 5)
+    ds = xr.Dataset({"margin": (("pay_rate", "stat"), q),
+                     "p_profitable": ("pay_rate", np.clip((x - 0.2) * 3, 0, 1)),
+                     "p_profitable_mcse": ("pay_rate", np.full(8, 0.003))},
+                    coords={"pay_rate": x, "stat": ["q05", "q25", "q50", "q75", "q95"]},
+                    attrs={"scenario": "T", "draws": 1000})
+    fig = psw.plot_fan(ds, "margin", {"value": 0.3388, "mcse": 0.0007},
+                       {"q05": 0.227, "q50": 0.338, "q95": 0.525})
+    assert len(fig.axes) == 3
+    p_ax, be_ax = fig.axes[1], fig.axes[2]
+    assert not any("break-even" in t for t in _texts_of(p_ax))
+    assert any("break-even pay_rate" in t and "[22.7, 52.5] %" in t for t in _texts_of(be_ax))
+    assert be_ax.get_xlabel() == "pay_rate (%)"
+    assert any("33.88 ± 0.07 %" in t for t in _texts_of(p_ax))  # one digit of the MCSE
+
+
+def _texts_of(ax):
+    out = [t.get_text() for t in ax.texts]
+    if ax.get_legend() is not None:
+        out += [t.get_text() for t in ax.get_legend().get_texts()]
+    return out
+
+
+def test_compare_ecdf_note_and_legend_clear_the_curves():
+    import xarray as xr
+
+    from probmodel.plots import compare as pc
+
+    levels = np.linspace(0.0005, 0.9995, 400)
+    from scipy.stats import norm
+
+    ds = xr.Dataset({"margin": (("scenario", "level"),
+                                np.stack([norm.ppf(levels, 0.0, 0.5),
+                                          norm.ppf(levels, 0.3, 0.4)]))},
+                    coords={"scenario": ["a", "b"], "level": levels},
+                    attrs={"draws": 1000})
+    fig = pc.plot_ecdf(ds, "margin")
+    r = _drawn(fig)
+    ax = fig.axes[0]
+    curves = np.concatenate([_curve(ax, ln) for ln in ax.lines[:2]])
+    (note,) = [t for t in ax.texts if t.get_gid() == "loss_note"]
+    assert _points_inside(note.get_bbox_patch().get_window_extent(r), curves) == 0
+    assert _points_inside(ax.get_legend().get_window_extent(r), curves) == 0
+    assert ax.lines[0].get_linestyle() != ax.lines[1].get_linestyle()
+
+
+def test_prior_posterior_shows_a_narrow_posterior_over_many_bins():
+    from probmodel.plots import calibration as pcal
+
+    rng = np.random.default_rng(3)
+    prior = {"pay_rate": rng.uniform(0.1, 0.6, 4000)}
+    post = {"pay_rate": rng.normal(0.35, 0.002, 4000)}  # 1% of the prior's width
+    fig = pcal.plot_prior_posterior(prior, post)
+    ax = fig.axes[0]
+    step = ax.patches[-1]  # the posterior's outline
+    xs = np.unique(step.get_path().vertices[:, 0])
+    assert xs.size >= 30  # bins across the posterior, not one or two of the prior's
+    zooms = [a for a in ax.child_axes if a.get_gid() == "posterior_zoom"]
+    assert len(zooms) == 1
+    lo, hi = zooms[0].get_xlim()
+    assert hi - lo < 5  # percent: the posterior's range, not the prior's 50
+
+
+def test_spider_lines_differ_in_marker_and_style_too():
+    pct = np.arange(5, 100, 10)
+    med = {f"x{i}": np.linspace(-1, 1, 10) * (i + 1) / 10 for i in range(8)}
+    fig = ps.plot_spider("margin", pct, med, 0.0)
+    lines = fig.axes[0].lines[:8]
+    keys = {(ln.get_marker(), str(ln.get_linestyle())) for ln in lines}
+    assert len(keys) == 8
+    assert len({ln.get_marker() for ln in lines}) == 8
