@@ -33,10 +33,27 @@ _MEASURE = """JSON.stringify({
   images: Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete,
     naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight,
     width: i.getBoundingClientRect().width, height: i.getBoundingClientRect().height})),
+  tables: Array.from(document.querySelectorAll('table')).map(t => {
+    const box = t.getBoundingClientRect(), c = t.parentElement;
+    const main = (t.closest('main') || document.body).getBoundingClientRect();
+    const head = t.querySelector('th');
+    return {head: head ? head.textContent : '', width: box.width, right: box.right,
+      container: c.clientWidth, containerRight: c.getBoundingClientRect().right,
+      pageRight: main.right,
+      clipped: Array.from(t.querySelectorAll('td, th')).filter(
+        x => x.scrollWidth > x.clientWidth + 1).length};
+  }),
+  pageWidth: document.documentElement.scrollWidth,
+  viewWidth: document.documentElement.clientWidth,
   figures: document.querySelectorAll('figure').length,
   sections: document.querySelectorAll('section.run').length,
   height: document.documentElement.scrollHeight,
   title: document.title})"""
+
+
+#: Printable width in CSS pixels (96 per inch) of A4 and Letter at the report's 12 mm
+#: side margins (its @page rule): 186 mm and 191.9 mm.
+PRINT_WIDTHS = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((215.9 - 24) / 25.4 * 96)}
 
 
 @dataclass
@@ -61,6 +78,12 @@ class PageReport:
         out += [f"log {lvl} ({src}): {t}" for lvl, src, t in self.log
                 if lvl in ("error", "warning")]
         return out
+
+    def wide_tables(self) -> list[dict[str, Any]]:
+        """Tables wider than their container or the page, or with a cell's text cut off."""
+        return [t for t in self.layout.get("tables", [])
+                if t["width"] > t["container"] + 0.5 or t["right"] > t["pageRight"] + 0.5
+                or t["containerRight"] > t["pageRight"] + 0.5 or t["clipped"]]
 
     def outside_requests(self) -> list[str]:
         """Requests for anything but the file itself and inline ``data:`` images."""
@@ -152,11 +175,14 @@ class Chromium:
 
     # ------------------------------------------------------------------ pages
     def open(self, path: str | Path, width: int = 1200, height: int = 900,
-             full_page: bool = False, pdf: bool = False) -> PageReport:
+             full_page: bool = False, pdf: bool = False, media: str = "") -> PageReport:
         """Open a local HTML file, wait for it to load, measure it, take a screenshot.
 
         ``full_page`` captures the whole page height instead of the first screen;
-        ``pdf`` also prints it (Page.printToPDF: the print stylesheet).
+        ``pdf`` also prints it (Page.printToPDF: the print stylesheet). ``media="print"``
+        lays the page out with the print stylesheet before measuring: with ``width`` the
+        printable width of a sheet (:data:`PRINT_WIDTHS`), the layout measured is the
+        printed one.
         """
         url = Path(path).resolve().as_uri()
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
@@ -166,6 +192,8 @@ class Chromium:
             self.call(f"{domain}.enable", {}, sid)
         self.call("Emulation.setDeviceMetricsOverride", {
             "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, sid)
+        if media:
+            self.call("Emulation.setEmulatedMedia", {"media": media}, sid)
         self.call("Page.navigate", {"url": url}, sid)
         self.wait_event("Page.loadEventFired", sid)
         rep = PageReport(url)

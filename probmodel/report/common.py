@@ -133,17 +133,18 @@ def summary_tables(df: pd.DataFrame | None, max_rows: int = 400) -> str:
             else:
                 cells.append(nb.with_mcse(var, u, *by[s]))
         rows.append([*(nb.number(k, 4) if isinstance(k, float) else str(k) for k in key[:-1]),
-                     var, *cells, nb.scale(var, u)[1]])
+                     var, nb.scale(var, u)[1], *cells])
         n += 1
         if n >= max_rows:
             break
-    headers = [*dims, "quantity", *(_stat_label(s) for s in stats), "unit"]
-    numeric = [False] * (len(dims) + 1) + [True] * len(stats) + [False]
+    headers = [*dims, "quantity", "unit", *(_stat_label(s) for s in stats)]
+    numeric = [False] * (len(dims) + 2) + [True] * len(stats)
     note = ("<p class=\"note\">Each cell: estimate ± Monte Carlo standard error, in the "
-            "unit of the last column. sd has no MCSE shown.</p>")
+            "row's unit. sd has no MCSE shown. ES 5%: the mean of the lowest 5% of draws "
+            "(expected shortfall); ES 95%: the mean of the highest 5%.</p>")
     more = (f'<p class="note">First {max_rows} rows of {df.groupby(keys).ngroups}; '
             "the rest are in summary.csv.</p>") if n >= max_rows else ""
-    return note + table(headers, rows, numeric) + more
+    return note + table(headers, rows, numeric, keys=len(dims) + 2) + more
 
 
 def csv_table(df: pd.DataFrame, max_rows: int = 200, fail_column: str | None = None) -> str:

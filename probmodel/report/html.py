@@ -44,10 +44,15 @@ h3 { font-size: 1.1em; margin: 22px 0 6px; border-bottom: 1px solid var(--rule);
 .bad { color: var(--loss); font-weight: 600; }
 .note { color: var(--muted); font-size: 0.9em; }
 table { border-collapse: collapse; margin: 8px 0 14px; font-size: 0.86em; }
-th, td { border-bottom: 1px solid var(--rule); padding: 3px 8px; vertical-align: top; }
+table + table { margin-top: 2px; }
+caption { caption-side: top; text-align: left; color: var(--muted); font-size: 0.92em; }
+th, td { border-bottom: 1px solid var(--rule); padding: 3px 8px; vertical-align: top;
+         overflow-wrap: break-word; }
 th { background: var(--band); text-align: left; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.src { min-width: 260px; max-width: 460px; font-size: 0.92em; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num span { white-space: nowrap; }
+td.src { min-width: 220px; max-width: 460px; font-size: 0.92em; }
+td.src a { word-break: break-all; }
 tr.fail td { background: #fde8e8; }
 tr.differs td { background: #fff6d6; }
 .scroll { overflow-x: auto; }
@@ -63,8 +68,11 @@ dl.prov dt { font-weight: 600; } dl.prov dd { margin: 0; word-break: break-all; 
 footer.page { max-width: 1100px; margin: 0 auto; padding: 12px 24px 32px; color: var(--muted);
               font-size: 0.85em; }
 @media print {
-  @page { size: A4; margin: 14mm 12mm; }
-  body { font-size: 10.5pt; }
+  @page { margin: 14mm 12mm; }  /* the reader's paper: A4 or Letter */
+  body { font-size: 10pt; }
+  table { font-size: 0.8em; }
+  th, td { padding: 2px 5px; }
+  td.src { min-width: 0; }
   header.page, main, footer.page { max-width: none; padding: 0; }
   nav.toc { display: none; }
   section.run { break-before: page; page-break-before: always; border: none; }
@@ -99,28 +107,93 @@ def linkify(text: object) -> str:
     return "".join(out)
 
 
+#: Widest table (in characters of the table font, cell padding included) that fits the
+#: printable width of A4 and Letter (186 mm at 12 mm margins) in the print stylesheet;
+#: wider tables are split into parts that repeat their key columns.
+PRINT_CHARS = 96
+_BREAK = re.compile(r"(?<=,) | (?=±)| (?=\[)|(?<=\]) ")
+
+
+def _num_cell(v: str) -> str:
+    """A numeric cell's text (escaped) that may wrap only at `` ±``, ``, `` and ``[``."""
+    parts = _BREAK.split(v)
+    return " ".join(f"<span>{esc(x)}</span>" for x in parts) if len(parts) > 1 else esc(v)
+
+
+def _min_chars(v: str, numeric: bool) -> int:
+    """Width in characters that a cell needs at least (its longest unbreakable run)."""
+    text = re.sub(r"<[^>]+>", "", v)
+    pieces = _BREAK.split(text) if numeric else text.split()
+    # a long word (a URL) breaks anywhere (td.src a); identifiers stay whole
+    return max((min(len(x), 28) for x in pieces), default=0)
+
+
+def column_groups(headers: Sequence[str], rows: Sequence[Sequence[str]],
+                  numeric: Sequence[bool], keys: int, limit: int = PRINT_CHARS
+                  ) -> list[list[int]]:
+    """Columns of each part of a table too wide for the printed page.
+
+    Each part holds the first ``keys`` columns, then as many of the others, in order,
+    as fit in ``limit`` characters (a column needs its longest unbreakable run and its
+    padding). One part, every column, when the whole table fits.
+    """
+    n = len(headers)
+    need = []
+    for j in range(n):
+        cells = [str(r[j]) for r in rows if j < len(r)]
+        head = _min_chars(str(headers[j]), False)
+        need.append(max([head, *(_min_chars(c, bool(numeric[j])) for c in cells)]) + 2)
+    keys = min(keys, n)
+    if sum(need) <= limit or keys >= n:
+        return [list(range(n))]
+    base, groups, cur, width = list(range(keys)), [], [], sum(need[:keys])
+    for j in range(keys, n):
+        if cur and width + need[j] > limit:
+            groups.append(base + cur)
+            cur, width = [], sum(need[:keys])
+        cur.append(j)
+        width += need[j]
+    groups.append(base + cur)
+    return groups
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]],
           numeric: Sequence[bool] | None = None, row_classes: Sequence[str] | None = None,
-          raw: bool = False, caption: str = "") -> str:
-    """An HTML table. Cells are escaped unless ``raw`` (already HTML, e.g. links)."""
-    numeric = list(numeric) if numeric is not None else [False] * len(headers)
+          raw: bool = False, caption: str = "", keys: int = 1) -> str:
+    """An HTML table. Cells are escaped unless ``raw`` (already HTML, e.g. links).
 
+    A table wider than the printed page (:func:`column_groups`) becomes several tables,
+    each repeating the first ``keys`` columns (``keys=0``: never split). Numeric cells
+    wrap only between a value and its ``± MCSE`` or between an interval's ends.
+    """
+    rows = [list(r) for r in rows]
+    numeric = list(numeric) if numeric is not None else [False] * len(headers)
+    numeric += [False] * (len(headers) - len(numeric))
     src = [str(h).strip().lower() in ("source", "sources") for h in headers]
 
     def cell(tag: str, v: str, j: int) -> str:
-        cls = (' class="num"' if j < len(numeric) and numeric[j] else
-               ' class="src"' if tag == "td" and j < len(src) and src[j] else "")
-        return f"<{tag}{cls}>{v if raw else esc(v)}</{tag}>"
+        cls = (' class="num"' if numeric[j] else
+               ' class="src"' if tag == "td" and src[j] else "")
+        text = v if raw else _num_cell(str(v)) if numeric[j] and tag == "td" else esc(v)
+        return f"<{tag}{cls}>{text}</{tag}>"
 
-    head = "".join(cell("th", esc(h) if raw else h, j) for j, h in enumerate(headers))
-    body = []
-    for i, r in enumerate(rows):
-        cls = f' class="{esc(row_classes[i])}"' if row_classes and row_classes[i] else ""
-        body.append(f"<tr{cls}>" + "".join(cell("td", v, j) for j, v in enumerate(r))
-                    + "</tr>")
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return (f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+    groups = (column_groups(headers, rows,
+                            numeric, keys) if keys else [list(range(len(headers)))])
+    out = []
+    for g, cols in enumerate(groups):
+        head = "".join(cell("th", esc(headers[j]) if raw else headers[j], j) for j in cols)
+        body = []
+        for i, r in enumerate(rows):
+            cls = f' class="{esc(row_classes[i])}"' if row_classes and row_classes[i] else ""
+            body.append(f"<tr{cls}>" + "".join(cell("td", r[j], j) for j in cols
+                                               if j < len(r)) + "</tr>")
+        cap = caption if g == 0 else (
+            f"{caption} (continued)" if caption else
+            f"continued ({g + 1} of {len(groups)}): the columns that did not fit above")
+        cap = f"<caption>{esc(cap)}</caption>" if cap else ""
+        out.append(f"<table>{cap}<thead><tr>{head}</tr></thead>"
+                   f"<tbody>{''.join(body)}</tbody></table>")
+    return f'<div class="scroll">{"".join(out)}</div>'
 
 
 def figure_from_file(data: bytes, suffix: str, caption: str, alt: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from probmodel.report import build_report
-from probmodel.report.browser import Chromium
+from probmodel.report.browser import PRINT_WIDTHS, Chromium
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,37 @@ def test_each_report_kind_renders_cleanly(any_run, browser, tmp_path):
     # printing goes through the print stylesheet into a PDF
     assert rep.pdf.startswith(b"%PDF-")
     assert len(rep.pdf) > 10_000
+
+
+def _too_wide(rep) -> list[str]:
+    return [f"{t['head']!r}: {t['width']:.0f} px in {t['container']} px, "
+            f"{t['clipped']} cells cut" for t in rep.wide_tables()]
+
+
+def test_every_table_fits_the_screen_and_the_printed_page(any_run, browser, tmp_path):
+    """No table wider than its container at 1280 px, nor on A4 or Letter paper."""
+    page = tmp_path / "report.html"
+    page.write_text(build_report([any_run]), encoding="utf-8")
+    rep = browser.open(page, width=1280, height=900)
+    assert len(rep.layout["tables"]) >= 3
+    assert _too_wide(rep) == []
+    assert rep.layout["pageWidth"] <= 1280
+    for paper, width in PRINT_WIDTHS.items():
+        rep = browser.open(page, width=width, height=900, media="print")
+        assert _too_wide(rep) == [], paper
+        assert rep.layout["pageWidth"] <= width, paper  # nothing else sticks out either
+
+
+def test_the_table_probe_sees_a_table_too_wide(browser, tmp_path):
+    """Negative control: a fourteen-column table of long numbers is caught."""
+    page = tmp_path / "wide.html"
+    cells = "".join(f"<td class='num'>{i * 1234567.891:,.3f} ± 0.001</td>" for i in range(14))
+    page.write_text("<!DOCTYPE html><html><head><title>wide</title></head><body><main>"
+                    f"<div class='scroll' style='overflow-x:auto'><table><tr>{cells}</tr>"
+                    "</table></div></main></body></html>")
+    for media, width in (("", 1280), ("print", PRINT_WIDTHS["A4"])):
+        rep = browser.open(page, width=width, media=media)
+        assert len(_too_wide(rep)) == 1, media
 
 
 def test_two_run_folders_render_as_two_sections(calibrate_dir, run_dir, browser, tmp_path):
