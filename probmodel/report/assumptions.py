@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from probmodel.report.folder import RunFolder
+from probmodel.report.folder import RunFolder, scenario_subfolder
 
 _META = ("dist", "point", "unit", "source", "value", "description")
 
@@ -146,9 +146,9 @@ def per_scenario(run: RunFolder) -> tuple[Columns | None, str]:
         from probmodel.analysis.diff import side_by_side
 
         loaded = []
-        for info in scen.values():
+        for name, info in scen.items():
             head = next(iter((info or {}).get("files") or {}))
-            sc = api.load_scenario(run.path / "scenario" / head)
+            sc = api.load_scenario(run.path / "scenario" / (scenario_subfolder(name) + head))
             if info.get("overrides"):
                 sc = sc.with_overrides({k: float(v) for k, v in info["overrides"].items()})
             loaded.append(sc)
@@ -157,8 +157,43 @@ def per_scenario(run: RunFolder) -> tuple[Columns | None, str]:
                      for sc in loaded] for p in pairs}
         return Columns([str(n) for n in scen], side_by_side(loaded), ranks), ""
     except Exception as e:  # an old or foreign folder must not stop the report
-        return None, (f"the scenarios could not be read back one by one ({type(e).__name__}"
-                      f": {str(e).splitlines()[0] if str(e) else ''}); merged list shown")
+        return as_written(run, scen), (
+            f"the scenarios could not be read back by probmodel ({type(e).__name__}: "
+            f"{str(e).splitlines()[0] if str(e) else ''}); each column shows its own files' "
+            "laws as written")
+
+
+def as_written(run: RunFolder, scen: dict) -> Columns:
+    """Each scenario's parameters from its own copied files, laws as written (no parse)."""
+    import tomllib
+
+    merged = []
+    for name, info in scen.items():
+        files = list((info or {}).get("files") or {})
+        params: dict[str, dict] = {}
+        for f in reversed(files):  # base first, the scenario's own file last
+            data = run.scenario_files.get(scenario_subfolder(name) + f)
+            try:
+                doc = tomllib.loads(data.decode("utf-8")) if data else {}
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+                doc = {}
+            for k, t in (doc.get("parameters") or {}).items():
+                if isinstance(t, dict):
+                    point = t.get("point", t.get("value"))
+                    params[k] = {"law": _written(t), "median": None, "interval_90": [None, None],
+                                 "point": _f(point), "unit": str(t.get("unit", "")),
+                                 "source": str(t.get("source", "")), "file": f,
+                                 "stated": "stated" if files and f == files[0] else
+                                 "inherited"}
+        merged.append(params)
+    names = list(dict.fromkeys(k for m in merged for k in m))
+    rows = []
+    for k in names:
+        sides = [m.get(k) for m in merged]
+        key = [None if x is None else (x["law"], x["point"]) for x in sides]
+        rows.append({"name": k, "differs": len(set(key)) > 1, "sides": sides})
+    rows.sort(key=lambda r: not r["differs"])
+    return Columns([str(n) for n in scen], rows, {})
 
 
 def _f(v: Any) -> float | None:

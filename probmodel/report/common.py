@@ -195,6 +195,8 @@ def _side_text(name: str, side: dict | None) -> str:
              else f" (inherited: {side['file'].rsplit('/', 1)[-1]})")
     if side["law"] == "fixed":
         return f"fixed {nb.show(name, u, side['point'], 4)}{where}"
+    if side.get("median") is None:  # as written (the copy could not be read back)
+        return f"{side['law']}; point {nb.show(name, u, side['point'], 4)}{where}"
     lo, hi = side["interval_90"]
     return (f"{side['law']}: median {v(side['median'])} [{v(lo)}, {v(hi)}]; point "
             f"{nb.show(name, u, side['point'], 4)}{where}")
@@ -206,11 +208,15 @@ def per_scenario_section(cols: asm.Columns) -> str:
     for r in cols.rows:
         sides = r["sides"]
         first = next(s for s in sides if s is not None)
-        srcs = [(n, s["source"]) for n, s in zip(cols.scenarios, sides, strict=True) if s]
-        if len({t for _, t in srcs}) == 1:
-            src = linkify(srcs[0][1])
+        by_src: dict[str, list[str]] = {}  # each source once, with the scenarios stating it
+        for n, s in zip(cols.scenarios, sides, strict=True):
+            if s:
+                by_src.setdefault(s["source"], []).append(n)
+        if len(by_src) == 1:
+            src = linkify(next(iter(by_src)))
         else:
-            src = "<br>".join(f"<b>{esc(n)}</b>: {linkify(t)}" for n, t in srcs)
+            src = "<br>".join(f"<b>{esc(', '.join(ns))}</b>: {linkify(t)}"
+                              for t, ns in by_src.items())
         body.append([("≠ " if r["differs"] else "") + esc(r["name"]),
                      *(esc(_side_text(r["name"], s)) for s in sides),
                      esc(nb.scale(r["name"], first["unit"])[1]), src])
@@ -243,7 +249,8 @@ def assumptions_section(run: RunFolder) -> str:
             f"<details><summary>scenario/{esc(n)} (verbatim)</summary><pre>"
             f"{esc(data.decode('utf-8', 'replace'))}</pre></details>"
             for n, data in run.scenario_files.items())
-        return per_scenario_section(cols) + files
+        note = f'<p class="note">{esc(cnote)}</p>' if cnote else ""
+        return per_scenario_section(cols) + note + files
     rows, note = asm.assumptions(run)
     note = "; ".join(x for x in (cnote, note) if x)
     if not rows:

@@ -61,9 +61,10 @@ class RunFolder:
     def file_hashes(self) -> list[tuple[str, str, str | None]]:
         """(file, recorded SHA-256, SHA-256 of the copy in scenario/ or None if absent)."""
         recorded: dict[str, str] = dict(self.manifest.get("scenario_files") or {})
-        for sc in (self.manifest.get("scenarios") or {}).values():
+        for name, sc in (self.manifest.get("scenarios") or {}).items():
             if isinstance(sc, dict):
-                recorded.update(sc.get("files") or {})
+                sub = scenario_subfolder(name)
+                recorded.update({sub + f: h for f, h in (sc.get("files") or {}).items()})
         out = []
         for name, digest in recorded.items():
             data = self.scenario_files.get(name)
@@ -148,8 +149,19 @@ def read_run(path: str | Path) -> RunFolder:
     for ext in ("png", "svg"):  # SVG preferred: it replaces a PNG of the same name
         for f in sorted((p / "figures").glob(f"*.{ext}")):
             figures[f.stem] = f
-    scen = {f.name: f.read_bytes() for f in sorted((p / "scenario").glob("*.toml"))}
+    # a comparison of scenarios named alike keeps each one's files in a subfolder
+    scen = {f.relative_to(p / "scenario").as_posix(): f.read_bytes()
+            for f in sorted((p / "scenario").rglob("*.toml"))}
     return RunFolder(p, manifest, summary, tables, figures, scen)
+
+
+def scenario_subfolder(name: str) -> str:
+    """``a/`` for a comparison's scenario named ``a/x`` (its copies' subfolder), else ``''``.
+
+    Two compared files of one name (``a/x.toml``, ``b/x.toml``) are named by their path
+    and copied into ``scenario/a/`` and ``scenario/b/`` (:meth:`probmodel.runs`).
+    """
+    return name.rsplit("/", 1)[0] + "/" if "/" in name else ""
 
 
 def finite(x: Any) -> float | None:

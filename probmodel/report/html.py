@@ -110,7 +110,7 @@ def linkify(text: object) -> str:
 #: Widest table (in characters of the table font, cell padding included) that fits the
 #: printable width of A4 and Letter (186 mm at 12 mm margins) in the print stylesheet;
 #: wider tables are split into parts that repeat their key columns.
-PRINT_CHARS = 96
+PRINT_CHARS = 104
 _BREAK = re.compile(r"(?<=,) | (?=±)| (?=\[)|(?<=\]) ")
 
 
@@ -120,12 +120,15 @@ def _num_cell(v: str) -> str:
     return " ".join(f"<span>{esc(x)}</span>" for x in parts) if len(parts) > 1 else esc(v)
 
 
-def _min_chars(v: str, numeric: bool) -> int:
-    """Width in characters that a cell needs at least (its longest unbreakable run)."""
+def _min_chars(v: str, numeric: bool, cap: int = 24) -> int:
+    """Width in characters that a cell needs at least (its longest unbreakable run).
+
+    Words longer than ``cap`` count as ``cap``: a source's URL breaks anywhere
+    (``td.src a``), and a long identifier may stick out of its own cell a little.
+    """
     text = re.sub(r"<[^>]+>", "", v)
     pieces = _BREAK.split(text) if numeric else text.split()
-    # a long word (a URL) breaks anywhere (td.src a); identifiers stay whole
-    return max((min(len(x), 28) for x in pieces), default=0)
+    return max((min(len(x), cap) for x in pieces), default=0)
 
 
 def column_groups(headers: Sequence[str], rows: Sequence[Sequence[str]],
@@ -142,7 +145,8 @@ def column_groups(headers: Sequence[str], rows: Sequence[Sequence[str]],
     for j in range(n):
         cells = [str(r[j]) for r in rows if j < len(r)]
         head = _min_chars(str(headers[j]), False)
-        need.append(max([head, *(_min_chars(c, bool(numeric[j])) for c in cells)]) + 2)
+        cap = 12 if str(headers[j]).strip().lower() in ("source", "sources") else 24
+        need.append(max([head, *(_min_chars(c, bool(numeric[j]), cap) for c in cells)]) + 2)
     keys = min(keys, n)
     if sum(need) <= limit or keys >= n:
         return [list(range(n))]

@@ -191,58 +191,6 @@ def _crossing_row(c: dict, units: dict) -> list[str]:
             f"[{v(lo)}, {v(hi)}]", f"{v(b0)} to {v(b1)}"]
 
 
-def compare(r: RunFolder) -> str:
-    """A comparison: each scenario's P(profit > 0) and interval, paired differences."""
-    s = r.summary
-    out_name = s.get("output", "margin")
-    scen = s.get("scenarios") or {}
-    df = cm.tidy(r.tables.get("summary"))
-    rows = []
-    labels = [e.get("event") for e in (next(iter(scen.values()), {}).get("events") or [])]
-    for name, st in scen.items():
-        o = st.get(out_name) or {}
-        unit = cm.unit_of(df, out_name) if df is not None else None
-        rows.append([name, nb.percent(finite(st.get("p_profitable")),
-                                      finite(st.get("p_profitable_mcse"))),
-                     nb.with_mcse(out_name, unit, finite(o.get("q50")), finite(o.get("mcse_q50"))),
-                     f"[{nb.show(out_name, unit, finite(o.get('q05')))}, "
-                     f"{nb.show(out_name, unit, finite(o.get('q95')))}]",
-                     *(nb.percent(finite(e.get("p")), finite(e.get("mcse")))
-                       for e in st.get("events") or [])])
-    best = max(scen.items(), key=lambda kv: finite(kv[1].get("p_profitable")) or -1.0,
-               default=None)
-    headline = "no scenario"
-    if best:
-        bp, bse = finite(best[1].get("p_profitable")), finite(best[1].get("p_profitable_mcse"))
-        headline = f"Most likely profitable: {esc(best[0])}, {cm.p_profit_html(bp, bse)}"
-    unit = cm.unit_of(df, out_name) if df is not None else None
-    parts = [cm.answer(
-        "Which scenario is more likely profitable, and how far apart are they?", headline,
-        f"{r.draws:,} paired draws per scenario on common random numbers: differences are "
-        "the scenarios, not Monte Carlo noise." if r.draws else ""),
-        f"<h3>Per scenario ({esc(out_name)} in {esc(nb.scale(out_name, unit)[1])})</h3>",
-        table(["scenario", "P(profit > 0) ± MCSE", f"median {out_name} ± MCSE",
-               f"90% interval of {out_name}", *(f"P({lab}) ± MCSE" for lab in labels)],
-              rows, [False, True, True, True, *[True] * len(labels)])]
-    pairs = r.tables.get("pairs")
-    if pairs is not None and {"scenario", "versus", "p_greater"} <= set(pairs.columns):
-        pr = []
-        for _, p in pairs.iterrows():
-            pr.append([p["scenario"], p["versus"],
-                       nb.percent(finite(p["p_greater"]), finite(p.get("p_greater_mcse"))),
-                       nb.with_mcse(out_name, unit, finite(p.get("difference_q50")),
-                                    finite(p.get("difference_q50_mcse"))),
-                       f"[{nb.show(out_name, unit, finite(p.get('difference_q05')))}, "
-                       f"{nb.show(out_name, unit, finite(p.get('difference_q95')))}]"])
-        parts.append("<h3>Pairs: A against B on the same draws</h3>" + table(
-            ["A", "B", f"P({out_name}[A] > {out_name}[B]) ± MCSE",
-             "median difference A - B ± MCSE", "90% interval of A - B"], pr,
-            [False, False, True, True, True]))
-    parts += ["<h3>Figures</h3>", cm.figures(r), "<h3>Summary per scenario</h3>",
-              cm.summary_tables(df)]
-    return "".join(parts)
-
-
 def project(r: RunFolder) -> str:
     """A projection: P(profit > 0) and the key outputs by year."""
     s = r.summary
