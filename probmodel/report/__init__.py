@@ -23,6 +23,7 @@ from probmodel.report import common as cm
 from probmodel.report import compare as cmp_
 from probmodel.report import kinds
 from probmodel.report import sensitivity as sens
+from probmodel.report import sweep as swp
 from probmodel.report.folder import RunFolder, read_run
 from probmodel.report.html import esc, page
 
@@ -36,7 +37,7 @@ _KIND_TITLE = {"run": "Monte Carlo run", "sweep": "Sweep", "compare": "Scenario 
 
 def section_html(run: RunFolder, anchor: str) -> str:
     """One run folder's section (answer, figures, tables, assumptions, provenance)."""
-    body = {"run": kinds.run, "sweep": kinds.sweep, "compare": cmp_.section,
+    body = {"run": kinds.run, "sweep": swp.section, "compare": cmp_.section,
             "sensitivity": sens.section, "project": kinds.project,
             "calibrate": kinds.calibrate, "stress": kinds.stress,
             "frontier": kinds.frontier}.get(run.kind,

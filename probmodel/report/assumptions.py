@@ -31,6 +31,7 @@ class Assumption:
     unit: str
     source: str
     file: str
+    swept: tuple[float, ...] = ()  # the values a sweep set it to (its law not used)
 
 
 def _num(v: Any) -> str:
@@ -92,6 +93,8 @@ def assumptions(run: RunFolder) -> tuple[list[Assumption], str]:
     overrides = run.manifest.get("overrides") or {}
     laws = run.manifest.get("law_overrides") or {}
     posterior = set(run.manifest.get("posterior_parameters") or [])
+    grid = run.manifest.get("grid") or run.summary.get("grid") or {}
+    grid = grid if isinstance(grid, dict) else {}
     rows: list[Assumption] = []
     for name, (fname, t) in merged_parameters(run).items():
         point = t.get("point", t.get("value"))
@@ -109,13 +112,20 @@ def assumptions(run: RunFolder) -> tuple[list[Assumption], str]:
             sets = "; ".join(f"--set {k}={v}" for k, v in changed.items())
             dist, q = f"overridden ({sets})", quant.get(name)
             source = f"set on the command line: {sets}; file: {_written(t)}, {source}"
+        elif name in grid:  # a sweep sets it to each grid value in turn
+            swept = tuple(float(v) for v in grid[name])
+            rows.append(Assumption(name, "swept", None, None, None, None,
+                                   str(t.get("unit", "")),
+                                   f"swept over the grid (the file's law, not used: "
+                                   f"{_written(t)}); {source}", fname, swept))
+            continue
         elif name in posterior:
             dist = f"posterior of {run.manifest.get('posterior_source', 'a calibration')}"
             source = f"calibration posterior (joint resampling); prior: {_written(t)}; {source}"
         q = q or (None, None, None)
         rows.append(Assumption(name, dist, *(_f(v) for v in q), point,
                                str(t.get("unit", "")), source, fname))
-    rows.sort(key=lambda a: a.distribution.startswith("fixed"))
+    rows.sort(key=lambda a: (not a.swept, a.distribution.startswith("fixed")))
     return rows, note
 
 

@@ -257,6 +257,12 @@ def assumptions_section(run: RunFolder) -> str:
         return "<h3>Assumptions</h3><p class=\"note\">No scenario file in the run folder.</p>"
     body = []
     for a in rows:
+        if a.swept:
+            shown = nb.scale(a.name, a.unit)[1]
+            vals = ", ".join(nb.show(a.name, a.unit, v, 4) for v in a.swept)
+            body.append([f"<b>{esc(a.name)}</b>", esc(f"swept: {vals} {shown}"), "", "", "",
+                         esc(shown), linkify(a.source), esc(a.file)])
+            continue
         q = [nb.show(a.name, a.unit, x, 3) for x in (a.q05, a.q50, a.q95)]
         interval = f"[{q[0]}, {q[2]}]" if a.q05 is not None else ""
         body.append([esc(a.name), esc(a.distribution), esc(interval), esc(q[1] if a.q50
@@ -265,10 +271,14 @@ def assumptions_section(run: RunFolder) -> str:
     t = table(["parameter", "distribution (as written)", "90% interval", "median", "point",
                "unit", "source", "file"], body, [False, False, True, True, True, False,
                                                  False, False], raw=True)
-    n_unc = sum(not a.distribution.startswith("fixed") for a in rows)
-    parts = [f"<h3>Assumptions</h3><p>{n_unc} uncertain and {len(rows) - n_unc} fixed "
-             "parameters. Interval and median: quantiles of the law the engine sampled; "
-             "point: the report's value (used by point mode).</p>",
+    n_swept = sum(bool(a.swept) for a in rows)
+    n_unc = sum(not a.distribution.startswith("fixed") for a in rows) - n_swept
+    swept = (f"{n_swept} swept (set to each grid value in turn, listed first), "
+             if n_swept else "")
+    parts = [f"<h3>Assumptions</h3><p>{swept}{n_unc} uncertain and "
+             f"{len(rows) - n_unc - n_swept} fixed parameters. Interval and median: "
+             "quantiles of the law the engine sampled; point: the report's value (used by "
+             "point mode).</p>",
              f'<p class="note">{esc(note)}</p>' if note else "", t]
     if cor := asm.correlations(run):
         parts.append("<h4>Rank correlations</h4>" + table(

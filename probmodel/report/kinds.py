@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from probmodel.report import common as cm
 from probmodel.report import numbers as nb
-from probmodel.report.assumptions import merged_parameters
 from probmodel.report.folder import RunFolder, finite
 from probmodel.report.html import esc, figure_from_matplotlib, table
 
@@ -77,118 +76,6 @@ def run(r: RunFolder) -> str:
     body += ["<h3>Figures</h3>", *figs, cm.figures(r, captions)]
     body += ["<h3>Summary of every quantity</h3>", cm.summary_tables(df)]
     return "".join(body)
-
-
-def sweep(r: RunFolder) -> str:
-    """A sweep: P(profit > 0) and the output's median over the grid, as matrices."""
-    s = r.summary
-    grid = s.get("grid") or r.manifest.get("grid") or {}
-    names = list(grid)
-    out_name = s.get("output", "margin")
-    cells = s.get("cells") or []
-    parts = []
-    if len(names) in (1, 2) and cells:
-        rows_n = names[0]
-        cols_n = names[1] if len(names) == 2 else None
-        rv = list(grid[rows_n])
-        cv = list(grid[cols_n]) if cols_n else [None]
-        by = {(c.get(rows_n), c.get(cols_n) if cols_n else None): c for c in cells}
-        unit = cm.unit_of(r.tables["summary"], out_name) if "summary" in r.tables else None
-
-        units = {n: str(t.get("unit", "")) for n, (_, t) in merged_parameters(r).items()}
-
-        def label(name, v):
-            div, shown = nb.scale(name, units.get(name))
-            return f"{nb.number(v / div, 3)}{'%' if shown == '%' else ' ' + shown}"
-
-        def matrix(cell_text):
-            rows = [[label(rows_n, a)] + [cell_text(by.get((a, b))) for b in cv] for a in rv]
-            head = [f"{rows_n} (down) \\ {cols_n} (across)" if cols_n else rows_n,
-                    *(label(cols_n, b) if cols_n else out_name for b in cv)]
-            return table(head, rows, [True] * len(head))
-
-        def pcell(c):
-            return nb.percent(finite(c.get("p_profitable")), finite(c.get("p_profitable_mcse"))
-                              ) if c else ""
-
-        def mcell(c):
-            st = (c or {}).get(out_name) or {}
-            return nb.with_mcse(out_name, unit, finite(st.get("q50")), finite(st.get("mcse_q50")))
-
-        ps = [(finite(c.get("p_profitable")), finite(c.get("p_profitable_mcse")))
-              for c in cells]
-        ps = [x for x in ps if x[0] is not None]
-        headline = (f"P(profit &gt; 0) ranges from {esc(nb.percent(*min(ps)))} to "
-                    f"{esc(nb.percent(*max(ps)))} over the {len(cells)} cells" if ps
-                    else f"{len(cells)} cells")
-        cross = _crossing_sentences(s.get("crossings") or [], units)
-        if cross:
-            headline += "<br>" + "<br>".join(esc(c) for c in cross[:6]) + (
-                f"<br>and {len(cross) - 6} more crossings (below)" if len(cross) > 6 else "")
-        parts.append(cm.answer(
-            f"How does the answer change as {' and '.join(names)} move ({r.title})?",
-            headline, f"{r.draws:,} draws per cell on common random numbers (the same draws "
-            "in every cell), seed " f"{r.manifest.get('seed')}." if r.draws else "",
-            "A crossing is interpolated linearly between neighbouring grid values; ± is "
-            "its Monte Carlo standard error (not the interpolation's error: a finer grid "
-            "or probmodel solve removes that)." if cross else ""))
-        if ps:
-            parts.append("<h3>P(profit &gt; 0) ± MCSE in each cell</h3>" + matrix(pcell))
-        labels = [e.get("event") for e in (cells[0].get("events") or [])]
-        for j, lab in enumerate(labels):
-            def ecell(c, j=j):
-                e = ((c or {}).get("events") or [{}] * (j + 1))[j]
-                return nb.percent(finite(e.get("p")), finite(e.get("mcse"))) if c else ""
-
-            parts.append(f"<h3>P({esc(lab)}) ± MCSE in each cell</h3>" + matrix(ecell))
-        if cross:
-            parts.append("<h3>Crossings</h3>" + table(
-                ["probability", "level", "swept", "at", "crossing ± MCSE",
-                 "± 2 MCSE interval", "between grid values"],
-                [_crossing_row(c, units) for c in s.get("crossings") or []],
-                [False, True, False, False, True, True, True]))
-        parts.append(f"<h3>Median {esc(out_name)} ({esc(nb.scale(out_name, unit)[1])}) "
-                     "± MCSE</h3>" + matrix(mcell))
-    else:
-        parts.append(cm.answer(f"Sweep of {r.title}", f"{len(cells)} cells"))
-    parts += ["<h3>Figures</h3>", cm.figures(r), "<h3>Summary per cell</h3>",
-              cm.summary_tables(r.tables.get("summary"))]
-    return "".join(parts)
-
-
-def _crossing_value(name: str, units: dict, v: float | None, se: float | None = None) -> str:
-    shown = nb.scale(name, units.get(name))[1]
-    text = nb.with_mcse(name, units.get(name), v, se) if se is not None else nb.show(
-        name, units.get(name), v, 4)
-    return f"{text}{'%' if shown == '%' else ' ' + shown}"
-
-
-def _crossing_sentences(crossings: list, units: dict) -> list[str]:
-    """``P(margin > 20%) = 90% at pay_rate = 59.69 ± 0.28% (rising)`` per crossing."""
-    out = []
-    for c in crossings:
-        x = c.get("parameter", "")
-        at = ", ".join(f"{k} = {_crossing_value(k, units, v)}"
-                       for k, v in (c.get("at") or {}).items())
-        out.append(f"P({c.get('event')}) = {100 * float(c.get('level', 0.5)):g}% at {x} = "
-                   f"{_crossing_value(x, units, finite(c.get('value')), finite(c.get('mcse')))}"
-                   f" ({c.get('direction', '')}){' where ' + at if at else ''}")
-    return out
-
-
-def _crossing_row(c: dict, units: dict) -> list[str]:
-    x = c.get("parameter", "")
-    lo, hi = (c.get("interval") or [None, None])[:2]
-    b0, b1 = (c.get("between") or [None, None])[:2]
-
-    def v(y):
-        return _crossing_value(x, units, finite(y))
-
-    return [f"P({c.get('event')})", f"{100 * float(c.get('level', 0.5)):g}%", x,
-            ", ".join(f"{k} = {_crossing_value(k, units, v)}"
-                      for k, v in (c.get("at") or {}).items()),
-            _crossing_value(x, units, finite(c.get("value")), finite(c.get("mcse"))),
-            f"[{v(lo)}, {v(hi)}]", f"{v(b0)} to {v(b1)}"]
 
 
 def project(r: RunFolder) -> str:

@@ -1,5 +1,7 @@
 """What each kind of section says: headlines, labels, units, captions (from the HTML)."""
 
+import html as htmllib
+import json
 import re
 import shutil
 
@@ -11,7 +13,7 @@ from .conftest import PRIORS
 
 
 def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 def _answer(html: str) -> str:
@@ -81,3 +83,51 @@ def test_compare_headline_names_the_reference_and_never_ranks_a_fixed_view(same_
             "(only gpu_price_per_hour is uncertain)") in head
     per = _rows(html, "<h3>Per scenario")
     assert per[1][0] == "deepseek-theoretical (reference)"
+
+
+@pytest.fixture(scope="module")
+def sweep_one(tmp_path_factory):
+    """A sweep over one input (its tables have a single quantity column)."""
+    out = tmp_path_factory.mktemp("sweep1") / "run"
+    from probmodel.cli import main
+
+    assert main(["sweep", str(PRIORS / "deepseek-adjusted.toml"), "--grid",
+                 "pay_rate=0.2,0.3,0.4,0.5", "--draws", "2000", "-q", "--out",
+                 str(out)]) == 0
+    return out
+
+
+def test_sweep_tables_are_headed_by_their_quantity(sweep_one):
+    html = build_report([sweep_one])
+    p = _rows(html, "P(profit &gt; 0) ± MCSE in each cell")
+    assert p[0] == ["pay_rate", "P(profit > 0) ± MCSE"]
+    assert [r[0] for r in p[1:]] == ["20.00%", "30.00%", "40.00%", "50.00%"]
+    m = _rows(html, "<h3>Median margin")
+    assert m[0] == ["pay_rate", "median margin (%) ± MCSE"]
+    # the headline's probabilities are the table's, digit for digit
+    head = _answer(html)
+    cells = [r[1] for r in p[1:]]
+    assert f"ranges from {min(cells, key=lambda c: float(c.split('%')[0]))}" in head
+
+
+def test_sweep_break_even_in_a_table_and_in_the_headline(sweep_one):
+    html = build_report([sweep_one])
+    s = json.loads((sweep_one / "summary.json").read_text())
+    be = s["break_even_pay_rate"]["cells"][0]
+    rows = _rows(html, "<h3>Break-even pay_rate")
+    assert rows[0] == ["where", "median ± MCSE", "90% interval [5%, 95%]", "mean ± MCSE"]
+    med = rows[1][1]
+    assert med == f"{100 * be['q50']:.2f} ± {100 * be['mcse_q50']:.2f}%"
+    assert f"break-even pay_rate: median {med}" in _answer(html)
+
+
+def test_sweep_shows_swept_inputs_as_swept_not_as_their_priors(sweep_one, sweep_dir):
+    html = build_report([sweep_one])
+    rows = _rows(html, "<h3>Assumptions")
+    pay = next(r for r in rows if r[0] == "pay_rate")
+    assert pay[1] == "swept: 20.00, 30.00, 40.00, 50.00 %"
+    assert pay[2:5] == ["", "", ""]  # no interval, median or point from the prior
+    assert "1 swept" in _text(html)
+    two = _rows(build_report([sweep_dir]), "<h3>Assumptions")
+    swept = [r[0] for r in two if len(r) > 1 and r[1].startswith("swept:")]
+    assert sorted(swept) == ["gpu_cost_share", "pay_rate"]
