@@ -15,6 +15,7 @@ run folder are read (see :mod:`probmodel.report.folder`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -50,6 +51,24 @@ def section_html(run: RunFolder, anchor: str) -> str:
             f"{body}{cm.assumptions_section(run)}{cm.provenance_section(run)}</section>\n")
 
 
+_HEADLINE = re.compile(r'<p class="question">(.*?)</p><p class="headline">(.*?)</p>', re.S)
+
+
+def executive_summary(toc: Sequence[tuple[str, str]], sections: Sequence[str]) -> str:
+    """One line per section: its question and its answer (the section's headline)."""
+    items = []
+    for (anchor, name), sec in zip(toc, sections, strict=True):
+        m = _HEADLINE.search(sec)
+        q, a = (m.group(1), m.group(2).replace("<br>", "; ")) if m else ("", "")
+        a = re.sub(r'\s*<span class="note">.*?</span>', "", a)  # the MCSE note, once below
+        items.append(f'<li><a href="#{esc(anchor)}">{esc(name)}</a>'
+                     f'{f": <i>{q}</i>" if q else ""}<br>{a}</li>')
+    return ('<div class="summary" id="summary"><h2>Executive summary</h2>'
+            f"<p>One line per section: its question and its answer (± one Monte Carlo "
+            f"standard error); the sections follow in this order.</p><ol>{''.join(items)}"
+            "</ol></div>\n")
+
+
 def build_report(run_dirs: Sequence[str | Path], title: str | None = None) -> str:
     """The HTML of one report over one or more run folders (a section each).
 
@@ -73,6 +92,8 @@ def build_report(run_dirs: Sequence[str | Path], title: str | None = None) -> st
         anchor = f"section-{i}"
         toc.append((anchor, f"{_KIND_TITLE.get(r.kind, r.kind)}: {r.title}"))
         sections.append(section_html(r, anchor))
+    if len(runs) > 1:
+        sections.insert(0, executive_summary(toc, sections))
     from probmodel import __version__
 
     head = title or (runs[0].title if len(runs) == 1 else

@@ -238,6 +238,11 @@ def per_scenario_section(cols: asm.Columns) -> str:
             "report's value; inherited: stated by a file the scenario extends.</p>" + t)
 
 
+def _source(a: asm.Assumption) -> str:
+    """The source, then the file that states it (in the muted note style)."""
+    return f'{linkify(a.source)} <span class="note">(file: {esc(a.file)})</span>'
+
+
 def assumptions_section(run: RunFolder) -> str:
     """Every parameter (law as written, 5/50/95% quantiles, point, unit, source).
 
@@ -261,16 +266,16 @@ def assumptions_section(run: RunFolder) -> str:
             shown = nb.scale(a.name, a.unit)[1]
             vals = ", ".join(nb.show(a.name, a.unit, v, 4) for v in a.swept)
             body.append([f"<b>{esc(a.name)}</b>", esc(f"swept: {vals} {shown}"), "", "", "",
-                         esc(shown), linkify(a.source), esc(a.file)])
+                         esc(shown), _source(a)])
             continue
         q = [nb.show(a.name, a.unit, x, 3) for x in (a.q05, a.q50, a.q95)]
         interval = f"[{q[0]}, {q[2]}]" if a.q05 is not None else ""
         body.append([esc(a.name), esc(a.distribution), esc(interval), esc(q[1] if a.q50
                      is not None else ""), esc(nb.show(a.name, a.unit, a.point, 4)),
-                     esc(nb.scale(a.name, a.unit)[1]), linkify(a.source), esc(a.file)])
+                     esc(nb.scale(a.name, a.unit)[1]), _source(a)])
     t = table(["parameter", "distribution (as written)", "90% interval", "median", "point",
-               "unit", "source", "file"], body, [False, False, True, True, True, False,
-                                                 False, False], raw=True)
+               "unit", "source"], body, [False, False, True, True, True, False, False],
+              raw=True)
     n_swept = sum(bool(a.swept) for a in rows)
     n_unc = sum(not a.distribution.startswith("fixed") for a in rows) - n_swept
     swept = (f"{n_swept} swept (set to each grid value in turn, listed first), "

@@ -31,6 +31,9 @@ header.page h1 { margin: 0 0 4px; font-size: 1.6em; color: var(--accent); }
 header.page p { margin: 4px 0 12px; color: var(--muted); }
 nav.toc ol { margin: 4px 0 16px; padding-left: 20px; }
 section.run { padding: 8px 0 24px; border-bottom: 1px solid var(--rule); }
+div.summary { background: var(--band); border-left: 5px solid var(--accent);
+              padding: 4px 18px 8px; margin: 16px 0; }
+div.summary li { margin: 6px 0; }
 h2 { font-size: 1.35em; margin: 24px 0 4px; color: var(--accent); }
 h3 { font-size: 1.1em; margin: 22px 0 6px; border-bottom: 1px solid var(--rule); }
 .kind { display: inline-block; font-size: 0.75em; padding: 1px 8px; border-radius: 10px;

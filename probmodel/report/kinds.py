@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from probmodel.report import common as cm
 from probmodel.report import numbers as nb
+from probmodel.report import tables as tb
 from probmodel.report.folder import RunFolder, finite
 from probmodel.report.html import esc, figure_from_matplotlib, table
 
@@ -132,9 +133,21 @@ def calibrate(r: RunFolder) -> str:
     pp = s.get("p_profitable") or {}
     fails = s.get("failures") or r.manifest.get("failures") or []
     st = s.get("settings") or {}
+    p0, p1 = finite(pp.get("prior")), finite(pp.get("posterior"))
+    if p1 is not None:  # the business question first: does the data move P(profit > 0)?
+        question = ("Given the disclosed data, how likely is serving profitable, and can "
+                    "the posterior be trusted?")
+        se1 = finite(pp.get("posterior_mcse"))
+        headline = (f"P(profit &gt; 0): prior {esc(nb.percent(p0))} → posterior "
+                    f'<span class="{"good" if p1 >= 0.5 else "bad"}">'
+                    f"{esc(nb.percent(p1, se1))}</span>"
+                    f"<br>{verdict}")
+    else:
+        question = ("What do the disclosed data say about the inputs, and can the posterior "
+                    "be trusted?")
+        headline = verdict
     parts = [cm.answer(
-        "What do the disclosed data say about the inputs, and can the posterior be trusted?",
-        verdict,
+        question, headline,
         f"max r-hat {nb.number(finite(s.get('max_r_hat')), 4)} (limit "
         f"{esc(st.get('rhat_max', r.manifest.get('rhat_max', '')))}), min bulk ESS "
         f"{nb.number(finite(s.get('min_ess_bulk')), 3)}, min tail ESS "
@@ -144,21 +157,27 @@ def calibrate(r: RunFolder) -> str:
         f"{esc(st.get('chains', r.manifest.get('chains', '?')))} chains x "
         f"{esc(st.get('samples', r.manifest.get('samples', '?')))} draws after "
         f"{esc(st.get('warmup', r.manifest.get('warmup', '?')))} warm-up.",
-        (f"P(profit &gt; 0): prior {esc(nb.percent(finite(pp.get('prior'))))}, posterior "
-         f"{esc(nb.percent(finite(pp.get('posterior')), finite(pp.get('posterior_mcse'))))}"
-         " (MCSE from the effective sample size)." if pp else ""),
+        ("The posterior's MCSE comes from its effective sample size; the prior's "
+         "probability is over the prior draws." if p1 is not None else ""),
         ("Failures: " + esc("; ".join(map(str, fails[:12])))
          + (f" and {len(fails) - 12} more" if len(fails) > 12 else "")) if fails else "")]
     parts.append("<h3>Calibration diagnostics</h3>")
     if (d := r.tables.get("diagnostics")) is not None:
         parts.append('<p class="note">Rows in red fail the limits (r-hat, bulk and tail '
-                     "ESS, divergences).</p>" + cm.csv_table(d, fail_column="ok"))
-    parts += ["<h3>Figures</h3>", cm.figures(r)]
-    titles = {"prior_posterior": "Prior against posterior (5%, 50%, 95%; shrinkage)",
+                     "ESS, divergences).</p>" + tb.diagnostics(d))
+    parts += ["<h3>Figures</h3>", cm.figures(r, {
+        "prior_posterior": "Each calibrated input and key output: its prior against its "
+                           "posterior (how far the disclosed data moved it).",
+        "posterior_predictive": "Each observation (red) against its replications under "
+                                "the posterior: a red mark outside the spread is a misfit."})]
+    titles = {"prior_posterior": "Prior against posterior: median [90% interval] in each "
+                                 "quantity's unit, and the shrinkage",
               "posterior_predictive": "Posterior predictive check of each observation"}
+    render = {"prior_posterior": tb.prior_posterior,
+              "posterior_predictive": tb.posterior_predictive}
     for name in ("prior_posterior", "posterior_predictive"):
         if (t := r.tables.get(name)) is not None:
-            parts.append(f"<h3>{esc(titles[name])}</h3>" + cm.csv_table(t))
+            parts.append(f"<h3>{esc(titles[name])}</h3>" + render[name](t))
     parts.append(_other_csvs(r, ("diagnostics", *titles), {}))
     return "".join(parts)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from probmodel.report import common as cm
 from probmodel.report import numbers as nb
+from probmodel.report import tables as tb
 from probmodel.report.folder import RunFolder, as_array, finite
 from probmodel.report.html import esc, figure_from_matplotlib
 
@@ -83,6 +84,12 @@ _CAPTIONS = {
               "input. Steep lines: the inputs the output follows.",
     "tornado_ranges": "Tornado at two ranges: each input at its 5%/95% (light) and "
                       "10%/90% (dark) quantiles, the others at their point values.",
+    "tornado": "Tornado: the output with each input at its 5% and 95% quantiles, the "
+               "others at their point values; the longest bars matter most.",
+    "sobol": "Sobol indices: the share of the output's variance due to each input alone "
+             "(S1) and with its interactions (ST), with bootstrap intervals.",
+    "drivers": "Drivers of the adverse event: how far each input's distribution moves "
+               "among the draws with the event (KS distance).",
 }
 
 
@@ -107,8 +114,8 @@ def section(r: RunFolder) -> str:
     top = []
     if tor is not None and "swing" in tor:
         for _, row in tor[tor["swing"] > 0].head(3).iterrows():
-            top.append(f"{esc(row['input'])} (swing {esc(nb.show(output, unit, row['swing']))}"
-                       f" {esc(nb.scale(output, unit)[1])})")
+            top.append(f"{esc(row['input'])} (swing "
+                       f"{esc(tb.output_swing(output, unit, row['swing']))})")
     st = []
     if sob is not None and "ST" in sob:
         for _, row in sob.sort_values("ST", ascending=False).head(3).iterrows():
@@ -147,10 +154,20 @@ def section(r: RunFolder) -> str:
               f'<p class="note">{esc(why)}</p>' if why else "",
               *_saved_figures(r, skip_tornado=pair is not None
                               or "tornado_ranges" in r.figures)]
-    titles = {"tornado": "Tornado (each input at p05 / p95, others at point)",
-              "sobol": "Sobol indices with bootstrap intervals",
-              "drivers": "Drivers of the adverse event (ranked by KS distance)"}
-    for name, title in titles.items():
-        if (t := r.tables.get(name)) is not None:
-            parts.append(f"<h3>{esc(title)}</h3>" + cm.csv_table(t))
+    shown = nb.scale(output, unit)[1]
+    ev = str(d.get("event", "the event")) if d else "the event"
+    if tor is not None and "swing" in tor:
+        parts.append(f"<h3>Tornado: {esc(output)} ({esc(shown)}) with each input at its 5% "
+                     "and 95% quantiles, the others at their point values</h3>"
+                     + tb.tornado(tor, output, unit))
+    if sob is not None and "ST" in sob:
+        parts.append("<h3>Sobol indices: the share of the variance of "
+                     f"{esc(output)} due to each input</h3><p class=\"note\">S1: the input "
+                     "alone; ST: the input with all its interactions. Estimates from "
+                     "few draws can fall outside [0, 1]; the bootstrap interval says how "
+                     "far.</p>" + tb.sobol(sob))
+    if (dv := r.tables.get("drivers")) is not None and "input" in dv:
+        parts.append(f"<h3>Drivers of {esc(ev)}: the inputs whose distribution moves "
+                     "most among the draws with it (ranked by KS distance)</h3>"
+                     + tb.drivers(dv, ev))
     return "".join(parts)

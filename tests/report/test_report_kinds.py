@@ -131,3 +131,59 @@ def test_sweep_shows_swept_inputs_as_swept_not_as_their_priors(sweep_one, sweep_
     two = _rows(build_report([sweep_dir]), "<h3>Assumptions")
     swept = [r[0] for r in two if len(r) > 1 and r[1].startswith("swept:")]
     assert sorted(swept) == ["gpu_cost_share", "pay_rate"]
+
+
+def test_sensitivity_tables_have_labels_units_and_percentage_points(sensitivity_dir):
+    html = build_report([sensitivity_dir])
+    body = _text(html)
+    for raw in ("median_event_mcse", "shift_of_90pct_width", "ks_distance", "margin_at_p05",
+                "rank_corr_with_output", "S1_lower"):
+        assert raw not in body, raw  # column names never reach the reader
+    tor = _rows(html, "<h3>Tornado")
+    pay = next(r for r in tor if r[0] == "pay_rate")
+    assert pay[1].endswith("%")  # the input's quantile in %
+    assert pay[5].endswith(" pp")  # a margin's swing in percentage points
+    assert re.search(r"pay_rate \(swing [\d.]+ pp\)", _answer(html))
+    ranks = [r[0] for r in _rows(html, "<h3>Drivers")[1:] if r[0] != "rank"]
+    assert ranks[:3] == ["1", "2", "3"]
+
+
+def test_calibration_tables_say_passes_or_fails_never_ok_true(calibrate_dir):
+    html = build_report([calibrate_dir])
+    rows = _rows(html, "<h3>Calibration diagnostics")
+    assert rows[0] == ["parameter", "r-hat (split)", "bulk ESS (draws)", "tail ESS (draws)",
+                       "divergent transitions", "verdict"]
+    assert {r[-1] for r in rows[1:]} <= {"passes", "FAILS"}
+    assert all(re.fullmatch(r"[\d,]+", r[2]) for r in rows[1:])  # ESS as whole draws
+    body = _text(html)
+    assert " True" not in body
+    assert "ess_bulk" not in body
+
+
+def test_calibration_headline_answers_the_business_question_first(calibrate_dir, tmp_path):
+    d = tmp_path / "cal"
+    shutil.copytree(calibrate_dir, d)
+    s = json.loads((d / "summary.json").read_text())
+    s["p_profitable"] = {"prior": 0.49, "posterior": 0.62, "posterior_mcse": 0.012}
+    (d / "summary.json").write_text(json.dumps(s))
+    man = json.loads((d / "manifest.json").read_text())
+    man.get("file_sha256", {}).pop("summary.json", None)  # the edited copy is not checked
+    (d / "manifest.json").write_text(json.dumps(man))
+    head = _answer(build_report([d]))
+    assert head.index("P(profit > 0): prior 49.0% → posterior 62.0% ± 1.2%") < head.index(
+        "diagnostics")
+
+
+def test_combined_report_opens_with_an_executive_summary(calibrate_dir, run_dir, sweep_dir):
+    html = build_report([calibrate_dir, run_dir, sweep_dir])
+    i = html.index('<div class="summary"')
+    assert i < html.index('<section class="run"')
+    items = re.findall(r"<li>(.*?)</li>", html[i:html.index("</ol>", i)], re.S)
+    assert len(items) == 3
+    run = json.loads((run_dir / "summary.json").read_text())
+    from probmodel.report import numbers as nb
+
+    assert nb.percent(run["p_profitable"], run["p_profitable_mcse"]) in items[1]
+    assert "diagnostics" in _text(items[0])
+    assert "break-even pay_rate: median" in _text(items[2])
+    assert '<div class="summary"' not in build_report([run_dir])  # one section: no summary
