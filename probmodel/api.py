@@ -127,31 +127,17 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     (:func:`probmodel.analysis.targets.parse_events`): P(event) +- MCSE of each, counted
     over every draw, in the summary, summary.csv and summary.json.
     """
-    from probmodel import distributed, streaming
+    from probmodel import distributed
 
     checks.check_draws_seed(draws, seed)
     checks.check_precision(precision)
     if distributed.is_leader():
         runs.check_out_dir(out)
     t0 = time.perf_counter()
-    post = dict(posterior or {})
-    if post:
-        sampling.check_posterior(post)
-    model = sampling.ForwardModel.from_scenario(scenario, tuple(post))
     with runs.preloading_writers():
-        st = streaming.run_stream(model, model.args(scenario, post), draws, seed,
-                                  precision=precision, max_draws=max_draws,
-                                  keep_all=keep_draws, progress=progress,
-                                  posterior_ess=posterior_ess if post else None,
-                                  events=events)
+        st, ds, summary = summarise(scenario, draws, seed, progress, posterior, precision,
+                                    keep_draws, max_draws, posterior_ess, events)
     draws = st.draws
-    ds = results.to_dataset(st.kept, scenario, {"seed": seed, "draws": draws})
-    if st.stride > 1:
-        ds = ds.assign_coords(draw=np.arange(ds.sizes["draw"]) * st.stride)
-        ds.attrs["thinned"] = f"every {st.stride}th of {draws} draws"
-    summary = st.summary
-    check_finite(summary)
-    summary.attrs.update({"scenario": scenario.name, "seed": seed})
     seconds = time.perf_counter() - t0
     if not distributed.is_leader():  # a jax.distributed run: process 0 writes
         return RunResult(None, summary, ds, seconds, st.stride, st.precision)
@@ -174,6 +160,38 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
                if posterior else {}),
             **correlation_manifest(scenario))), out, runs_dir)
     return RunResult(run_dir, summary, ds, seconds, st.stride, st.precision)
+
+
+def summarise(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
+              progress: Callable[[int], None] | None = None, posterior: Mapping | None = None,
+              precision: float | None = None, keep_draws: bool = False,
+              max_draws: int = MAX_PRECISION_DRAWS, posterior_ess: float | None = None,
+              events=()):
+    """The computation of :func:`run` without the run folder: (stream, draws, summary).
+
+    ``stream`` is the :class:`probmodel.streaming.StreamResult`, ``draws`` the kept draws
+    as a Dataset (dims chain, draw) and ``summary`` the result contract, checked finite
+    (:func:`check_finite`). The planner (``probmodel serve``) answers with it, so its
+    numbers are those of ``probmodel run`` for the same scenario, seed and draws.
+    """
+    from probmodel import streaming
+
+    post = dict(posterior or {})
+    if post:
+        sampling.check_posterior(post)
+    model = sampling.ForwardModel.from_scenario(scenario, tuple(post))
+    st = streaming.run_stream(model, model.args(scenario, post), draws, seed,
+                              precision=precision, max_draws=max_draws, keep_all=keep_draws,
+                              progress=progress,
+                              posterior_ess=posterior_ess if post else None, events=events)
+    ds = results.to_dataset(st.kept, scenario, {"seed": seed, "draws": st.draws})
+    if st.stride > 1:
+        ds = ds.assign_coords(draw=np.arange(ds.sizes["draw"]) * st.stride)
+        ds.attrs["thinned"] = f"every {st.stride}th of {st.draws} draws"
+    summary = st.summary
+    check_finite(summary)
+    summary.attrs.update({"scenario": scenario.name, "seed": seed})
+    return st, ds, summary
 
 
 def non_finite_counts(summary: xr.Dataset) -> dict[str, int]:
