@@ -168,6 +168,28 @@ def csv_table(df: pd.DataFrame, max_rows: int = 200, fail_column: str | None = N
     return table([esc(c) for c in df.columns], rows, numeric, classes, raw=True) + more
 
 
+#: What each figure a command saves shows (a section's own captions take precedence).
+FIGURE_CAPTIONS = {
+    "distributions": "Distribution of the key outputs: loss region shaded, median and 90% "
+                     "interval marked.",
+    "exceedance": "Exceedance curve: the chance that profit is above each level.",
+    "cost_revenue_per_mtok": "Cost and revenue per 1M tokens by year (median with 50% and "
+                             "90% bands, log scale): serving pays where revenue is above "
+                             "cost; below the axis, the share of demand served.",
+    "fans": "Each key output by year: median, 50% and 90% bands and a few sample paths.",
+    "fan_margin": "Margin by year: median, 50% and 90% bands and sample paths.",
+    "fan_revenue": "Revenue by year: median, 50% and 90% bands and sample paths.",
+    "fan_chips_required": "Chips required by year: median, 50% and 90% bands.",
+    "p_profitable": "P(profit > 0) by year with ± 2 MCSE: when serving becomes profitable, "
+                    "if ever.",
+    "stress": "Each case's 50% and 90% intervals, median and es05 against the base.",
+    "frontier": "Throughput per GPU against interactivity (median, 50% and 90% bands) and "
+                "the cost per 1M output tokens at the target.",
+    "prior_posterior": "Each calibrated quantity's prior against its posterior.",
+    "posterior_predictive": "Each observation against its replications under the posterior.",
+}
+
+
 def figures(run: RunFolder, captions: dict[str, str] | None = None,
             skip: Sequence[str] = ()) -> str:
     """The figures the command saved in figures/, inline (SVG when it saved one)."""
@@ -176,7 +198,11 @@ def figures(run: RunFolder, captions: dict[str, str] | None = None,
     for name, path in run.figures.items():
         if name in skip:
             continue
-        cap = captions.get(name, f"{name.replace('_', ' ')} (figures/{path.name})")
+        cap = captions.get(name) or FIGURE_CAPTIONS.get(name) or (
+            f"{name[6:]} at the point values (no uncertainty) over the swept grid."
+            if name.startswith("point_") else
+            f"{name.replace('_', ' ').capitalize()}: as drawn by the command that made "
+            "the run.")
         out.append(figure_from_file(path.read_bytes(), path.suffix, cap,
                                     f"{name} figure of {run.title}"))
     return "".join(out)

@@ -187,3 +187,13 @@ def test_combined_report_opens_with_an_executive_summary(calibrate_dir, run_dir,
     assert "diagnostics" in _text(items[0])
     assert "break-even pay_rate: median" in _text(items[2])
     assert '<div class="summary"' not in build_report([run_dir])  # one section: no summary
+
+
+def test_figure_captions_say_what_the_figure_shows(any_run):
+    html = build_report([any_run])
+    caps = [_text(c).strip() for c in re.findall(r"<figcaption>(.*?)</figcaption>", html,
+                                                 re.S)]
+    assert caps
+    for c in caps:
+        assert "figures/" not in c, c  # never a file name
+        assert len(c.split()) >= 6, c  # a sentence, not a label
