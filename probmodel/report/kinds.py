@@ -114,9 +114,62 @@ def project(r: RunFolder) -> str:
                *(f"{v} ({nb.scale(v, cm.unit_of(df, v))[1]})" for v in fan),
                *(f"P({e.get('event')}) ± MCSE" for e in s.get("events") or [])], rows,
               [True] * (2 + len(fan) + len(s.get("events") or []))),
+        _paths(r, df, years),
         "<h3>Figures</h3>", cm.figures(r, skip=_fan_parts(r)),
         "<h3>Summary per year</h3>", cm.summary_tables(df)]
     return "".join(parts)
+
+
+def _growth(r: RunFolder) -> dict:
+    """[projection.growth] of the scenario as written (a derived file's tables win)."""
+    out: dict = {}
+    for _, doc in reversed(r.scenario_tomls()):
+        out.update(((doc.get("projection") or {}).get("growth")) or {})
+    return out
+
+
+def _law_text(t: dict) -> str:
+    def v(x):
+        if isinstance(x, dict):
+            return "{" + ", ".join(f"{k} {y}" for k, y in x.items() if k != "source") + "}"
+        return str(x)
+
+    return "; ".join(f"{k} {v(x)}" for k, x in t.items() if k not in ("source", "law"))
+
+
+def _paths(r: RunFolder, df, years: list[str]) -> str:
+    """The growth, adoption and price paths: each input's law and its value by year."""
+    growth = _growth(r)
+    if not growth or df is None or "year" not in df:
+        return ""
+    from probmodel.model import INPUTS
+
+    law_rows, path_rows = [], []
+    for name, t in growth.items():
+        if not isinstance(t, dict):
+            continue
+        u = cm.unit_of(df, name)
+        shown = nb.scale(name, u)[1]
+        meaning = INPUTS[name].description if name in INPUTS else ""
+        law_rows.append([name, str(t.get("law", "")), _law_text(t),
+                         f"{shown}{': ' + meaning if meaning else ''}"])
+        row = [name, shown]
+        for y in years:
+            g = df[df["year"].astype(str) == y]
+            med, lo, hi = (cm.stat(g, name, q)[0] for q in ("q50", "q05", "q95"))
+            row.append(f"{nb.show(name, u, med)} [{nb.show(name, u, lo)}, "
+                       f"{nb.show(name, u, hi)}]")
+        path_rows.append(row)
+    return ("<h3>Growth, adoption and price paths: each input's value by year, median "
+            "[90% interval]</h3><p class=\"note\">A share (unit 1) is shown in %: "
+            "utilization 86% is 86% of the chip's peak FLOP/s; price_index is a multiplier "
+            "(x) on every price of the scenario's table, 0.13 x = 13% of the report's "
+            "prices. Logistic paths move from the scenario's value toward the target along "
+            "the named adoption curve; exponential ones grow at the yearly rate.</p>"
+            + table(["input", "unit", *years], path_rows, [False, False, *[True] * len(years)],
+                    keys=2)
+            + "<h4>The laws of the paths (as written in [projection.growth])</h4>"
+            + table(["input", "law", "parameters", "unit and meaning"], law_rows))
 
 
 def _fan_parts(r: RunFolder) -> tuple[str, ...]:

@@ -197,3 +197,18 @@ def test_figure_captions_say_what_the_figure_shows(any_run):
     for c in caps:
         assert "figures/" not in c, c  # never a file name
         assert len(c.split()) >= 6, c  # a sentence, not a label
+
+
+def test_project_paths_in_readable_tables_with_their_units(project_dir):
+    html = build_report([project_dir])
+    s = json.loads((project_dir / "summary.json").read_text())
+    rows = _rows(html, "<h3>Growth, adoption and price paths")
+    assert rows[0][:2] == ["input", "unit"]
+    assert rows[0][2:] == [str(y) for y in s["years"]]
+    by = {r[0]: r for r in rows[1:]}
+    assert by["utilization"][1] == "%"  # a share of the chip's peak, explained above
+    assert by["price_index"][1] == "x"
+    assert {"users", "tokens_per_request", "price_index"} <= set(by)
+    assert "utilization 86% is 86% of the chip's peak FLOP/s" in _text(html)
+    laws = _rows(html, "The laws of the paths")
+    assert any(r[:2] == ["users", "exponential"] for r in laws)
