@@ -10,15 +10,19 @@ chips as counts), so formulas work on them; header rows are frozen.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from probmodel.report import assumptions as asm
+from probmodel.report import workbook_charts as charts
 from probmodel.report.common import tidy
 from probmodel.report.folder import RunFolder, finite, read_run
 
@@ -83,6 +87,7 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]],
                 if f:
                     ws.cell(row=i + 2, column=j + 1).number_format = f
     ws.freeze_panes = ws.cell(row=2, column=freeze_cols + 1)
+    _filter(ws, headers, len(rows))
     for j, h in enumerate(headers, 1):
         width = max([len(str(h))] + [len(str(r[j - 1])) for r in rows[:200] if j <= len(r)
                                      and isinstance(r[j - 1], str)])
@@ -90,31 +95,104 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]],
     return ws
 
 
+def _filter(ws, headers: list[Any], n_rows: int) -> None:
+    """An Excel table (sortable, filterable) over the sheet's data.
+
+    An autofilter instead where the header cannot head a table (numbers or blanks in
+    it: a grid's column values).
+    """
+    if not headers or n_rows == 0:
+        return
+    ref = f"A1:{get_column_letter(len(headers))}{n_rows + 1}"
+    names = [h for h in headers if isinstance(h, str) and h]
+    if len(names) < len(headers) or len({h.lower() for h in names}) < len(names):
+        ws.auto_filter.ref = ref
+        return
+    name = "T_" + re.sub(r"\W", "_", ws.title)
+    ws.add_table(Table(displayName=name, ref=ref, tableStyleInfo=TableStyleInfo(
+        name="TableStyleLight9", showRowStripes=True)))
+
+
+#: Columns of a summary.csv that hold numbers per statistic beside value and mcse (a
+#: stress case's difference to the base): one column each per statistic, not a row key.
+_PER_STAT = ("diff", "diff_mcse")
+
+
 def _summary(wb: Workbook, run: RunFolder) -> None:
-    """Outputs x statistics; each statistic's MCSE in the column beside it."""
+    """Outputs x statistics; each statistic's MCSE in the column beside it.
+
+    One row per (extra dims, quantity): a stress case's row holds every statistic with
+    its MCSE and its difference to the base (with that difference's MCSE).
+    """
     df = tidy(run.tables.get("summary"))
     if df is None:
         return
-    dims = [c for c in df.columns if c not in _TIDY]
+    extra = [c for c in _PER_STAT if c in df.columns]
+    dims = [c for c in df.columns if c not in _TIDY and c not in extra]
     stats = list(dict.fromkeys(df["statistic"]))
     headers = [*dims, "quantity", "unit"]
     for s in stats:
         headers += [s, f"{s} MCSE"]
+        headers += [f"{s} {e.replace('_mcse', ' MCSE')}" for e in extra]
+    dim_f = [formats(_unit(run, None, d))[0] if pd.api.types.is_numeric_dtype(df[d])
+             else None for d in dims]
+    filled = _from_draws(run, df, dims)
     rows, fmts = [], []
     for key, g in df.groupby([*dims, "variable"], sort=False):
         key = key if isinstance(key, tuple) else (key,)
         unit = _unit(run, g, str(key[-1]))
-        by = {r["statistic"]: (r["value"], r.get("mcse")) for _, r in g.iterrows()}
+        by = {r["statistic"]: (r["value"], r.get("mcse"), *(r[e] for e in extra))
+              for _, r in g.iterrows()}
+        for st, v in filled.get(key, {}).items():
+            by.setdefault(st, (*v, *[None] * len(extra)))
         row: list[Any] = [*key, unit if isinstance(unit, str) else ""]
-        f: list[str | None] = [None] * (len(key) + 1)
+        f: list[str | None] = [*dim_f, None, None]
         for s in stats:
-            v, e = by.get(s, (None, None))
-            row += [v, e]
+            row += list(by.get(s, (None,) * (2 + len(extra))))
             # a probability (p_gt_0 of profit) is a share whatever the variable's unit
-            f += list(("0.0%", "0.00%") if s.startswith("p_") else formats(unit))
+            fv, fe = ("0.0%", "0.00%") if s.startswith("p_") else formats(unit)
+            f += [fv, fe, *(fe if e.endswith("mcse") else fv for e in extra)]
         rows.append(row)
         fmts.append(f)
     _sheet(wb, "Summary", headers, rows, fmts, freeze_cols=len(dims) + 1)
+
+
+def _from_draws(run: RunFolder, df: pd.DataFrame, dims: list[str]) -> dict:
+    """Statistics missing from summary.csv that draws.nc gives, per row key.
+
+    A comparison or sweep records only P(profit > 0) of profit; when draws.nc holds
+    every draw, the profit row gets its statistics from them, with the result
+    contract's own kernel and MCSEs (batch means, never below iid).
+    """
+    recorded = set(df.loc[~df["statistic"].str.startswith("p_"), "variable"])
+    missing = [v for v in ("profit",) if v in set(df["variable"]) and v not in recorded]
+    ds = run.draws_dataset() if missing else None
+    if ds is None or run.draws is None:
+        return {}
+    from probmodel.results import summarize_arrays
+
+    out: dict = {}
+    for v in missing:
+        if v not in ds or ds[v].sizes.get("draw", 0) * ds[v].sizes.get("chain", 1) != run.draws:
+            continue  # thinned draws would give other numbers than the run's
+        da = ds[v].stack(sample=[d for d in ("chain", "draw") if d in ds[v].dims])
+        other = [d for d in da.dims if d != "sample"]
+        if any(d not in dims for d in other):
+            continue
+        da = da.transpose(*other, "sample")
+        summ = summarize_arrays({v: np.asarray(da.values, np.float64)}, other,
+                                {d: da[d].values for d in other}, blocks=True)
+        for idx in np.ndindex(*da.shape[:-1]):
+            sel = {d: summ[d].values[i] for d, i in zip(other, idx, strict=True)}
+            key = (*(_as_key(sel[d]) if d in sel else None for d in dims), v)
+            one = summ.isel({d: i for d, i in zip(other, idx, strict=True)})
+            out[key] = {str(st): (float(one[v].sel(stat=st)), float(one[f"{v}_mcse"].sel(
+                stat=st))) for st in one["stat"].values}
+    return out
+
+
+def _as_key(x: Any) -> Any:
+    return x.item() if hasattr(x, "item") else x
 
 
 def _inputs_per_scenario(wb: Workbook, cols: asm.Columns) -> None:
@@ -208,6 +286,19 @@ def _sweep(wb: Workbook, run: RunFolder) -> None:
         for c in ws[1]:  # the column values of the grid, in their own format
             if isinstance(c.value, int | float) and cf:
                 c.number_format = cf
+    if cn is None:  # one swept parameter: the fan of the output against it
+        stats = [by.get((a, None), {}).get(out) or {} for a in rv]
+        rows = charts.fan_rows(rv, stats)
+        fv = formats(unit)[0]
+        ws = _sheet(wb, f"Fan {out}", [rn, *(f"{out} {k}" for k in charts.FAN_STATS)], rows,
+                    [[rf, *[fv] * len(charts.FAN_STATS)]] * len(rows))
+        charts.fan_chart(ws, _label(run, rn), _label(run, out, unit), len(rows))
+
+
+def _label(run: RunFolder, name: str, unit: str | None = None) -> str:
+    """``name (unit)`` for a chart axis, in the unit the cells hold."""
+    unit = unit or _unit(run, None, name)
+    return f"{name} ({'share' if unit == '1' else unit})" if unit else name
 
 
 def _compare(wb: Workbook, run: RunFolder) -> None:
@@ -267,6 +358,16 @@ def _project(wb: Workbook, run: RunFolder) -> None:
             fmts.append([None, None, None, *[fe] * len(years)])
     _sheet(wb, "By year", ["quantity", "statistic", "unit", *(int(y) for y in years)], rows,
            fmts, freeze_cols=3)
+    for var in [v for v in ("margin", "profit", "revenue") if v in set(df["variable"])][:2]:
+        g = df[df["variable"] == var]
+        unit = g["units"].iloc[0] if "units" in g else None
+        stats = [{st: finite(r["value"]) for _, r in g[g["year"] == y].iterrows()
+                  for st in [r["statistic"]]} for y in years]
+        rows = charts.fan_rows([int(y) for y in years], stats)
+        fv = formats(unit)[0]
+        ws = _sheet(wb, f"Fan {var}", ["year", *(f"{var} {k}" for k in charts.FAN_STATS)],
+                    rows, [["0", *[fv] * len(charts.FAN_STATS)]] * len(rows))
+        charts.fan_chart(ws, "year", _label(run, var, unit), len(rows))
 
 
 _ORDER = ("diagnostics", "prior_posterior", "posterior_predictive", "tornado", "sobol",
@@ -279,8 +380,63 @@ def _tables(wb: Workbook, run: RunFolder, skip: tuple[str, ...]) -> None:
         df = run.tables[name]
         if name in skip:
             continue
+        if name == "tornado":
+            df = charts.tornado_columns(df)
         _sheet(wb, name, [str(c) for c in df.columns], df.astype(object).where(
-            df.notna(), None).values.tolist())
+            df.notna(), None).values.tolist(), _table_formats(run, df))
+
+
+#: Columns in the unit of the row's own quantity (the ``units`` column of the table).
+_ROW_UNIT = re.compile(r"^(input_p\d+|median_(all|event|shift|event_mcse)|value|lower|upper"
+                       r"|mcse|mean|sd|q\d\d|prior_q\d\d|posterior_q\d\d|pp_q\d\d)$")
+#: Shares and probabilities, whatever the row's unit.
+_SHARE = re.compile(r"(^p_|_prob$|^shrinkage$|^shift_of_|share|fraction)")
+#: Dimensionless indices (Sobol, delta, KS, correlations, r-hat, tail probabilities).
+_INDEX = re.compile(r"^(S1|ST|delta|s1|st)(_lower|_upper|_conf)?$|ks_|corr|r_hat|^level$")
+
+
+def _table_formats(run: RunFolder, df: pd.DataFrame) -> list[list[str | None]]:
+    """A number format for every numeric cell of a table the run wrote.
+
+    Values in the unit of their row (a tornado's input quantiles, a calibration's prior
+    and posterior quantiles) take that unit's format; the output's values (``margin_at_p05``,
+    ``swing``) the output's; shares are percentages, indices three decimals, counts
+    integers, and anything else a general number with thousands separators.
+    """
+    units = next((c for c in ("units", "unit") if c in df.columns), None)
+    output = run.summary.get("output") or run.manifest.get("output")
+    if output is None:  # a tornado's output is in its column names: margin_at_p05
+        output = next((str(c)[:-len("_at_p05")] for c in df.columns
+                       if str(c).endswith("_at_p05")), None)
+    out_f = formats(_unit(run, None, output))[0] if output else GENERAL[0]
+    params = {r: _unit(run, None, str(r)) for r in df.get("parameter", pd.Series()).unique()
+              } if "parameter" in df.columns else {}
+    cols = []
+    for c in df.columns:
+        c = str(c)
+        col = df[c]
+        if col.dtype == bool or not pd.api.types.is_numeric_dtype(col):
+            cols.append(lambda _r: None)
+        elif _SHARE.search(c):
+            cols.append(lambda _r: "0.0%")
+        elif _INDEX.search(c):
+            cols.append(lambda _r: "0.000")
+        elif pd.api.types.is_integer_dtype(col) or c in ("rank", "divergences"):
+            cols.append(lambda _r: "#,##0")
+        elif c.startswith("ess"):
+            cols.append(lambda _r: "#,##0")
+        elif units and _ROW_UNIT.match(c):
+            cols.append(lambda r: formats(r.get(units))[0])
+        elif params and _ROW_UNIT.match(c):
+            cols.append(lambda r: formats(params.get(r.get("parameter")))[0])
+        elif output and (c.startswith(f"{output}_") or c == "swing"):  # the output's
+            cols.append(lambda _r, f=out_f: f)
+        elif c in ("between_lo", "between_hi") and "parameter" in df.columns:
+            cols.append(lambda r: formats(_unit(run, None, str(r.get("parameter"))))[0])
+        else:
+            big = float(np.nanmax(np.abs(col.to_numpy(np.float64)), initial=0.0)) >= 100
+            cols.append(lambda _r, f="#,##0" if big else "#,##0.000": f)
+    return [[f(r) for f in cols] for r in df.to_dict("records")]
 
 
 def _provenance(wb: Workbook, run: RunFolder) -> None:
@@ -295,11 +451,16 @@ def _provenance(wb: Workbook, run: RunFolder) -> None:
     rows += [[f"version {k}", v] for k, v in (m.get("versions") or {}).items()]
     rows += [[f"SHA-256 {n}", rec, "matches" if act == rec else "differs or missing"]
              for n, rec, act in run.file_hashes()]
-    _sheet(wb, "Provenance", ["field", "value", "check"], rows)
+    _sheet(wb, "Provenance", ["field", "value", "check"], rows,
+           [[None, "#,##0" if isinstance(r[1], int) and not isinstance(r[1], bool) else None,
+             None] for r in rows])
 
 
-def export_xlsx(run_dir: str | Path, path: str | Path) -> Path:
+def export_xlsx(run_dir: str | Path, path: str | Path, draws_sheet: bool = False) -> Path:
     """Write the workbook of a run folder (any kind) to ``path`` (which must not exist).
+
+    ``draws_sheet``: add a sheet of the kept draws, one row per draw, at most
+    :data:`probmodel.report.workbook_charts.DRAWS_SHEET_ROWS` rows (the sheet says so).
 
     Raises
     ------
@@ -317,6 +478,10 @@ def export_xlsx(run_dir: str | Path, path: str | Path) -> Path:
         run.kind, lambda *_: None)(wb, run)
     skip = ("summary", "pairs") if run.kind != "sensitivity" else ()
     _tables(wb, run, skip if tidy(run.tables.get("summary")) is not None else ("pairs",))
+    charts.tornado_chart(wb)
+    charts.profit_charts(wb, run, _sheet)
+    if draws_sheet:
+        charts.draws_sheet(wb, run, _sheet)
     _inputs(wb, run)
     _provenance(wb, run)
     return write_file_atomic(target, "--xlsx", wb.save)
