@@ -238,8 +238,8 @@ def run_nuts(cm: CalibrationModel, args: Mapping, *, chains: int, warmup: int, s
     # numpyro turns its bar off when CI or pytest-xdist is in the environment; ours
     # prints no tqdm bar, and the compiled loop must not depend on the environment
     mcmc.progress_bar = in_loop
-    if progress is not None and not in_loop:
-        progress("warm-up and sampling", 0, None)
+    if progress is not None and not in_loop:  # the steps are known, counted at the end
+        progress("warm-up and sampling", 0, chains * (warmup + samples))
     with NutsProgress(progress if in_loop else None, warmup, samples, chains):
         mcmc.run(jax.random.PRNGKey(seed), args,
                  extra_fields=("diverging", "num_steps", "potential_energy", "energy",

@@ -107,11 +107,19 @@ class Progress:
         self._beat = None  # log mode: the thread that writes a line when updates pause
         self._stop = None
         self._lock = threading.Lock()
+        self._note = ""
         self.phase(what, total)
 
     # ------------------------------------------------------------------ public
+    def note(self, text: str) -> None:
+        """A short status shown after the count (``MCSE 0.0031, target 0.002``)."""
+        self._note = text
+        if self._bar is not None:
+            self._bar.update(self._task, description=f"{self.what} ({text})")
+
     def phase(self, what: str, total: int | None) -> None:
         """Start a new phase: its own description, total, count and ETA."""
+        self._note = ""
         self.what, self.total, self.done = what, total, 0
         self._first: tuple[float, int] | None = None
         self._estimated = False
@@ -168,13 +176,14 @@ class Progress:
         now = self.clock() if now is None else now
         elapsed = max(now - self._start, 0.0)
         unit = f" {self.unit}" if self.unit else ""
+        note = f", {self._note}" if self._note else ""
         if self.total:
             share = self.done / self.total
             eta = (f", ETA {_duration(elapsed * (self.total - self.done) / self.done)}"
                    if 0 < self.done < self.total else "")
             return (f"{self.what}: {self.done:,}/{self.total:,}{unit} ({share:.0%}), "
-                    f"{_duration(elapsed)} elapsed{eta}")
-        return f"{self.what}: {self.done:,}{unit}, {_duration(elapsed)} elapsed"
+                    f"{_duration(elapsed)} elapsed{eta}{note}")
+        return f"{self.what}: {self.done:,}{unit}, {_duration(elapsed)} elapsed{note}"
 
     # ------------------------------------------------------------------ context
     def __enter__(self) -> Progress:
@@ -213,8 +222,9 @@ class Progress:
             self._bar = None
         elif not self.quiet and exc_type is None and self._lines:
             # a log that showed progress lines also shows the end
-            self._write(f"{self.what}: done, {self.done:,}"
-                        f"{' ' + self.unit if self.unit else ''} in "
+            count = (f", {self.done:,}{' ' + self.unit if self.unit else ''}"
+                     if self.total or self.done else "")  # a phase without a count
+            self._write(f"{self.what}: done{count} in "
                         f"{_duration(self.clock() - self._start)}")
         return False
 

@@ -424,6 +424,9 @@ def run(scenario, bands: Sequence[Band], draws: int, seed: int,
     check_size(bands, draws)
     checks.check_draws_seed(draws, seed)
     arrays = sampling.sample_arrays(scenario, draws, seed, progress)
+    if progress is not None and hasattr(progress, "phase"):  # the summaries take a while
+        progress.phase(f"summarising the base and {len(bands)} stressed "
+                       f"case{'s' * (len(bands) != 1)}", None)
     ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
     model = sampling.ForwardModel.from_scenario(scenario)
     return stress(ds, bands, events=events, blocks=bool(model.correlated or model.given)), ds

@@ -1,8 +1,11 @@
 """probmodel.progress: plain lines every interval in a log, ETA, quiet, terminal bar."""
 
 import io
+from pathlib import Path
 
 from probmodel.progress import Progress, progress
+
+PRIORS = Path(__file__).resolve().parents[2] / "priors"
 
 
 class FakeClock:
@@ -87,3 +90,54 @@ def test_heartbeat_keeps_a_log_alive_while_the_engine_is_silent():
     assert lines[0].startswith("compiling: 0/100 steps (0%), ")
     assert 2 <= len(lines) <= 4
     assert lines[-1].startswith("compiling: done, 40 steps in ")
+
+
+def test_note_follows_the_count_and_a_new_phase_clears_it():
+    clock, out = FakeClock(), io.StringIO()
+    with progress(None, "sampling until precise", unit="draws", stream=out, clock=clock,
+                  interval=5.0) as update:
+        clock.t += 6.0
+        update.note("MCSE of P(profit > 0) 0.0031; target 0.002")
+        update(1_048_576)
+        update.phase("summarising", None)
+        clock.t += 6.0
+        update(0)
+    assert out.getvalue().splitlines() == [
+        "sampling until precise: 1,048,576 draws, 6 s elapsed, MCSE of P(profit > 0) "
+        "0.0031; target 0.002",
+        "summarising: 0 draws, 6 s elapsed",
+        "summarising: done in 6 s",
+    ]
+
+
+def _log():
+    out = io.StringIO()
+    return out, Progress(None, "sampling", unit="draws", stream=out, interval=0.0)
+
+
+def test_precision_run_shows_the_current_mcse_against_the_target(tmp_path):
+    from probmodel import api
+
+    sc = api.load_scenario(PRIORS / "deepseek-adjusted.toml")
+    out, update = _log()
+    with update:
+        api.run(sc, draws=1000, seed=1, out=tmp_path / "r", progress=update, precision=0.05)
+    lines = out.getvalue().splitlines()
+    assert any("MCSE of P(profit > 0)" in ln and "target 0.05" in ln for ln in lines), lines
+
+
+def test_stress_reports_its_summaries_after_sampling():
+    from probmodel import api
+    from probmodel.analysis import stress as st
+    from probmodel.model import plan
+
+    sc = api.load_scenario(PRIORS / "deepseek-adjusted.toml")
+    outputs = [n.name for n in plan(set(sc.parameters) | {"prices"})]
+    bands = [st.parse_band("pay_rate=0:10", list(sc.uncertain), list(sc.fixed), outputs)]
+    out, update = _log()
+    with update:
+        update.phase("sampling", 4000)
+        st.run(sc, bands, 4000, 0, progress=update)
+    lines = out.getvalue().splitlines()
+    assert any(ln.startswith("sampling: 4,000/4,000 draws (100%)") for ln in lines), lines
+    assert lines[-1].startswith("summarising the base and 1 stressed case: done in ")
