@@ -115,8 +115,8 @@ def test_several_run_folders_make_one_report(calibrate_dir, run_dir, tmp_path):
     assert c.tags.count("nav") == 1
     text = out.read_text()
     assert text.index("Calibration diagnostics") < text.index("Key intervals")
-    assert "r_hat" in text
-    assert "ess_bulk" in text
+    assert "r-hat (split)" in text  # the diagnostics with labels, not column names
+    assert "bulk ESS (draws)" in text
 
 
 def test_report_refuses_bad_folders_and_existing_files(run_dir, tmp_path, capsys):
