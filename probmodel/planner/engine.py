@@ -42,6 +42,8 @@ MAX_DRAWS = 1 << 24
 CHART_OUTPUTS = ("profit", "margin")
 #: Inputs shown in the tornado (the largest rank correlations with profit).
 TORNADO_TOP = 10
+#: Draws the tornado's rank correlations use (the first ones).
+TORNADO_DRAWS = 16_384
 
 
 class CompileCounter:
@@ -376,10 +378,10 @@ def control(p, sc: Scenario) -> dict[str, Any]:
 def chart_data(ds, sc: Scenario) -> dict[str, Any]:
     """Histograms of profit and margin, profit's exceedance curve and the tornado.
 
-    All from every kept draw (every draw at the planner's sizes), in display units
-    (:func:`probmodel.fmt.scale_for`: $k/day, %). The tornado is the Spearman rank
-    correlation of each uncertain input with profit, the sensitivity chart Crystal
-    Ball users know.
+    Histograms and the exceedance curve from every kept draw (every draw at the
+    planner's sizes), in display units (:func:`probmodel.fmt.scale_for`: $k/day, %).
+    The tornado is the Spearman rank correlation of each uncertain input with profit,
+    the sensitivity chart Crystal Ball users know (:func:`tornado`).
     """
     out: dict[str, Any] = {}
     for name in CHART_OUTPUTS:
@@ -407,26 +409,32 @@ def chart_data(ds, sc: Scenario) -> dict[str, Any]:
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
-    r = np.empty(x.size, np.float64)
-    r[np.argsort(x, kind="stable")] = np.arange(x.size)
-    return r
+    """Ranks along the last axis, standardised (mean 0, sd 1; ties broken by position)."""
+    order = np.argsort(x, axis=-1)
+    r = np.empty(x.shape, np.float32)
+    np.put_along_axis(r, order, np.arange(x.shape[-1], dtype=np.float32)[None, :]
+                      if x.ndim == 2 else np.arange(x.shape[-1], dtype=np.float32), axis=-1)
+    n = x.shape[-1]
+    return (r - (n - 1) / 2) / np.float32(np.sqrt((n * n - 1) / 12))
 
 
 def tornado(ds, sc: Scenario, output: str = "profit") -> list[dict[str, Any]]:
-    """Spearman rank correlation of each uncertain input with ``output``, largest first."""
-    y = _ranks(np.asarray(ds[output].values).ravel())
-    y = (y - y.mean()) / y.std()
-    rows = []
-    for name in sc.uncertain:
-        if name not in ds:
-            continue
-        x = _ranks(np.asarray(ds[name].values).ravel())
-        sd = x.std()
-        if sd == 0:
-            continue
-        rho = float(np.mean((x - x.mean()) / sd * y))
-        if math.isfinite(rho):
-            rows.append({"name": name, "spearman": rho})
+    """Spearman rank correlation of each uncertain input with ``output``, largest first.
+
+    From the first :data:`TORNADO_DRAWS` draws: ranking is the planner's costliest
+    summary (a sort per input), and at 16,384 draws the standard error of a rank
+    correlation is below 0.008, finer than the chart shows.
+    """
+    m = TORNADO_DRAWS
+    names = [k for k in sc.uncertain
+             if k in ds and float(ds[k].values.ravel()[:m].std()) > 0]
+    if not names:
+        return []
+    y = _ranks(np.asarray(ds[output].values).ravel()[:m])
+    x = _ranks(np.stack([np.asarray(ds[k].values).ravel()[:m] for k in names]))
+    rho = (x @ y) / y.size
+    rows = [{"name": k, "spearman": float(r)} for k, r in zip(names, rho, strict=True)
+            if math.isfinite(float(r))]
     rows.sort(key=lambda r: -abs(r["spearman"]))
     return rows[:TORNADO_TOP]
 

@@ -212,3 +212,19 @@ def test_report_writes_a_run_folder_and_its_page(planner_url):
         page = r.read().decode()
     assert "<html" in page
     assert "pay_rate.p95=0.7" in page
+
+
+def test_frontier_of_a_serving_scenario(planner_url):
+    st, d = call(planner_url, "/api/frontier", {
+        "scenario": "chatbot-h20-roofline", "draws": 512, "chips": "H20,H800",
+        "slo": ["interactivity >= 20", "ttft <= 2"]})
+    assert st == 200, d
+    assert [c["chip"] for c in d["chips"]] == ["H20", "H800"]
+    assert {b["chip"] for b in d["bands"]} == {"H20", "H800"}
+    assert all(0 <= c["p_slo_met"] <= 1 for c in d["chips"])
+    st, d = call(planner_url, "/api/frontier", {"scenario": "deepseek-adjusted"})
+    assert st == 400
+    st, d = call(planner_url, "/api/frontier", {"scenario": "chatbot-h20-roofline",
+                                                "slo": ["speed >= 3"]})
+    assert st == 400
+    assert d["param"] == "slo"

@@ -84,7 +84,7 @@ function showError(data, fallbackParam) {
 
 // ------------------------------------------------------------------ controls
 function sparkline(density) {
-  const w = 90, h = 24;
+  const w = 70, h = 22;
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("width", w); svg.setAttribute("height", h);
   svg.setAttribute("aria-hidden", "true"); svg.classList.add("spark");
@@ -170,6 +170,7 @@ function renderControls(info) {
     picks.appendChild(lab);
   }
   $("frontier-box").hidden = !info.serving;
+  $("frontier-box").open = info.serving;
   for (const w of info.warnings || []) $("status").textContent = `warning: ${w}`;
 }
 
@@ -371,7 +372,8 @@ async function runFrontier() {
   const traces = [];
   const colors = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377"];
   d.chips.forEach((c, i) => {
-    const rows = d.bands.filter((b) => b.chip === c.chip);
+    // where at least 5% of draws reach the interactivity at all
+    const rows = d.bands.filter((b) => b.chip === c.chip && b.p_reachable >= 0.05);
     const x = rows.map((b) => b.interactivity);
     const col = colors[i % colors.length];
     traces.push({x, y: rows.map((b) => b.tput_q05), mode: "lines", line: {width: 0},
@@ -382,20 +384,25 @@ async function runFrontier() {
                  name: `${c.chip} median`});
   });
   Plotly.react("chart-frontier", traces, Object.assign({}, LAYOUT, {height: 340,
-    title: {text: "Throughput per GPU against interactivity (median, 90% band)"},
+    title: {text: "Throughput per GPU against interactivity (median, 90% band; dotted: the SLO)"},
     xaxis: {title: {text: "interactivity (output tokens/s per user)"}},
-    yaxis: {title: {text: "throughput (tokens/s per GPU)"}, type: "log"}}), CONFIG);
+    yaxis: {title: {text: "throughput (tokens/s per GPU)"}, rangemode: "tozero"},
+    shapes: slo.length ? [{type: "line", x0: d.slo_interactivity, x1: d.slo_interactivity,
+                           yref: "paper", y0: 0, y1: 1, line: {color: "#555", dash: "dot"}}] : []}),
+    CONFIG);
   const t = $("frontier-table"); t.replaceChildren();
   const head = t.createTHead().insertRow();
-  for (const h of ["chip", "P(SLO met)", "GPU $ per 1M output tokens (median)", "90% interval"]) {
+  for (const h of ["chip", "P(SLO met)", "tokens/s per GPU at the SLO (median)",
+                   "GPU $ per 1M output tokens (median)", "90% interval"]) {
     const th = document.createElement("th"); th.textContent = h; head.appendChild(th);
   }
   const body = t.createTBody();
   for (const c of d.chips) {
-    const cost = c.slo_cost_per_mtok_output || {};
+    const cost = c.cost_per_mtok_output || {};
     const row = body.insertRow();
+    const tput = c.tput_per_gpu || {};
     for (const v of [c.chip, `${c.p_slo_met.toFixed(3)} ± ${c.p_slo_met_mcse.toFixed(3)}`,
-                     fmtNum(cost.q50), `[${fmtNum(cost.q05)}, ${fmtNum(cost.q95)}]`]) {
+                     fmtNum(tput.q50), fmtNum(cost.q50), `[${fmtNum(cost.q05)}, ${fmtNum(cost.q95)}]`]) {
       row.insertCell().textContent = v;
     }
   }
