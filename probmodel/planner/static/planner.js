@@ -45,9 +45,15 @@ function readUrl() {
   state.events = q.getAll("event");
   const seed = parseInt(q.get("seed") || "0", 10);
   state.seed = Number.isFinite(seed) && seed >= 0 ? seed : 0;
-  const draws = parseInt(q.get("draws") || "65536", 10);
+  const draws = parseInt(q.get("draws") || "0", 10);
   state.draws = Number.isFinite(draws) && draws > 0 ? draws : 65536;
+  drawsGiven = Number.isFinite(draws) && draws > 0;
 }
+
+// Serving scenarios run the serving physics at an operating point for every draw (about
+// 40 times the work of a draw of the economics): they start at 16,384 draws.
+let drawsGiven = false;
+function defaultDraws(serving) { return serving ? 16384 : 65536; }
 
 function writeUrl() {
   const q = new URLSearchParams();
@@ -453,8 +459,12 @@ async function runReport() {
 // ------------------------------------------------------------------ start
 async function selectScenario(name, keepSets = false) {
   state.scenario = name;
-  if (!keepSets) { state.sets = new Map(); state.events = []; }
+  if (!keepSets) { state.sets = new Map(); state.events = []; drawsGiven = false; }
   let r = await loadControls();
+  if (r.ok && !drawsGiven) {
+    state.draws = defaultDraws(r.data.serving);
+    $("draws").value = String(state.draws);
+  }
   if (!r.ok && keepSets) {  // a shared link with a setting the scenario refuses
     showError(r.data); state.sets = new Map(); r = await loadControls();
   }
@@ -487,7 +497,8 @@ async function start() {
     if (await redraw(state.sets, "seed")) writeUrl(); else state.seed = old;
   });
   $("draws").addEventListener("change", async () => {
-    state.draws = parseInt($("draws").value, 10); if (await redraw()) writeUrl();
+    state.draws = parseInt($("draws").value, 10); drawsGiven = true;
+    if (await redraw()) writeUrl();
   });
   $("event-add").addEventListener("click", addEvent);
   $("event-input").addEventListener("keydown", (e) => { if (e.key === "Enter") addEvent(); });
