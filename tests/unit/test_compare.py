@@ -160,7 +160,12 @@ def test_figures_structure(res):
     assert sum("P(> deepseek-adjusted)" in t.get_text() for t in right.texts) == 2
     fig = plots.plot_ecdf(res.ecdf, "margin")
     ax = fig.axes[0]
-    assert len(ax.get_lines()) == 3 + 1  # one per scenario and the zero line
+    # one curve per scenario (told apart by line style too), the zero line, and the dots
+    # marking each curve's height at 0
+    curves = [ln for ln in ax.get_lines() if ln.get_label() in res.names]
+    assert len(curves) == 3
+    assert len({ln.get_linestyle() for ln in curves}) == 3
+    assert len(ax.get_lines()) == 3 + 1 + 1
     assert ax.get_ylabel() == "P(margin ≤ x)"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == res.names
     fig = plots.plot_p_greater(res.summary, "margin")
