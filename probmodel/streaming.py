@@ -333,6 +333,14 @@ def run_stream(
     limit = target if precision is None else max(max_draws, target)
     all_kept = keep_all or limit <= keep_cap
     want_hist = precision is not None or not (all_kept and exact_when_kept)
+    if not want_hist:
+        # Every draw kept and summarised exactly: the answer does not depend on how the
+        # chunks are grouped into calls, so a call draws at most 2 chunks per device and
+        # progress is reported after every 2^18 draws; the host's summing of one call
+        # overlaps the next. Not 1: XLA compiles a loop of one step differently, and
+        # float32 results would then differ in the last bit between device counts.
+        cpd = min(2, cpd)
+        per_call = cpd * n_dev
     if all_kept:
         host_stride = dev_stride = 1
     else:
