@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import jax
@@ -232,7 +232,10 @@ class ForwardModel:
     posterior: tuple[str, ...] = ()  # inputs drawn jointly from a table of posterior draws
     beta_boost: tuple[str, ...] = ()  # Betas with a shape <= 1 (gamma-ratio path)
     correlated: tuple[str, ...] = ()  # inputs rank-correlated within each chunk
-    labels: tuple[str, ...] = ()  # rng label of each uncertain input (default its name)
+    # The rng label of each uncertain input (default its name). Not part of the
+    # structure: the labels' ids are numbers of the call (args["labels"]), so picking
+    # another chip (whose own numbers draw from their own streams) reuses the program.
+    labels: tuple[str, ...] = field(default=(), compare=False)
     held: tuple[str, ...] = ()  # correlated inputs held at a value (--set, a sweep cell)
     given: tuple[str, ...] = ()  # their partners, drawn given the held values
 
@@ -272,6 +275,8 @@ class ForwardModel:
             "prices": f32(scenario.prices) if self.has_prices else None,
             "posterior": {k: f32(np.asarray(posterior[k]).ravel()) for k in self.posterior},
             "correlation": f32(correlation_target(scenario, self.correlated)[1]),
+            "labels": {k: jnp.asarray(name_id(label), jnp.uint32) for (k, _), label in zip(
+                self.uncertain, self.labels or (k for k, _ in self.uncertain), strict=True)},
             "cond": conditioning(scenario, self.held, self.given),
         }
 
@@ -282,14 +287,14 @@ class ForwardModel:
         both shapes > 1, the gamma ratio for those in ``beta_boost``. Normal and
         LogNormal inputs come from one batch of normals,
         other families by :func:`probmodel.distributions.sample`; each from the key
-        ``fold_in(key, name_id(label))`` (:func:`rng_label`: the name, with the catalog
-        entry for a chip's or an engine's own numbers). Posterior inputs are drawn
+        ``fold_in(key, name_id(label))``, the ids passed in ``args["labels"]``
+        (:func:`rng_label`: the name, with the catalog entry for a chip's or an
+        engine's own numbers). Posterior inputs are drawn
         jointly: one random row of the posterior table per draw, so their correlations
         survive.
         """
-        labels = self.labels or tuple(name for name, _ in self.uncertain)
-        pkey = {name: jax.random.fold_in(key, name_id(label))
-                for (name, _), label in zip(self.uncertain, labels, strict=True)}
+        pkey = {name: jax.random.fold_in(key, args["labels"][name])
+                for name, _ in self.uncertain}
         normals = [name for name, fam in self.uncertain if fam in ("Normal", "LogNormal")]
         fams = dict(self.uncertain)
         out = {}

@@ -173,9 +173,10 @@ def test_save_writes_a_new_file_that_check_accepts(planner_url, tmp_path):
     assert d["param"] == "name"
     # the saved file gives the same answer as the view it came from
     import probmodel
+    from probmodel import api
 
-    a = probmodel.api.summarise(probmodel.load_scenario(saved), 4096, 0)[2]
-    b = probmodel.api.summarise(probmodel.load_scenario(
+    a = api.summarise(probmodel.load_scenario(saved), 4096, 0)[2]
+    b = api.summarise(probmodel.load_scenario(
         PRIORS / f"{ADJ}.toml", {"pay_rate.p95": 0.7, "nodes_avg": 200.0}), 4096, 0)[2]
     assert float(a["p_profitable"]) == float(b["p_profitable"])
 
@@ -228,3 +229,16 @@ def test_frontier_of_a_serving_scenario(planner_url):
                                                 "slo": ["speed >= 3"]})
     assert st == 400
     assert d["param"] == "slo"
+
+
+def test_picking_another_chip_reuses_the_compiled_program(planner_url):
+    view = {"scenario": "chatbot-h20-roofline", "draws": 4096}
+    st, first = call(planner_url, "/api/run", view)
+    assert st == 200, first
+    seen = {first["summary"]["chips_required_serving"]["q50"]}
+    for chip in ("H200", "H800"):
+        st, d = call(planner_url, "/api/run", {**view, "sets": [f"chip={chip}"]})
+        assert st == 200, d
+        assert d["timing"]["compilations"] == 0, chip
+        seen.add(d["summary"]["chips_required_serving"]["q50"])
+    assert len(seen) == 3
