@@ -244,7 +244,7 @@ class _Acc:
             self.hist = h if self.hist is None else self.hist + h
         if kept is not None:
             # (chunks, V, CHUNK / stride) -> (V, draws / stride), then host thinning
-            k = np.moveaxis(kept, 1, 0).reshape(kept.shape[1], -1)
+            k = np.moveaxis(kept, 1, 0).reshape(kept.shape[1], kept.shape[0] * kept.shape[2])
             step = self.keep_stride // plan.stride
             self.kept.append(k[:, ::step])
 

@@ -95,6 +95,9 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         write_report(res.run_dir, report, json_=True)
         return
     print_summary(sc, res.summary, draws, seed)
+    if not sc.uncertain and not post:
+        out.print(f"every input of {sc.name} is fixed, so every output has one value: "
+                  f"probmodel point {scenario} prints them")
     if post:
         out.print(f"from the posterior of {posterior}: {', '.join(post)} (jointly); the "
                   "rest from the priors")

@@ -470,3 +470,14 @@ def test_errors_found_from_arguments_come_before_the_engine(priors, capsys, tmp_
     assert code == 2
     assert says in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_scenario_with_every_input_fixed_runs_and_says_so(priors, capsys, tmp_path):
+    # priors/inferencex-evidence.toml states measured rows and fixed model numbers only:
+    # no uncertain input, so no varying draw (once a reshape of zero columns aborted)
+    code = main(["run", str(priors / "inferencex-evidence.toml"), "--draws", "3000", "-q",
+                 "--out", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "every input of inferencex-evidence is fixed" in out
+    assert (tmp_path / "r" / "summary.json").is_file()
