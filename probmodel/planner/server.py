@@ -38,12 +38,23 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def _server(app):
+    import signal
+
     import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            # Ctrl-C (or SIGTERM) is how the planner is stopped: shut down and return,
+            # without raising the signal again afterwards as uvicorn does (the CLI would
+            # then report an interrupted command)
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            else:
+                self.should_exit = True
 
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    return server
+    return Server(config)
 
 
 def url_of(sock: socket.socket) -> str:
@@ -72,6 +83,7 @@ def serve(files: Sequence[Path], host: str = "127.0.0.1", port: int = 8050,
         server.run(sockets=[sock])
     finally:
         sock.close()
+    say("probmodel planner stopped")
 
 
 def _log_to_terminal() -> None:
