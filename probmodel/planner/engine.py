@@ -290,7 +290,13 @@ class Planner:
                 res = cmp.compare([sa, sb], output, a.draws, a.seed)
         except ProbmodelError as e:
             raise PlannerError(one_line(e)) from None
-        return cmp.json_summary(res)
+        body = cmp.json_summary(res)
+        div, unit = fmt.scale_for(output)
+        body["ecdf"] = {"label": fmt.label(output), "unit": unit,
+                        "levels": res.ecdf["level"].values.tolist(),
+                        "x": {n: (res.ecdf[output].sel(scenario=n).values / div).tolist()
+                              for n in res.names}}
+        return body
 
     def solve(self, req: Request, vary: str, target: str) -> dict[str, Any]:
         """Goal seek: ``probmodel solve --vary VARY --target TARGET``'s JSON summary."""

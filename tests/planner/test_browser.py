@@ -121,3 +121,22 @@ def test_screenshot_of_a_serving_scenario(planner_url, browser, tmp_path):
         assert json.loads(json.dumps(pg.errors())) == []
         png = pg.screenshot()
     assert png.startswith(b"\x89PNG")
+
+
+def test_compare_from_the_page_is_the_api_s_paired_answer(planner_url, browser):
+    with LivePage(browser, planner_url + f"?scenario={ADJ}&draws=16384") as pg:
+        pg.wait("document.body.dataset.ready === '1'", 180)
+        pg.set_control("compare sets", "pay_rate=0.2")
+        pg.click("compare-run")
+        got = float(pg.wait("document.getElementById('compare-result').dataset.value", 180))
+        curves = pg.eval("document.getElementById('chart-compare').data.length")
+        assert pg.errors() == []
+    from .test_api import call
+
+    st, d = call(planner_url, "/api/compare", {
+        "a": {"scenario": ADJ, "draws": 16384},
+        "b": {"scenario": ADJ, "sets": ["pay_rate=0.2"]}, "output": "margin"})
+    assert st == 200
+    assert got == next(p["p_greater"] for p in d["pairs"] if p["scenario"].startswith("A:"))
+    assert curves == 2  # A and B drawn side by side
+    assert sorted(d["ecdf"]["x"]) == sorted(d["scenarios"])

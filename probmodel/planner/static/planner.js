@@ -350,6 +350,16 @@ async function runCompare() {
              `${pair.p_greater_mcse.toFixed(3)} over ${d.draws.toLocaleString("en-US")} paired draws`);
   box.replaceChildren(...lines.map((l) => { const p = document.createElement("p"); p.textContent = l; return p; }));
   box.dataset.value = String(pair.p_greater);
+  const e = d.ecdf;
+  const colors = ["#4477aa", "#ee6677"], dashes = ["solid", "dash"];
+  Plotly.react("chart-compare", names.map((n, i) => ({
+    type: "scatter", mode: "lines", name: n, x: e.x[n], y: e.levels,
+    line: {color: colors[i % 2], dash: dashes[i % 2], width: 2},
+    hovertemplate: `${n}: P(${d.output} ≤ %{x:.3s}) = %{y:.3f}<extra></extra>`})),
+    Object.assign({}, LAYOUT, {height: 300,
+      title: {text: `A and B side by side: cumulative distribution of ${d.output}`},
+      xaxis: {title: {text: e.label}}, yaxis: {title: {text: `P(${d.output} ≤ x)`}, range: [0, 1]},
+      legend: {orientation: "h", y: -0.3}}), CONFIG);
 }
 
 async function runSolve() {
