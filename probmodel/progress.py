@@ -116,6 +116,8 @@ class Progress:
         self._note = text
         if self._bar is not None:
             self._bar.update(self._task, description=f"{self.what} ({text})")
+        elif not self.quiet and not self.terminal:
+            self._maybe_line()  # a log shows the new status when a line is due
 
     def phase(self, what: str, total: int | None) -> None:
         """Start a new phase: its own description, total, count and ETA."""

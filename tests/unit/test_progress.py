@@ -96,15 +96,19 @@ def test_note_follows_the_count_and_a_new_phase_clears_it():
     clock, out = FakeClock(), io.StringIO()
     with progress(None, "sampling until precise", unit="draws", stream=out, clock=clock,
                   interval=5.0) as update:
+        # the engine's order: the count, then the status it computed from those draws
         clock.t += 6.0
-        update.note("MCSE of P(profit > 0) 0.0031; target 0.002")
         update(1_048_576)
+        update.note("MCSE of P(profit > 0) 0.0031; target 0.002")  # a line not yet due
+        clock.t += 6.0
+        update.note("MCSE of P(profit > 0) 0.0022; target 0.002")  # due: a line
         update.phase("summarising", None)
         clock.t += 6.0
         update(0)
     assert out.getvalue().splitlines() == [
-        "sampling until precise: 1,048,576 draws, 6 s elapsed, MCSE of P(profit > 0) "
-        "0.0031; target 0.002",
+        "sampling until precise: 1,048,576 draws, 6 s elapsed",
+        "sampling until precise: 1,048,576 draws, 12 s elapsed, MCSE of P(profit > 0) "
+        "0.0022; target 0.002",
         "summarising: 0 draws, 6 s elapsed",
         "summarising: done in 6 s",
     ]
