@@ -123,6 +123,7 @@ def create_app(planner: Planner, runs_dir: Path | None = None) -> Starlette:
     runs_dir = runs_dir or runs.RUNS_DIR
     jobs = Jobs()
     reports: dict[str, Path] = {}
+    report_ids = itertools.count(1)
 
     async def body_of(req: HttpRequest) -> dict[str, Any]:
         import json
@@ -216,7 +217,7 @@ def create_app(planner: Planner, runs_dir: Path | None = None) -> Starlette:
             res = api.run(sc, req.draws, req.seed, progress=progress, runs_dir=runs_dir,
                           events=events)
             path = write_report(res.run_dir)
-            rid = str(len(reports) + 1)
+            rid = str(next(report_ids))
             reports[rid] = path
             return {"run_dir": str(res.run_dir), "report": f"/reports/{rid}"}
 

@@ -464,8 +464,15 @@ def save_scenario(planner: Planner, req: Request, name: Any) -> dict[str, Any]:
     from probmodel.planner.saving import write_scenario
 
     name = _check_name(name)
+    if name in planner.files:
+        raise PlannerError(f"save: {name} is a scenario offered here already (choose a new "
+                           "name)", "name")
     sc, _ = planner.scenario(req)
     base = planner.files[req.scenario]
     folder = planner.save_dir or base.parent
-    return write_scenario(sc, base, folder / f"{name}.toml", req.sets)
+    target = folder / f"{name}.toml"
+    out = write_scenario(sc, base, target, req.sets)
+    planner.files[name] = target  # offered from now on, as the files given are
+    out["scenario"] = name
+    return out
 

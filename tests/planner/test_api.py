@@ -159,15 +159,25 @@ def test_save_writes_a_new_file_that_check_accepts(planner_url, tmp_path):
     st, d = call(planner_url, "/api/save", view)
     assert st == 200, d
     assert sorted(d["parameters"]) == ["nodes_avg", "pay_rate"]
-    saved = next(p for p in tmp_path.parent.parent.rglob("my-view.toml"))
-    text = saved.read_text()
+    assert d["scenario"] == "my-view"  # offered from now on
+    st, got = call(planner_url, "/api/run", {"scenario": "my-view", "draws": 4096})
+    assert st == 200, got
+    from pathlib import Path
+
+    saved = Path(d["file"]) if Path(d["file"]).is_absolute() else Path.cwd() / d["file"]
     assert main(["check", str(saved)]) == 0
-    # never overwritten
-    st, d = call(planner_url, "/api/save", {**view, "sets": ["nodes_avg=100"]})
+    # never overwritten: neither a file of that name nor a scenario offered
+    other = saved.parent / "external.toml"
+    other.write_text("# a user's own file\n")
+    st, d = call(planner_url, "/api/save", {**view, "name": "external"})
     assert st == 400
     assert "already exists" in d["error"]
     assert d["param"] == "name"
-    assert saved.read_text() == text
+    assert other.read_text() == "# a user's own file\n"
+    for name in ("my-view", "deepseek-correlated"):
+        st, d = call(planner_url, "/api/save", {**view, "name": name})
+        assert st == 400
+        assert "offered here already" in d["error"]
     st, d = call(planner_url, "/api/save", {**view, "name": "../escape"})
     assert st == 400
     assert d["param"] == "name"

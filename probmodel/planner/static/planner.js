@@ -431,6 +431,12 @@ async function runSave() {
   $("save-result").textContent = `saved ${r.data.file} (${r.data.parameters.length} ` +
     `parameters differ from ${state.scenario}: ${r.data.parameters.join(", ") || "none"})`;
   $("save-result").dataset.file = r.data.file;
+  for (const sel of [$("scenario"), $("compare-scenario")]) {  // the new file is offered
+    if (![...sel.options].some((o) => o.value === r.data.scenario)) {
+      const o = document.createElement("option"); o.value = r.data.scenario;
+      o.textContent = `${r.data.scenario}: saved view`; sel.appendChild(o);
+    }
+  }
 }
 
 async function poll(job, done) {
