@@ -217,8 +217,8 @@ def check_finite(summary: xr.Dataset) -> None:
 def run_figures(ds: xr.Dataset, summary: xr.Dataset, title: str) -> dict:
     """A run's figures: the key outputs' distributions and profit's exceedance curve.
 
-    Drawn from the kept draws (draws.nc); P(profit > 0) and its MCSE marked on both are
-    those of the summary, over every draw.
+    Histograms and curves from the kept draws (draws.nc); P(profit > 0) with its MCSE,
+    the marked quantiles and the draw count are the summary's, over every draw.
     """
     from probmodel.plots import run as plots
 
@@ -226,9 +226,9 @@ def run_figures(ds: xr.Dataset, summary: xr.Dataset, title: str) -> dict:
     draws = {k: ds[k].values.ravel() for k in plots.DISTRIBUTION_OUTPUTS if k in ds}
     figs = {}
     if draws:
-        figs["distributions"] = plots.plot_distributions(draws, p, se, title)
+        figs["distributions"] = plots.plot_distributions(draws, p, se, title, summary)
     if "profit" in draws:
-        figs["exceedance"] = plots.plot_exceedance(draws["profit"], p, se, title)
+        figs["exceedance"] = plots.plot_exceedance(draws["profit"], p, se, title, summary)
     return figs
 
 

@@ -40,8 +40,30 @@ def _p_text(p: float | None, mcse: float | None) -> str:
     return f"P(profit > 0) = {percent(p, mcse)} (MCSE)"
 
 
+def _quantiles(summary, name: str, x: np.ndarray) -> tuple[float, float, float]:
+    """q05, q50, q95 of ``name`` in display units.
+
+    The summary's (over every draw of the run) when given, else those of the drawn
+    sample ``x``.
+    """
+    if summary is not None and name in summary:
+        from probmodel import results
+
+        s = results.stat_dict(summary, name)
+        return tuple(float(style.scaled(name, s[k])) for k in ("q05", "q50", "q95"))
+    return tuple(float(v) for v in np.quantile(x, [0.05, 0.5, 0.95]))
+
+
+def _draws_text(summary, shown: int) -> str:
+    """``1,000,000 draws`` (from the summary), with the histogram's sample when fewer."""
+    total = int(summary.attrs["draws"]) if summary is not None else shown
+    return (f"{total:,} draws" if total == shown else
+            f"{total:,} draws; histogram of {shown:,} kept draws")
+
+
 def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | None = None,
-                       p_mcse: float | None = None, title: str = "") -> Figure:
+                       p_mcse: float | None = None, title: str = "",
+                       summary=None) -> Figure:
     """Histograms of margin, profit and chips required, with the 90% interval and median.
 
     Parameters
@@ -54,6 +76,9 @@ def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | No
         margin panels (where the loss region is shaded).
     title : str
         The scenario's title, put in front of the figure title.
+    summary : xarray.Dataset, optional
+        The run's summary: the quantiles in the titles and lines, and the draw count,
+        are its own (over every draw), not the drawn (possibly thinned) sample's.
 
     Returns
     -------
@@ -68,7 +93,8 @@ def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | No
     for ax, name in zip(axes[:, 0], names, strict=True):
         x = style.scaled(name, np.asarray(draws[name], np.float64).ravel())
         x = x[np.isfinite(x)]
-        lo, q05, q50, q95, hi = np.quantile(x, [_TAIL, 0.05, 0.5, 0.95, 1 - _TAIL])
+        lo, hi = np.quantile(x, [_TAIL, 1 - _TAIL])
+        q05, q50, q95 = _quantiles(summary, name, x)
         inside = x[(x >= lo) & (x <= hi)]
         # one filled step artist, not ax.hist's 80 bar patches (a third of the draw time)
         counts, edges = np.histogram(inside, bins=80, range=(lo, hi))
@@ -101,12 +127,13 @@ def plot_distributions(draws: Mapping[str, np.ndarray], p_profitable: float | No
                     va="top", fontsize=8,
                     bbox={"boxstyle": "round", "fc": "white", "ec": "0.8"})
     what = f"{title}: " if title else ""
-    fig.suptitle(f"{what}distribution of the key outputs ({x.size:,} draws)", fontsize=11)
+    fig.suptitle(f"{what}distribution of the key outputs ({_draws_text(summary, x.size)})",
+                 fontsize=11)
     return fig
 
 
 def plot_exceedance(profit: np.ndarray, p_profitable: float | None = None,
-                    p_mcse: float | None = None, title: str = "") -> Figure:
+                    p_mcse: float | None = None, title: str = "", summary=None) -> Figure:
     """Exceedance curve of profit: P(profit > x) against x, with x = 0 marked.
 
     Parameters
@@ -118,6 +145,8 @@ def plot_exceedance(profit: np.ndarray, p_profitable: float | None = None,
         point at x = 0 (default: the share of ``profit`` above zero).
     title : str
         The scenario's title, put in front of the figure title.
+    summary : xarray.Dataset, optional
+        The run's summary: the marked quantiles and the draw count are its own.
 
     Returns
     -------
@@ -149,10 +178,11 @@ def plot_exceedance(profit: np.ndarray, p_profitable: float | None = None,
     # quadrants below-left (x < v, y < p) and above-right (x > v, y > p) hold no part
     # of it. The 5% point (top left) takes the room above-right; the median and the
     # 95% point take below-left (the note on P(profit > 0) is above-right of x = 0).
+    marks = dict(zip((0.05, 0.5, 0.95), _quantiles(summary, "profit", x), strict=True))
     for q, off, ha, va in ((0.05, (6, 4), "left", "bottom"),
                            (0.5, (-7, -5), "right", "top"),
                            (0.95, (-7, -5), "right", "top")):
-        v = float(np.quantile(x, q))
+        v = marks[q]
         ax.plot([v], [(1 - q) * 100], "s", color=style.BAND_50, ms=5)
         ax.annotate(f"{round((1 - q) * 100)}% chance above {fmt.number(v, 3)} $k/day",
                     (v, (1 - q) * 100), xytext=off, textcoords="offset points", fontsize=8,
@@ -164,6 +194,6 @@ def plot_exceedance(profit: np.ndarray, p_profitable: float | None = None,
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize=8)  # above the curve's far end: empty
     what = f"{title}: " if title else ""
-    ax.set_title(f"{what}probability that profit exceeds x ($k/day), {n:,} draws",
-                 fontsize=10)
+    ax.set_title(f"{what}probability that profit exceeds x ($k/day), "
+                 f"{_draws_text(summary, n)}", fontsize=10)
     return fig

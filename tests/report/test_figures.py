@@ -336,3 +336,26 @@ def test_spider_lines_differ_in_marker_and_style_too():
     keys = {(ln.get_marker(), str(ln.get_linestyle())) for ln in lines}
     assert len(keys) == 8
     assert len({ln.get_marker() for ln in lines}) == 8
+
+
+def test_run_figures_take_their_numbers_from_the_summary(priors):
+    # a run's figures are drawn from the kept (possibly thinned) draws, but the medians,
+    # intervals and draw count they print are the summary's, over every draw
+    import probmodel
+    from probmodel import api, results
+    from probmodel.fmt import show
+
+    sc = probmodel.load_scenario(priors / "deepseek-adjusted.toml")
+    _, ds, summary = api.summarise(sc, 20_000, 2)
+    kept = {k: ds[k].values.ravel()[::4] for k in prun.DISTRIBUTION_OUTPUTS if k in ds}
+    p, se = results.p_profitable(summary)
+    fig = prun.plot_distributions(kept, p, se, "T", summary)
+    assert "20,000 draws; histogram of 5,000 kept draws" in fig._suptitle.get_text()
+    ax = fig.axes[[n for n in prun.DISTRIBUTION_OUTPUTS if n in kept].index("profit")]
+    s = results.stat_dict(summary, "profit")
+    assert f"median {s['q50'] / 1e3:,.3g}" in ax.get_title(loc="left")
+    fig = prun.plot_exceedance(kept["profit"], p, se, "T", summary)
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "quantile_label"]
+    assert any(f"above {show('profit', s['q50'])} $k/day" in t for t in labels), labels
+    assert "20,000 draws; histogram of 5,000 kept draws" in fig.axes[0].get_title()
+    plt.close("all")
