@@ -11,8 +11,9 @@ figure that the machine's load changes least). Layers:
 - ``chunk``: inputs and every equation (``ForwardModel.chunk``);
 - ``block, exact path``: the streaming block as a 1e6-draw run uses it (every draw
   kept, no moments, no histograms);
-- ``block, histograms``: as a run beyond 2^20 draws uses it (moments, 32,768-bin
-  histograms and tail sums of every varying variable, draws thinned by 128).
+- ``block, histograms``: as a run beyond 2^20 draws uses it (moments of every varying
+  variable; 32,768-bin histograms and tail sums of the key outputs; draws thinned by
+  128); and, for comparison, with histograms of every varying variable, as it was.
 
 The plain NumPy Monte Carlo of the same model (``numpy_plain.py``, one core) is timed
 per 2^17 draws alongside. Usage: ``.venv/bin/python benchmarks/bench_block.py``.
@@ -38,7 +39,7 @@ def main() -> None:
     import jax.numpy as jnp
 
     import probmodel
-    from probmodel import sampling, streaming
+    from probmodel import results, sampling, streaming
     from probmodel.sampling import CHUNK, chunk_key
 
     sc = probmodel.load_scenario(SCENARIO)
@@ -69,14 +70,21 @@ def main() -> None:
     chunk = jax.jit(lambda a, i: {k: v for k, v in model.chunk(
         chunk_key(root, i), a, CHUNK, broadcast=False).items() if k in varying})
     timed("chunk (inputs and equations)", lambda i: chunk(args, jnp.int32(i)))
-    ranges = (np.zeros(nv), np.full(nv, 1000.0), np.zeros(nv, bool),
-              np.full(nv, 100, np.int32), np.full(nv, 30000, np.int32))
-    for name, hist, stride in (("block, exact path (1e6 runs)", False, 1),
-                               ("block, histograms (runs > 2^20 draws)", True, 128)):
-        plan = streaming.Plan(model, varying, constant, hist, stride, 8, 1)
+    key = tuple(k for k in varying if k in {*results.KEY_OUTPUTS, "profit"})
+    for name, hist, stride, hv in (
+            ("block, exact path (1e6 runs)", False, 1, ()),
+            (f"block, histograms of the {len(key)} key outputs (runs > 2^20 draws)", True,
+             128, key),
+            (f"block, histograms of all {nv} variables (before)", True, 128, varying)):
+        nh = len(hv)
+        ranges = (np.zeros(nh), np.full(nh, 1000.0), np.zeros(nh, bool),
+                  np.full(nh, 100, np.int32), np.full(nh, 30000, np.int32))
+        plan = streaming.Plan(model, varying, constant, hist, stride, 8, 1, (), hv)
         f = streaming._compiled(plan)
-        timed(name, lambda i, f=f: f(args, root, jnp.arange(8, dtype=jnp.int32) + 8 * i,
-                                     np.int64(1 << 40), *ranges), chunks_per_call=8, reps=3)
+        timed(name, lambda i, f=f, r=ranges: f(args, root,
+                                               jnp.arange(8, dtype=jnp.int32) + 8 * i,
+                                               np.int64(1 << 40), *r),
+              chunks_per_call=8, reps=3)
     spec = numpy_plain.load(SCENARIO)
     numpy_plain.run(spec, CHUNK, seed=0)
     w, c = time.perf_counter(), time.process_time()

@@ -62,22 +62,24 @@ def precision_status(acc, ranges, key_outputs, precision, varying,
     cat = acc.totals()
     n, mean, sd = moments(cat)
     vmin, vmax = cat["min"].min(axis=0), cat["max"].max(axis=0)
-    values, _ = histograms.summary(varying, acc.hist, *ranges[:3], n, mean, sd, vmin, vmax,
-                              ranges[3:], cat["tails"].sum(axis=0))
+    hv = acc.plan.hist_vars  # the key outputs among them: histogrammed
+    hi = [varying.index(k) for k in hv]
+    values, _ = histograms.summary(hv, acc.hist, *ranges[:3], n, mean[hi], sd[hi], vmin[hi],
+                                   vmax[hi], ranges[3:], cat["tails"].sum(axis=0))
     p_now = (float(cat["profitable"].sum()) / max(n, 1)) if "profitable" in cat else None
     factors = block_factors(cat, sd, p_now, ())
     if factors is not None:  # correlated inputs: batch-means MCSEs
-        for j, k in enumerate(varying):
+        for j, k in zip(hi, hv, strict=True):
             values[k] = (values[k][0], np.asarray(values[k][1]) * factors["variables"][j])
     post_extra = posterior_parts(acc.post, posterior_ess)
-    post_f = posterior_inflation(values, varying, post_extra)
+    post_f = posterior_inflation(values, hv, None if post_extra is None else post_extra[hi])
     worst_q, worst_name = 0.0, None
     post_q = 0.0  # the largest relative quantile MCSE from the posterior sample alone
     iq = [results.STATS.index(results.qname(q)) for q in results.QUANTILES]
-    for k in (k for k in key_outputs if k in varying):
+    for k in (k for k in key_outputs if k in values):
         val, se = values[k]
         half90 = abs(val[iq[-1]] - val[iq[0]]) / 2
-        j = varying.index(k)
+        j = hv.index(k)
         for i in iq:
             rel = se[i] / max(abs(val[i]), half90, 1e-300)
             if rel > worst_q:
