@@ -57,6 +57,8 @@ log = logging.getLogger("probmodel.planner")
 
 #: The longest request body read (a view is a few kB).
 MAX_BODY = 256 * 1024
+#: The most draws of a frontier from the page or the API (a CLI run may take more).
+FRONTIER_MAX_DRAWS = 65_536
 
 
 def _plotly_js() -> Path:
@@ -198,7 +200,12 @@ def create_app(planner: Planner, runs_dir: Path | None = None) -> Starlette:
                 chips is not None and not isinstance(chips, str)):
             raise PlannerError("slo: a list like ['interactivity >= 20', 'ttft <= 2'];"
                                " chips: 'H20,H200'", "slo")
-        return planner.frontier(request_from(body, 4096), slo, chips or None)
+        req = request_from(body, 4096)
+        if req.draws > FRONTIER_MAX_DRAWS:  # 70 physics evaluations per draw and chip
+            raise PlannerError(f"draws: at most {FRONTIER_MAX_DRAWS:,} for a frontier here "
+                               f"(probmodel frontier -n takes more), not {req.draws:,}",
+                               "slo")
+        return planner.frontier(req, slo, chips or None, req.draws)
 
     def save(body):
         return save_scenario(planner, request_from(body), body.get("name"))

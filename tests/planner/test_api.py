@@ -236,6 +236,10 @@ def test_frontier_of_a_serving_scenario(planner_url):
     st, d = call(planner_url, "/api/frontier", {"scenario": "deepseek-adjusted"})
     assert st == 400
     st, d = call(planner_url, "/api/frontier", {"scenario": "chatbot-h20-roofline",
+                                                "draws": 1 << 20})
+    assert st == 400
+    assert "at most 65,536" in d["error"]
+    st, d = call(planner_url, "/api/frontier", {"scenario": "chatbot-h20-roofline",
                                                 "slo": ["speed >= 3"]})
     assert st == 400
     assert d["param"] == "slo"
