@@ -476,8 +476,13 @@ def inputs_jit(model: ForwardModel, key, args, n):
     return model.draw_inputs(key, args, n)
 
 
+def root_key(seed: int) -> jax.Array:
+    """The root rng key of a run with ``seed``: every engine path makes it here."""
+    return jax.random.PRNGKey(seed)
+
+
 def chunk_key(root, i):
-    """The rng key of chunk ``i`` under the root key ``PRNGKey(seed)`` (traceable)."""
+    """The rng key of chunk ``i`` under the root key :func:`root_key` (traceable)."""
     return jax.random.fold_in(root, i)
 
 
@@ -493,7 +498,7 @@ class Chunk:
 
 def chunks(seed: int, draws: int, start: int = 0) -> Iterator[Chunk]:
     """The chunks covering draws [0, draws), from chunk ``start`` on."""
-    root = jax.random.PRNGKey(seed)
+    root = root_key(seed)
     for i in range(start, math.ceil(draws / CHUNK)):
         yield Chunk(i, chunk_key(root, i), i * CHUNK, min(CHUNK, draws - i * CHUNK))
 

@@ -45,7 +45,14 @@ from probmodel.mcse import (
     posterior_parts,
 )
 from probmodel.precision import check_reachable, moments, precision_status
-from probmodel.sampling import CHUNK, DTYPE, ForwardModel, chunk_key, posterior_rows
+from probmodel.sampling import (
+    CHUNK,
+    DTYPE,
+    ForwardModel,
+    chunk_key,
+    posterior_rows,
+    root_key,
+)
 
 #: Draws kept by default (all of them up to this many; an evenly thinned subset beyond).
 KEEP_CAP = 1 << 20
@@ -346,7 +353,7 @@ def run_stream(
         dev_stride = min(host_stride, THIN_STRIDE) if precision is None else 1
         if precision is not None:
             host_stride = 1
-    root = jax.random.PRNGKey(seed)
+    root = root_key(seed)
     mesh = Mesh(np.asarray(jax.devices()[:n_dev]), ("draws",))
     total = np.int64(limit if precision is not None else target)
 

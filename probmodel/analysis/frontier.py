@@ -262,8 +262,6 @@ def _costs(tput, out_tput_share, price, share):
 def frontier(scenario: Scenario, chips: Sequence[str], slo: Slo, draws: int = 16_384,
              seed: int = 0, progress: Callable[[int], None] | None = None) -> FrontierResult:
     """Every chip's frontier and its operating point at ``slo`` on paired draws."""
-    import jax
-
     from probmodel import sampling
     from probmodel.results import probability
     from probmodel.serving import frontier as fr
@@ -271,7 +269,7 @@ def frontier(scenario: Scenario, chips: Sequence[str], slo: Slo, draws: int = 16
     t0 = time.perf_counter()
     scs = chip_scenarios(scenario, chips, say=lambda _: None)  # said when checked
     n_batches = math.ceil(draws / BATCH)
-    root = jax.random.PRNGKey(seed)
+    root = sampling.root_key(seed)
     grid = np.asarray(fr.GRID)
     out: list[ChipFrontier] = []
     done = 0
