@@ -215,18 +215,12 @@ def create_app(planner: Planner, runs_dir: Path | None = None) -> Starlette:
         planner.scenario(req)  # a bad view is refused before a job starts
 
         def work(progress):
-            from probmodel import api
-            from probmodel.analysis.targets import parse_events
             from probmodel.report import write_report
 
-            sc, _ = planner.scenario(req)
-            events = parse_events(list(req.events), sc)
-            res = api.run(sc, req.draws, req.seed, progress=progress, runs_dir=runs_dir,
-                          events=events)
-            path = write_report(res.run_dir)
+            run_dir = planner.run_folder(req, runs_dir, progress)
             rid = str(next(report_ids))
-            reports[rid] = path
-            return {"run_dir": str(res.run_dir), "report": f"/reports/{rid}"}
+            reports[rid] = write_report(run_dir)
+            return {"run_dir": str(run_dir), "report": f"/reports/{rid}"}
 
         return {"job": jobs.start("report", req.draws, work)}
 

@@ -268,6 +268,20 @@ class Planner:
                           "compilations_total": CompileCounter.count()}
         return body
 
+    def run_folder(self, req: Request, runs_dir: Path, progress=None) -> Path:
+        """``probmodel run``'s run folder for ``req`` (under ``runs_dir``); its path."""
+        from probmodel import api
+        from probmodel.analysis.targets import parse_events
+
+        sc, _ = self.scenario(req)
+        try:
+            events = parse_events(list(req.events), sc)
+            with self._lock:
+                return api.run(sc, req.draws, req.seed, progress=progress,
+                               runs_dir=runs_dir, events=events).run_dir
+        except ProbmodelError as e:
+            raise PlannerError(one_line(e)) from None
+
     def compare(self, a: Request, b: Request, output: str = "margin") -> dict[str, Any]:
         """A vs B on common random numbers: ``probmodel compare``'s JSON summary.
 

@@ -19,22 +19,19 @@ def _unit_of(row, unit_col: str | None) -> str | None:
     return None if u is None or (isinstance(u, float) and u != u) else str(u)
 
 
-def _val(name: str, unit: str | None, x, digits: int = 3) -> str:
-    """A value of quantity ``name`` in its display unit, with the unit."""
+def _val(name: str, unit: str | None, x, digits: int = 3, share: str = "%") -> str:
+    """A value of quantity ``name`` in its display unit, with the unit (``share`` for %)."""
     v = finite(x)
     if v is None:
         return "–"
     shown = nb.scale(name, unit)[1]
-    return f"{nb.show(name, unit, v, digits)}{'%' if shown == '%' else ' ' + shown}"
+    return (f"{nb.show(name, unit, v, digits)}"
+            f"{('' if share == '%' else ' ') + share if shown == '%' else ' ' + shown}")
 
 
 def _delta(name: str, unit: str | None, x) -> str:
     """A difference of ``name``: percentage points for a share, else its display unit."""
-    v = finite(x)
-    if v is None:
-        return "–"
-    shown = nb.scale(name, unit)[1]
-    return f"{nb.show(name, unit, v, 3)} {'pp' if shown == '%' else shown}"
+    return _val(name, unit, x, 3, share="pp")
 
 
 def output_swing(output: str, unit: str | None, x) -> str:

@@ -256,3 +256,17 @@ def test_picking_another_chip_reuses_the_compiled_program(planner_url):
         assert d["timing"]["compilations"] == 0, chip
         seen.add(d["summary"]["chips_required_serving"]["q50"])
     assert len(seen) == 3
+
+
+def test_a_report_job_with_a_bad_event_ends_with_the_cli_s_line(planner_url):
+    st, d = call(planner_url, "/api/report", {"scenario": ADJ, "draws": 4096,
+                                              "events": ["margin >> 2"]})
+    assert st == 200
+    for _ in range(300):
+        st, j = call(planner_url, f"/api/jobs/{d['job']}")
+        if j["state"] != "running":
+            break
+        time.sleep(0.05)
+    assert j["state"] == "error"
+    assert not j["error"].startswith("internal error")
+    assert "--event" in j["error"]
