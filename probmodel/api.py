@@ -141,12 +141,30 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     seconds = time.perf_counter() - t0
     if not distributed.is_leader():  # a jax.distributed run: process 0 writes
         return RunResult(None, summary, ds, seconds, st.stride, st.precision)
-    run_dir = runs.write(runs.Run(
-        "run", scenario.name, f"{seed}{draws}", [scenario], summary=summary,
-        summary_json=run_json(summary, scenario.name, seed),
-        netcdf={"draws.nc": xr.DataTree.from_dict({"prior": ds})},
-        figures=lambda: run_figures(ds, summary, scenario.title),
-        manifest=dict(
+    run_dir = runs.write(
+        run_tree(scenario, ds, summary, st, seed, seconds, posterior, posterior_source,
+                 posterior_ess),
+        lambda: run_figures(ds, summary, scenario.title), scenarios=[scenario], out=out,
+        runs_dir=runs_dir)
+    return RunResult(run_dir, summary, ds, seconds, st.stride, st.precision)
+
+
+def run_tree(scenario: Scenario, ds: xr.Dataset, summary: xr.Dataset, st, seed: int,
+             seconds: float, posterior: Mapping | None = None,
+             posterior_source: str | None = None,
+             posterior_ess: float | None = None) -> xr.DataTree:
+    """A run's result tree: ``/prior`` (kept draws) and ``/summary`` (every draw's).
+
+    Both go to draws.nc; summary.csv and summary.json are derived from ``/summary``
+    (:func:`outputs`).
+    """
+    from probmodel import tree
+
+    draws = st.draws
+    return tree.make(
+        "run", scenario.name, {"prior": ds, "summary": summary}, salt=f"{seed}{draws}",
+        files={"draws.nc": {"/prior": "/prior", "/summary": "/summary"}},
+        settings=dict(
             method="forward Monte Carlo (iid)", seed=seed, draws=draws,
             chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
             draws_kept=int(ds.sizes["draw"]), kept_stride=st.stride,
@@ -158,8 +176,17 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
             **({"posterior_source": posterior_source, "posterior_ess": posterior_ess,
                 "posterior_parameters": list(posterior_for(scenario, posterior))}
                if posterior else {}),
-            **correlation_manifest(scenario))), out, runs_dir)
-    return RunResult(run_dir, summary, ds, seconds, st.stride, st.precision)
+            **correlation_manifest(scenario)))
+
+
+def outputs(t: xr.DataTree):
+    """A run folder's summary.csv and summary.json, from its tree's ``/summary``."""
+    from probmodel import tree
+
+    s = tree.summary(t)
+    return tree.Outputs(
+        tables={"summary.csv": results.summary_table(s)},
+        json={"summary.json": run_json(s, str(s.attrs["scenario"]), int(s.attrs["seed"]))})
 
 
 def summarise(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,

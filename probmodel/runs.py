@@ -458,6 +458,58 @@ def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Fold
     WRITTEN.append(final)
 
 
+def write(tree: xr.DataTree | Run,
+          figures: Mapping[str, Any] | Callable[[], dict] | None = None,
+          _runs_dir: Path | None = None, *, scenarios: Sequence[Scenario] = (),
+          copies: Mapping[str, Path] | None = None, out: str | Path | None = None,
+          runs_dir: Path | None = None) -> Path:
+    """Write an analysis's result tree as a new run folder (atomically); return its path.
+
+    Everything in the folder is derived from ``tree`` (:mod:`probmodel.tree`): its
+    netCDF files (the tree's ``files`` layout), every table and JSON file (the kind's
+    deriver), and the manifest (the tree's settings, plus provenance: versions, commit,
+    the scenario files' hashes, every data file's SHA-256, and the tree's layout so a
+    reader can reassemble it). ``figures``: name -> matplotlib Figure, or a callable
+    returning that mapping (called inside the folder's writing, so a failure leaves no
+    folder). ``scenarios`` are copied byte for byte into scenario/, ``copies`` (file
+    name -> source) into the folder.
+    """
+    from probmodel import tree as tr
+
+    if isinstance(tree, Run):  # the record form, kept while commands move to trees
+        return _write_record(tree, figures if out is None else out, _runs_dir or runs_dir)
+    kind = tr.kind(tree)
+    outputs = tr.derive(tree)
+    name = run_id(str(tree.attrs.get("label", kind)), str(tree.attrs.get("salt", "")))
+    with _atomic(name, out, runs_dir or RUNS_DIR) as f:
+        for sc in scenarios:
+            f.scenario(sc)
+        # figures first: a second process draws some of them while the data are written
+        figs = figures() if callable(figures) else figures
+        pending = f.figures(figs) if figs else None
+        for fname, sub in tr.netcdf_files(tree).items():
+            check_interrupted()
+            f.netcdf(fname, sub)
+        for fname, frame in outputs.tables.items():
+            check_interrupted()
+            f.csv(fname, frame)
+        for fname, data in outputs.json.items():
+            f.json(fname, data)
+        for fname, source in (copies or {}).items():
+            f.copy(fname, Path(source))
+        check_interrupted()
+        if pending is not None:
+            f.files += [f"figures/{n}" for n in pending.wait()]
+        check_interrupted()
+        single = scenarios[0] if len(scenarios) == 1 else None
+        hashes = {n: sha256(f.tmp / n) for n in f.files if not n.startswith("scenario/")}
+        f.json("manifest.json", base_manifest(
+            kind, single, **tr.settings(tree), files=[*f.files, "manifest.json"],
+            file_sha256=hashes, tree=tr.manifest_entry(tree),
+            **({"copied": sorted(copies)} if copies else {})))
+    return f.final
+
+
 @dataclass
 class Run:
     """What one run folder holds.
@@ -509,7 +561,8 @@ class Run:
     copies: dict = field(default_factory=dict)
 
 
-def write(run: Run, out: str | Path | None = None, runs_dir: Path | None = None) -> Path:
+def _write_record(run: Run, out: str | Path | None = None,
+                  runs_dir: Path | None = None) -> Path:
     """Write ``run`` as a new run folder (atomically); return its final path."""
     from probmodel import results
 

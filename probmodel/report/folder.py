@@ -1,9 +1,11 @@
 """Reading a run folder as its documented files: manifest, summaries, tables, figures, scenario.
 
-The report and the workbook are built from these files only (never from the engine's
-objects), so a run written by any version of probmodel that keeps the documented
-layout (manifest.json, scenario/, draws.nc, summary.csv, summary.json, figures/) can be
-reported on, and a report can be made long after the run.
+The report and the workbook are built from the folder only (never from the engine's
+objects). A folder whose manifest records its result tree (:mod:`probmodel.tree`) is
+read as that tree: its tables and summary are derived from it by the function that
+wrote the folder's files. A folder written before keeps the documented layout
+(manifest.json, scenario/, draws.nc, summary.csv, summary.json, figures/) and is read
+from those files, so a report can be made long after the run.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class RunFolder:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # <name>.csv -> frame
     figures: dict[str, Path] = field(default_factory=dict)  # figure name -> best file
     scenario_files: dict[str, bytes] = field(default_factory=dict)  # scenario/ copies
+    tree: Any = None  # the result tree (xarray.DataTree) when the folder records one
 
     @property
     def kind(self) -> str:
@@ -81,17 +84,14 @@ class RunFolder:
         """
         import xarray as xr
 
+        if self.tree is not None:
+            return _draws_of(self.tree)
         nc = self.path / "draws.nc"
         if not nc.is_file():
             return None
         with xr.open_datatree(nc, engine="h5netcdf") as tree:
-            for group in ("prior", "posterior_predictive", "posterior"):
-                if group in tree.children:
-                    return tree[group].to_dataset().load()
-            for node in tree.subtree:
-                if node.has_data and "draw" in node.dims:
-                    return node.to_dataset().load()
-        return None
+            ds = _draws_of(tree)
+            return None if ds is None else ds.load()
 
     def scenario_tomls(self) -> list[tuple[str, dict[str, Any]]]:
         """The scenario files in extends order, most derived first: (name, TOML table).
@@ -113,6 +113,43 @@ class RunFolder:
                 ordered.append(n)
                 n = str(parsed[n].get("extends", "")).rsplit("/", 1)[-1] or None
         return [(n, parsed[n]) for n in ordered]
+
+
+def _draws_of(tree):
+    """The first group of ``tree`` holding draws (prior, posterior predictive, ...)."""
+    for group in ("prior", "posterior_predictive", "posterior"):
+        if group in tree.children:
+            return tree[group].to_dataset()
+    for node in tree.subtree:
+        if node.has_data and "draw" in node.dims:
+            return node.to_dataset()
+    return None
+
+
+def _from_tree(p: Path, manifest: dict[str, Any]):
+    """(tree, summary.json body, tables) of a folder that records its result tree.
+
+    The tables and JSON are derived from the tree by the function that wrote the
+    folder's files (:func:`probmodel.tree.derive`), and given the types a reader of the
+    files gets (JSON's null for NaN, CSV's column types), so a report reads a folder
+    with a tree and one written before alike. (None, None, None) without a tree.
+    """
+    import io
+
+    from probmodel import tree as tr
+    from probmodel.runs import clean
+
+    try:
+        t = tr.read(p, manifest)
+    except (OSError, ValueError, KeyError) as e:
+        raise RunError(f"{p}: its result tree is unreadable ({e})") from None
+    if t is None:
+        return None, None, None
+    out = tr.derive(t)
+    summary = json.loads(json.dumps(clean(out.summary_json)))
+    tables = {Path(n).stem: pd.read_csv(io.StringIO(f.to_csv(index=False)))
+              for n, f in out.tables.items()}
+    return t, summary, tables
 
 
 def _read_json(path: Path, where: str) -> dict[str, Any]:
@@ -138,13 +175,16 @@ def read_run(path: str | Path) -> RunFolder:
     where = str(p)
     check_run_folder(p)  # the folder, its manifest and its data files' hashes
     manifest = _read_json(p / "manifest.json", where)
-    summary = _read_json(p / "summary.json", where) if (p / "summary.json").is_file() else {}
-    tables = {}
-    for csv in sorted(p.glob("*.csv")):
-        try:
-            tables[csv.stem] = pd.read_csv(csv)
-        except (OSError, ValueError, pd.errors.ParserError) as e:
-            raise RunError(f"{where}: {csv.name} is unreadable ({e})") from None
+    tree, summary, tables = _from_tree(p, manifest)
+    if tree is None:  # a folder written before its result tree was recorded
+        summary = (_read_json(p / "summary.json", where) if (p / "summary.json").is_file()
+                   else {})
+        tables = {}
+        for csv in sorted(p.glob("*.csv")):
+            try:
+                tables[csv.stem] = pd.read_csv(csv)
+            except (OSError, ValueError, pd.errors.ParserError) as e:
+                raise RunError(f"{where}: {csv.name} is unreadable ({e})") from None
     figures: dict[str, Path] = {}
     for ext in ("png", "svg"):  # SVG preferred: it replaces a PNG of the same name
         for f in sorted((p / "figures").glob(f"*.{ext}")):
@@ -152,7 +192,7 @@ def read_run(path: str | Path) -> RunFolder:
     # a comparison of scenarios named alike keeps each one's files in a subfolder
     scen = {f.relative_to(p / "scenario").as_posix(): f.read_bytes()
             for f in sorted((p / "scenario").rglob("*.toml"))}
-    return RunFolder(p, manifest, summary, tables, figures, scen)
+    return RunFolder(p, manifest, summary, tables, figures, scen, tree)
 
 
 def scenario_subfolder(name: str) -> str:
