@@ -98,34 +98,75 @@ def block_factors(cat: Mapping[str, np.ndarray], sd: np.ndarray,
     return out
 
 
-def posterior_part(post: Mapping[str, np.ndarray], ess: float | None) -> tuple[float, float]:
-    """The posterior sample's share of the variance of P(profit > 0), and Var_post(g).
+def posterior_part(post: Mapping[str, np.ndarray], ess: float | None,
+                   ) -> tuple[float, float, float | None]:
+    """The posterior sample's share of the variance of P(profit > 0), Var_post(g), its ESS.
 
     A posterior run draws row R of an M-row posterior table at random, then the priors'
     inputs. Its estimate p^ of P(profit > 0) errs against the posterior predictive
     probability p* = E_post[g(theta)], g(theta) = P(profit > 0 | theta), in two
     independent parts: p^ - p* = (p^ - pbar) + (pbar - p*), pbar = mean over the rows of
     g(theta_r). Given the table the draws are iid Bernoulli(pbar): Var = p(1-p)/N (the
-    usual MCSE). pbar is an MCMC average of g: Var ~ Var_post(g) / ESS. Var_post(g) is
-    estimated from the run itself, by grouping its draws by row: the share g_r of
-    profitable draws among the n_r draws of row r varies over rows by Var_post(g) plus
-    binomial noise g_r(1 - g_r) / n_r, whose unbiased estimate g^(1 - g^)/(n_r - 1) is
-    subtracted (rows with n_r >= 2; clipped at 0). ESS: the calibration's (min bulk ESS
-    of its parameters; g is a function of them).
+    usual MCSE). pbar is an MCMC average of g: Var = Var_post(g) tau / M, tau the
+    integrated autocorrelation time of g along the table (M / tau is g's own ESS).
+
+    Both are estimated from the run itself, by grouping its draws by row: the share g_r
+    of profitable draws among the n_r draws of row r is g(theta_r) plus binomial noise,
+    independent between rows. So the rows' lag-k autocovariances (k >= 1) estimate g's;
+    at lag 0 the noise's variance, estimated without bias by g_r(1 - g_r)/(n_r - 1), is
+    subtracted (rows with n_r >= 2). tau follows Geyer's initial monotone sequence
+    estimator (as arviz-stats' ESS does), on the table in row order (chains one after
+    the other: a boundary adds O(chains / M)). g's ESS is at most M. With fewer than
+    :data:`MIN_ROWS` usable rows ``ess`` (the calibration's smallest bulk ESS, a
+    conservative stand-in) is used instead.
 
     Returns
     -------
-    (extra variance, Var_post(g) estimate)
+    (extra variance, Var_post(g) estimate, g's ESS or None when ``ess`` was used)
     """
     if not post or not ess:
-        return 0.0, 0.0
+        return 0.0, 0.0, None
     n = post["post_n"].astype(np.float64)
     use = n >= 2
     if use.sum() < 2:
-        return 0.0, 0.0
+        return 0.0, 0.0, None
     g = post["post_hits"][use] / n[use]
-    vg = max(float(np.var(g, ddof=1) - np.mean(g * (1 - g) / (n[use] - 1))), 0.0)
-    return vg / float(ess), vg
+    noise = float(np.mean(g * (1 - g) / (n[use] - 1)))
+    vg = max(float(np.var(g, ddof=1) - noise), 0.0)
+    if use.sum() < MIN_ROWS or vg <= 0:
+        return vg / float(ess), vg, None
+    ess_g = own_ess(g, vg)
+    return vg / ess_g, vg, ess_g
+
+
+#: Usable posterior rows below which g's own ESS is not estimated (its autocovariances
+#: would be mostly noise): the calibration's smallest bulk ESS is used instead.
+MIN_ROWS = 100
+
+
+def own_ess(g: np.ndarray, var0: float) -> float:
+    """ESS of a series whose lag-0 variance is ``var0`` (noise removed) and lags are g's.
+
+    Geyer's initial monotone sequence: autocorrelations rho_k = gamma_k / var0 summed in
+    pairs (rho_2m + rho_2m+1) while positive and non-increasing; ESS = M / tau,
+    tau = -1 + 2 sum of the pairs, at most M. The autocovariances by FFT (NumPy's rfft;
+    M is a posterior table's rows, at most a few 10^5).
+    """
+    m = g.size
+    x = g - g.mean()
+    f = np.fft.rfft(x, 2 * m)
+    acov = np.fft.irfft(f * np.conj(f))[:m] / m
+    rho = acov / var0
+    rho[0] = 1.0
+    tau, prev = -1.0, math.inf
+    for k in range(0, m - 1, 2):
+        pair = rho[k] + rho[k + 1]
+        if pair <= 0:
+            break
+        pair = min(pair, prev)
+        tau += 2 * pair
+        prev = pair
+    return float(m / max(tau, 1.0))
 
 
 def posterior_parts(post: Mapping[str, np.ndarray], ess: float | None) -> np.ndarray | None:

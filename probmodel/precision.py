@@ -91,7 +91,7 @@ def precision_status(acc, ranges, key_outputs, precision, varying,
     extra = 0.0
     if "profitable" in cat:
         p = float(cat["profitable"].sum()) / max(n, 1)
-        extra, _ = posterior_part(acc.post, posterior_ess)
+        extra, _, _ = posterior_part(acc.post, posterior_ess)
         f = factors.get("p_profitable", 1.0) if factors is not None else 1.0
         p_se = math.sqrt(max(p * (1 - p), 0.0) / max(n, 1) * f * f + extra)
     met = worst_q <= precision and (p_se is None or p_se <= precision)

@@ -495,9 +495,10 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
     kept = {k: kept[k] for k in model.names if k in kept}
     p_prof = None
     extra = vg = 0.0
+    ess_g = None
     if "profitable" in cat:
         p = float(cat["profitable"].sum()) / max(n, 1)
-        extra, vg = posterior_part(acc.post, posterior_ess)
+        extra, vg, ess_g = posterior_part(acc.post, posterior_ess)
         p_prof = (p, math.sqrt(max(p * (1 - p), 0.0) / max(n, 1) + extra))
     if want_hist:
         hv = plan.hist_vars
@@ -564,7 +565,9 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
         summary.attrs.update({
             "p_profitable_mcse_forward": math.sqrt(max(p * (1 - p), 0.0) / max(n, 1)),
             "p_profitable_mcse_posterior": math.sqrt(extra),
-            "posterior_ess": float(posterior_ess), "posterior_var_g": vg})
+            "posterior_ess": float(posterior_ess), "posterior_var_g": vg,
+            "posterior_ess_p_profitable": (float(ess_g) if ess_g is not None else
+                                           float(posterior_ess))})
     for k, v in const_vals.items():
         if not math.isfinite(v):
             summary[k].attrs["non_finite"] = int(n)

@@ -105,7 +105,9 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
         if "p_profitable_mcse_posterior" in a:
             out.print(f"MCSE of P(profit > 0): {a['p_profitable_mcse_forward']:.4f} from the "
                       f"forward draws, {a['p_profitable_mcse_posterior']:.4f} from the "
-                      f"posterior sample (calibration ESS {a['posterior_ess']:,.0f})")
+                      f"posterior sample (its ESS for P(profit > 0) "
+                      f"{a.get('posterior_ess_p_profitable', a['posterior_ess']):,.0f}; the "
+                      f"calibration's smallest bulk ESS {a['posterior_ess']:,.0f})")
         elif "p_profitable" in res.summary:
             out.print("MCSE of P(profit > 0) excludes the posterior sample's error (the "
                       "calibration's manifest gives no ESS)")
