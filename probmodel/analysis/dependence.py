@@ -116,12 +116,51 @@ def for_output(inputs: Mapping[str, np.ndarray], y: np.ndarray, output: str,
     return dep
 
 
-def json_summary(dep: xr.Dataset) -> dict:
-    """The public JSON form of a :func:`dependence_importance` result."""
-    return {"method": dep.attrs["method"], "draws": int(dep.attrs["draws"]),
-            "num_resamples": int(dep.attrs["num_resamples"]),
-            "conf_level": float(dep.attrs["conf_level"]), "inputs": [
-                {"input": str(n), "delta": float(dep.delta.sel(input=n)),
-                 "delta_conf": float(dep.delta_conf.sel(input=n)),
-                 "S1": float(dep.s1.sel(input=n)), "S1_conf": float(dep.s1_conf.sel(input=n))}
-                for n in dep.input.values]}
+def with_intervals(dep: xr.Dataset) -> xr.Dataset:
+    """``dep`` with intervals on a ``ci_bound`` dim instead of half-widths (a result tree).
+
+    ``delta`` and ``s1`` keep their estimates; ``delta_interval`` and ``s1_interval``
+    (dims ``input``, ``ci_bound``) hold the lower and upper bounds, estimate minus and
+    plus the half-width; the attributes are kept.
+    """
+    from probmodel.tree import CI_BOUNDS, CI_DIM
+
+    attrs = {"ci_kind": dep.attrs.get("ci_kind", "bootstrap (normal approximation)"),
+             "ci_prob": float(dep.attrs["conf_level"])}
+    out = xr.Dataset(coords={"input": [str(n) for n in dep.input.values],
+                             CI_DIM: list(CI_BOUNDS)}, attrs=dict(dep.attrs))
+    for key in ("delta", "s1"):
+        v, c = dep[key].values, dep[f"{key}_conf"].values
+        out[key] = ("input", v)
+        out[f"{key}_interval"] = (("input", CI_DIM), np.stack([v - c, v + c], axis=-1), attrs)
+    return out
+
+
+def half_width(group: xr.Dataset, key: str) -> np.ndarray:
+    """Half the width of ``<key>_interval`` (the ``*_conf`` of the CSV and JSON files)."""
+    iv = group[f"{key}_interval"]
+    return (iv.sel(ci_bound="upper").values - iv.sel(ci_bound="lower").values) / 2
+
+
+def table(group: xr.Dataset):
+    """dependence.csv of a :func:`with_intervals` group: input, delta, delta_conf, s1, s1_conf.
+
+    ``*_conf`` are half the widths of the intervals.
+    """
+    import pandas as pd
+
+    return pd.DataFrame({"input": [str(n) for n in group.input.values],
+                         "delta": group.delta.values, "delta_conf": half_width(group, "delta"),
+                         "s1": group.s1.values, "s1_conf": half_width(group, "s1")})
+
+
+def json_summary(group: xr.Dataset) -> dict:
+    """The public JSON form of a :func:`with_intervals` group (half-widths as ``*_conf``)."""
+    dc, sc = half_width(group, "delta"), half_width(group, "s1")
+    return {"method": str(group.attrs["method"]), "draws": int(group.attrs["draws"]),
+            "num_resamples": int(group.attrs["num_resamples"]),
+            "conf_level": float(group.attrs["conf_level"]), "inputs": [
+                {"input": str(n), "delta": float(group.delta.values[i]),
+                 "delta_conf": float(dc[i]), "S1": float(group.s1.values[i]),
+                 "S1_conf": float(sc[i])}
+                for i, n in enumerate(group.input.values)]}

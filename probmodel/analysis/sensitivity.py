@@ -147,6 +147,13 @@ class Tornado:
             f"{self.output}_point": self.point,
         })
 
+    def to_dataset(self) -> xr.Dataset:
+        """The table over an ``input`` dim; the output, its units and point value as attrs."""
+        ds = xr.Dataset.from_dataframe(self.table().set_index("input"))
+        ds.attrs.update({"output": self.output, "output_units": unit_of(self.output),
+                         "point": float(self.point), "title": self.title})
+        return ds
+
 
 def tornado(scenario: Scenario, output: str | None = None,
             probs: tuple[float, float] = (0.05, 0.95)) -> Tornado:
@@ -223,6 +230,8 @@ class Sobol:
 
     def to_dataset(self) -> xr.Dataset:
         """Indices as xarray with an ``input`` dim and intervals on a ``ci_bound`` dim."""
+        import json
+
         attrs = {"ci_kind": "bootstrap (percentile of normal approx., SALib)",
                  "ci_prob": self.conf_level}
         return xr.Dataset(
@@ -231,7 +240,8 @@ class Sobol:
              "ST_interval": (("input", "ci_bound"), self.interval("ST"), attrs)},
             coords={"input": list(self.names), "ci_bound": ["lower", "upper"]},
             attrs={"output": self.output, "n_base": self.n_base, "n_evals": self.n_evals,
-                   "num_resamples": self.num_resamples})
+                   "num_resamples": self.num_resamples, "conf_level": self.conf_level,
+                   "notes": json.dumps(list(self.notes)), "title": self.title})
 
 
 def sobol_indices(f: Callable[[np.ndarray], np.ndarray], names: Sequence[str],
@@ -377,6 +387,26 @@ class Drivers:
             "median_shift": self.shift, "shift_of_90pct_width": self.shift_fraction,
             "ks_distance": self.ks, "rank_corr_with_output": self.rank_corr,
         })
+
+    def to_dataset(self) -> xr.Dataset:
+        """The table over an ``input`` dim, with what the figure and the summary need.
+
+        Adds each input's 90% prior width and its quantiles among all draws and among
+        the event draws (``ecdf_*`` over ``ecdf_prob``); the event, P(event) with its
+        MCSE and the draw counts are attributes.
+        """
+        ds = xr.Dataset.from_dataframe(self.table().set_index("input"))
+        ds["prior_width"] = ("input", np.asarray(self.prior_width, np.float64),
+                             {"long_name": "p95 - p05 of the prior"})
+        ds = ds.assign_coords(ecdf_prob=np.asarray(self.ecdf_probs, np.float64))
+        ds["ecdf_all"] = (("input", "ecdf_prob"), np.asarray(self.ecdf_all, np.float64))
+        ds["ecdf_event"] = (("input", "ecdf_prob"), np.asarray(self.ecdf_event, np.float64))
+        ds.attrs.update({"output": self.output, "event": self.event, "note": self.tail_note,
+                         "p_event": float(self.p_event),
+                         "p_event_mcse": float(self.p_event_mcse),
+                         "n_event": int(self.n_event), "draws": int(self.n_draws),
+                         "title": self.title})
+        return ds
 
 
 def _event(arrays: Mapping[str, np.ndarray], output: str) -> tuple[np.ndarray, str, str]:

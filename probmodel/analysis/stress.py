@@ -430,3 +430,111 @@ def run(scenario, bands: Sequence[Band], draws: int, seed: int,
     ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
     model = sampling.ForwardModel.from_scenario(scenario)
     return stress(ds, bands, events=events, blocks=bool(model.correlated or model.given)), ds
+
+
+# --------------------------------------------------------------------------- the run folder
+
+
+def to_tree(scenario, res: xr.Dataset, ds: xr.Dataset, draws: int, seed: int,
+            seconds: float, keep: int) -> xr.DataTree:
+    """A stress run's result tree (:func:`probmodel.runs.write` writes its folder).
+
+    ``/stress`` (the result of :func:`stress`; stress.nc holds it at its root) and
+    ``/prior`` (draws.nc: the base draws, evenly thinned to at most about ``keep``).
+    summary.csv and summary.json are derived from ``/stress`` (:func:`outputs`).
+    """
+    from probmodel import sampling, tree
+
+    stride = -(-draws // keep)  # draws.nc keeps at most ~keep draws, as run does
+    if stride > 1:
+        ds = ds.isel(draw=slice(None, None, stride))
+        ds.attrs["thinned"] = f"every {stride}th of {draws} draws"
+    res = res.copy()
+    res.attrs.update({"scenario": scenario.name, "seed": seed, "draws": draws})
+    return tree.make(
+        "stress", scenario.name, {"stress": res, "prior": ds},
+        salt=f"stress{seed}{draws}{res.attrs['bands']}",
+        files={"stress.nc": {"/": "/stress"}, "draws.nc": {"/prior": "/prior"}},
+        settings=dict(
+            method="forward Monte Carlo (iid); cases are subsets of the same draws",
+            seed=seed, draws=draws, chunk_size=sampling.CHUNK,
+            bands=res.attrs["bands"].split(", "), mcse_method=res.attrs["mcse_method"],
+            events=[str(x) for x in res["event"].values] if "p_event" in res else [],
+            draws_kept=int(ds.sizes["draw"]), kept_stride=stride, seconds=round(seconds, 3)))
+
+
+def cases_json(res: xr.Dataset) -> dict:
+    """The public JSON form: per case its band, draws, P(profit > 0) and statistics."""
+    cases = {}
+    for i, label in enumerate(res["band"].values):
+        r = res.isel(band=i)
+        case = {"variable": str(r.band_variable.values) or None,
+                "percentiles": [float(r.band_lo), float(r.band_hi)],
+                "values": [float(r.band_lo_value), float(r.band_hi_value)] if i else None,
+                "draws": int(r.n_draws)}
+        if "p_profitable" in res:
+            for k in ("p_profitable", "p_profitable_mcse", "p_profitable_diff",
+                      "p_profitable_diff_mcse"):
+                case[k] = float(r[k])
+        if "p_event" in res:
+            case["events"] = [
+                {"event": str(lab), "output": str(r.event_output.values[j]),
+                 "statistic": str(r.event_statistic.values[j]), "p": float(r.p_event[j]),
+                 "mcse": float(r.p_event_mcse[j]), "diff": float(r.p_event_diff[j]),
+                 "diff_mcse": float(r.p_event_diff_mcse[j])}
+                for j, lab in enumerate(res["event"].values)]
+        case["summary"] = {
+            var: {**{s: float(r[var].sel(stat=s)) for s in STATS},
+                  **{f"mcse_{s}": float(r[f"{var}_mcse"].sel(stat=s)) for s in STATS},
+                  **{f"diff_{s}": float(r[f"{var}_diff"].sel(stat=s)) for s in STATS},
+                  **{f"mcse_diff_{s}": float(r[f"{var}_diff_mcse"].sel(stat=s))
+                     for s in STATS}}
+            for var in str(res.attrs["outputs"]).split(", ") if var}
+        cases[str(label)] = case
+    return {"cases": cases}
+
+
+def summary_frame(res: xr.Dataset):
+    """Tidy table: case, variable, statistic, value, mcse, diff, diff_mcse, units."""
+    import pandas as pd
+
+    rows = []
+    for var in [v for v in res.data_vars if f"{v}_mcse" in res and "stat" in res[v].dims
+                and not str(v).endswith("_diff")]:
+        for label in res["band"].values:
+            for s in res["stat"].values:
+                sel = {"band": label, "stat": s}
+                rows.append({"case": str(label), "variable": str(var), "statistic": str(s),
+                             "value": float(res[var].sel(sel)),
+                             "mcse": float(res[f"{var}_mcse"].sel(sel)),
+                             "diff": float(res[f"{var}_diff"].sel(sel)),
+                             "diff_mcse": float(res[f"{var}_diff_mcse"].sel(sel)),
+                             "units": str(res[var].attrs.get("units", ""))})
+    if "p_profitable" in res:
+        for label in res["band"].values:
+            r = res.sel(band=label)
+            rows.append({"case": str(label), "variable": "profit", "statistic": "p_gt_0",
+                         "value": float(r.p_profitable), "mcse": float(r.p_profitable_mcse),
+                         "diff": float(r.p_profitable_diff),
+                         "diff_mcse": float(r.p_profitable_diff_mcse), "units": "1"})
+    if "p_event" in res:
+        for label in res["band"].values:
+            r = res.sel(band=label)
+            for j in range(res.sizes["event"]):
+                rows.append({"case": str(label), "variable": str(r.event_output.values[j]),
+                             "statistic": str(r.event_statistic.values[j]),
+                             "value": float(r.p_event[j]), "mcse": float(r.p_event_mcse[j]),
+                             "diff": float(r.p_event_diff[j]),
+                             "diff_mcse": float(r.p_event_diff_mcse[j]), "units": "1"})
+    return pd.DataFrame(rows)
+
+
+def outputs(t: xr.DataTree):
+    """A stress folder's summary.csv and summary.json, from its tree's ``/stress`` alone."""
+    from probmodel import tree
+
+    res = t["stress"].to_dataset()
+    head = {"scenario": str(res.attrs["scenario"]), "draws": int(res.attrs["draws"]),
+            "seed": int(res.attrs["seed"])}
+    return tree.Outputs(tables={"summary.csv": summary_frame(res)},
+                        json={"summary.json": {**head, **cases_json(res)}})

@@ -58,13 +58,15 @@ def sensitivity(scenario: ScenarioArg, output: OutputOpt = None, draws: DrawsOpt
     with progress(draws, "tornado, Sobol indices, then drivers' draws", unit="draws",
                   quiet=quiet or json_) as update:
         res = se.analyse(sc, output, draws, seed, sobol_n, progress=update)
-    res.run_dir = runs.write(so.run_record(sc, res, lambda: figures(sc, res, se, plots),
-                                           sobol_n), out_dir)
+    tree = so.to_tree(sc, res, sobol_n)
+    res.run_dir = runs.write(tree, lambda: figures(sc, res, se, plots), scenarios=[sc],
+                             out=out_dir)
     wall = time.perf_counter() - t0
     t, s, d = res.tornado, res.sobol, res.drivers
     if json_:
-        print_json({"scenario": sc.name, "draws": draws, "seed": seed,
-                    "run_dir": str(res.run_dir), **so.json_summary(t, s, d, res.dependence)})
+        body = so.outputs(tree).summary_json  # summary.json, and where it was written
+        head = {k: body.pop(k) for k in ("scenario", "draws", "seed")}
+        print_json({**head, "run_dir": str(res.run_dir), **body})
         write_report(res.run_dir, report, json_=True)
         return
     name = t.output

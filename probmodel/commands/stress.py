@@ -59,11 +59,16 @@ def stress(scenario: ScenarioArg, band: BandOpt, draws: DrawsOpt = 200_000,
     t0 = time.perf_counter()
     with progress(draws, "sampling", unit="draws", quiet=quiet or json_) as update:
         res, ds = st.run(sc, bands, draws, seed, progress=update, events=events)
-    run_dir = write_run(sc, res, ds, draws, seed, out_dir, time.perf_counter() - t0)
+    from probmodel.plots.stress import plot_stress
+
+    tree = st.to_tree(sc, res, ds, draws, seed, time.perf_counter() - t0, KEEP_DRAWS)
+    run_dir = runs.write(tree, lambda: {"stress": plot_stress(res)}, scenarios=[sc],
+                         out=out_dir)
     wall = time.perf_counter() - t0
     if json_:
-        print_json({"scenario": sc.name, "draws": draws, "seed": seed,
-                    "run_dir": str(run_dir), **st_json(res)})
+        body = st.outputs(tree).summary_json  # summary.json, and where it was written
+        head = {k: body.pop(k) for k in ("scenario", "draws", "seed")}
+        print_json({**head, "run_dir": str(run_dir), **body})
         write_report(run_dir, report, json_=True)
         return
     _print_tables(sc, res, bands, draws, seed)
@@ -123,98 +128,3 @@ def _print_tables(sc, res, bands, draws: int, seed: int) -> None:
                       *(fmt.show(name, float(v.sel(stat=s))) for s in stats),
                       "" if i == 0 else diff("q50"), "" if i == 0 else diff(tail))
     out.print(q)
-
-
-def st_json(res) -> dict:
-    """The public JSON form: per case its band, draws, P(profit > 0) and statistics."""
-    from probmodel.analysis.stress import STATS
-
-    cases = {}
-    for i, label in enumerate(res["band"].values):
-        r = res.isel(band=i)
-        case = {"variable": str(r.band_variable.values) or None,
-                "percentiles": [float(r.band_lo), float(r.band_hi)],
-                "values": [float(r.band_lo_value), float(r.band_hi_value)] if i else None,
-                "draws": int(r.n_draws)}
-        if "p_profitable" in res:
-            for k in ("p_profitable", "p_profitable_mcse", "p_profitable_diff",
-                      "p_profitable_diff_mcse"):
-                case[k] = float(r[k])
-        if "p_event" in res:
-            case["events"] = [
-                {"event": str(lab), "output": str(r.event_output.values[j]),
-                 "statistic": str(r.event_statistic.values[j]), "p": float(r.p_event[j]),
-                 "mcse": float(r.p_event_mcse[j]), "diff": float(r.p_event_diff[j]),
-                 "diff_mcse": float(r.p_event_diff_mcse[j])}
-                for j, lab in enumerate(res["event"].values)]
-        case["summary"] = {
-            var: {**{s: float(r[var].sel(stat=s)) for s in STATS},
-                  **{f"mcse_{s}": float(r[f"{var}_mcse"].sel(stat=s)) for s in STATS},
-                  **{f"diff_{s}": float(r[f"{var}_diff"].sel(stat=s)) for s in STATS},
-                  **{f"mcse_diff_{s}": float(r[f"{var}_diff_mcse"].sel(stat=s))
-                     for s in STATS}}
-            for var in res.attrs["outputs"].split(", ") if var}
-        cases[str(label)] = case
-    return {"cases": cases}
-
-
-def summary_frame(res):
-    """Tidy table: case, variable, statistic, value, mcse, diff, diff_mcse, units."""
-    import pandas as pd
-
-    rows = []
-    for var in [v for v in res.data_vars if f"{v}_mcse" in res and "stat" in res[v].dims
-                and not v.endswith("_diff")]:
-        for label in res["band"].values:
-            for s in res["stat"].values:
-                sel = {"band": label, "stat": s}
-                rows.append({"case": str(label), "variable": var, "statistic": str(s),
-                             "value": float(res[var].sel(sel)),
-                             "mcse": float(res[f"{var}_mcse"].sel(sel)),
-                             "diff": float(res[f"{var}_diff"].sel(sel)),
-                             "diff_mcse": float(res[f"{var}_diff_mcse"].sel(sel)),
-                             "units": res[var].attrs.get("units", "")})
-    if "p_profitable" in res:
-        for label in res["band"].values:
-            r = res.sel(band=label)
-            rows.append({"case": str(label), "variable": "profit", "statistic": "p_gt_0",
-                         "value": float(r.p_profitable), "mcse": float(r.p_profitable_mcse),
-                         "diff": float(r.p_profitable_diff),
-                         "diff_mcse": float(r.p_profitable_diff_mcse), "units": "1"})
-    if "p_event" in res:
-        for label in res["band"].values:
-            r = res.sel(band=label)
-            for j in range(res.sizes["event"]):
-                rows.append({"case": str(label), "variable": str(r.event_output.values[j]),
-                             "statistic": str(r.event_statistic.values[j]),
-                             "value": float(r.p_event[j]), "mcse": float(r.p_event_mcse[j]),
-                             "diff": float(r.p_event_diff[j]),
-                             "diff_mcse": float(r.p_event_diff_mcse[j]), "units": "1"})
-    return pd.DataFrame(rows)
-
-
-def write_run(sc, res, ds, draws: int, seed: int, out_dir, seconds: float):
-    """The run folder: stress.nc (the result), draws.nc, summary CSV/JSON, figure."""
-    import xarray as xr
-
-    from probmodel import runs, sampling
-    from probmodel.plots.stress import plot_stress
-
-    stride = -(-draws // KEEP_DRAWS)  # draws.nc keeps at most ~KEEP_DRAWS draws, as run does
-    if stride > 1:
-        ds = ds.isel(draw=slice(None, None, stride))
-        ds.attrs["thinned"] = f"every {stride}th of {draws} draws"
-    return runs.write(runs.Run(
-        kind="stress", label=sc.name, salt=f"stress{seed}{draws}{res.attrs['bands']}",
-        scenarios=[sc],
-        netcdf={"stress.nc": res, "draws.nc": xr.DataTree.from_dict({"prior": ds})},
-        tables={"summary.csv": summary_frame(res)},
-        summary_json={"scenario": sc.name, "draws": draws, "seed": seed, **st_json(res)},
-        figures=lambda: {"stress": plot_stress(res)},
-        manifest=dict(
-            method="forward Monte Carlo (iid); cases are subsets of the same draws",
-            seed=seed, draws=draws, chunk_size=sampling.CHUNK,
-            bands=res.attrs["bands"].split(", "), mcse_method=res.attrs["mcse_method"],
-            events=[str(x) for x in res["event"].values] if "p_event" in res else [],
-            draws_kept=int(ds.sizes["draw"]), kept_stride=stride, seconds=round(seconds, 3)),
-    ), out_dir)
