@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from probmodel import catalog, results, runs, sampling
+from probmodel import catalog, results, sampling
 from probmodel.analysis.targets import Target, parse_number
 from probmodel.errors import UsageError
 from probmodel.mcse import draw_factors
@@ -143,36 +143,93 @@ def choose(scenario: Scenario, name: str, options: list, objective: Target, mini
                         time.perf_counter() - t0)
 
 
-def json_summary(res: ChooseResult) -> dict:
-    """The public JSON form: every option's estimates, the ranking, P(best in a draw)."""
-    opts = []
-    for lab, e in res.estimates.items():
-        o, ose = e["objective"]
-        opts.append({
-            "option": lab, "objective": o, "objective_mcse": ose,
-            "feasible": lab in res.feasible,
-            "constraints": [{"constraint": c.text, "estimate": v, "mcse": se, "met": m}
-                            for c, (v, se, m) in zip(res.constraints, e["constraints"],
-                                                     strict=True)],
-            "p_best": res.p_best.get(lab, (None, None))[0],
-            "p_best_mcse": res.p_best.get(lab, (None, None))[1]})
-    return {"scenario": res.scenario.name, "choose": res.name,
-            ("minimise" if res.minimise else "maximise"): res.objective.text,
-            "subject_to": [c.text for c in res.constraints], "options": opts,
-            "ranking": res.ranking, "best": res.ranking[0], "draws": res.draws,
-            "seed": res.seed}
+def to_tree(res: ChooseResult) -> xr.DataTree:
+    """A choice's result tree (kind ``solve``), all of it in choose.nc.
 
+    ``/summary``: the result contract over the ``option`` dim with ``p_best`` (NaN for
+    an option failing a constraint); ``/options``: each option's objective estimate and
+    MCSE, each constraint's (over a ``constraint`` dim named by its text), whether it
+    is feasible and its rank among the feasible ones (0: not ranked). summary.csv and
+    summary.json are derived from it (:func:`outputs`).
+    """
+    from probmodel import tree
 
-def run_record(res: ChooseResult, figures) -> runs.Run:
-    """What a choice's run folder holds (:func:`probmodel.runs.write` writes it)."""
-    return runs.Run(
-        "solve", f"{res.scenario.name}_choose", f"{res.seed}{res.draws}{res.name}",
-        [res.scenario], summary=res.summary, summary_json=json_summary(res),
-        netcdf={"choose.nc": xr.DataTree.from_dict({"/summary": res.summary})},
-        figures=figures,
-        manifest=dict(method="every option on common random numbers (the same seed)",
+    labels = list(res.estimates)
+    est = [res.estimates[lab] for lab in labels]
+    shape = (len(labels), len(res.constraints))
+
+    def cons(k):
+        return np.asarray([[c[k] for c in e["constraints"]] for e in est],
+                          np.float64).reshape(shape)
+
+    options = xr.Dataset(
+        {"objective": ("option", [float(e["objective"][0]) for e in est],
+                       {"long_name": res.objective.text}),
+         "objective_mcse": ("option", [float(e["objective"][1]) for e in est]),
+         "feasible": ("option", np.asarray([lab in res.feasible for lab in labels], np.int8),
+                      {"long_name": "1: meets every constraint (by its estimate)"}),
+         "rank": ("option", np.asarray([res.ranking.index(lab) + 1 if lab in res.ranking
+                                        else 0 for lab in labels], np.int32),
+                  {"long_name": "rank by the objective among the feasible options (0: "
+                                "not ranked)"}),
+         "constraint_estimate": (("option", "constraint"), cons(0)),
+         "constraint_mcse": (("option", "constraint"), cons(1)),
+         "constraint_met": (("option", "constraint"), cons(2).astype(np.int8))},
+        coords={"option": labels,
+                "constraint": np.asarray([c.text for c in res.constraints], dtype=str)},
+        attrs={"scenario": res.scenario.name, "choose": res.name,
+               "objective": res.objective.text, "minimise": int(res.minimise),
+               "draws": int(res.draws), "seed": int(res.seed)})
+    return tree.make(
+        "solve", f"{res.scenario.name}_choose", {"summary": res.summary, "options": options},
+        salt=f"{res.seed}{res.draws}{res.name}",
+        files={"choose.nc": {"/summary": "/summary", "/options": "/options"}},
+        settings=dict(method="every option on common random numbers (the same seed)",
                       seed=res.seed, draws=res.draws, choose=res.name,
                       options=[str(o) for o in res.options],
                       objective=res.objective.text, minimise=res.minimise,
                       subject_to=[c.text for c in res.constraints],
                       seconds=round(res.seconds, 3)))
+
+
+def outputs(t: xr.DataTree):
+    """summary.csv and summary.json of a choice, from its tree (``/summary``, ``/options``)."""
+    from probmodel import tree
+
+    return tree.Outputs(tables={"summary.csv": results.summary_table(tree.summary(t))},
+                        json={"summary.json": _json(t)})
+
+
+def _json(t: xr.DataTree) -> dict:
+    """summary.json: every option's estimates, the ranking, P(best in a draw)."""
+    from probmodel import tree
+
+    o, s = t["options"].to_dataset(), tree.summary(t)
+    a = o.attrs
+    labels = [str(v) for v in o["option"].values]
+    texts = [str(v) for v in o["constraint"].values]
+    ranked = sorted((int(r), lab) for r, lab in zip(o["rank"].values, labels, strict=True)
+                    if int(r) > 0)
+    ranking = [lab for _, lab in ranked]
+    opts = []
+    for i, lab in enumerate(labels):
+        feasible = bool(int(o["feasible"].values[i]))
+        opts.append({
+            "option": lab, "objective": float(o["objective"].values[i]),
+            "objective_mcse": float(o["objective_mcse"].values[i]), "feasible": feasible,
+            "constraints": [{"constraint": c,
+                             "estimate": float(o["constraint_estimate"].values[i, j]),
+                             "mcse": float(o["constraint_mcse"].values[i, j]),
+                             "met": bool(int(o["constraint_met"].values[i, j]))}
+                            for j, c in enumerate(texts)],
+            "p_best": float(s["p_best"].values[i]) if feasible else None,
+            "p_best_mcse": float(s["p_best_mcse"].values[i]) if feasible else None})
+    return {"scenario": str(a["scenario"]), "choose": str(a["choose"]),
+            ("minimise" if int(a["minimise"]) else "maximise"): str(a["objective"]),
+            "subject_to": texts, "options": opts, "ranking": ranking, "best": ranking[0],
+            "draws": int(a["draws"]), "seed": int(a["seed"])}
+
+
+def json_summary(res: ChooseResult) -> dict:
+    """The public JSON form (summary.json): every option's estimates, the ranking, P(best)."""
+    return _json(to_tree(res))

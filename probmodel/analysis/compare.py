@@ -11,6 +11,7 @@ iid formulas over the pairs.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -220,19 +221,73 @@ def _summarize(data: dict, names: list[str], output: str, draws: int,
     return ds
 
 
-def summary_table(res: CompareResult) -> pd.DataFrame:
-    """Tidy per-scenario table: scenario, variable, statistic, value, mcse, units."""
-    keys = [res.output, f"{res.output}_mcse", "p_profitable", "p_profitable_mcse"]
-    if "p_event" in res.summary:
+def to_tree(res: CompareResult) -> xr.DataTree:
+    """A comparison's result tree: ``/prior`` (kept draws), ``/summary``, ``/ecdf``.
+
+    All three go to draws.nc; summary.csv, pairs.csv and summary.json are derived from
+    ``/summary`` (:func:`outputs`), whose attrs also hold the shared uncertain
+    parameters of every pair (JSON text).
+    """
+    from probmodel import tree
+
+    return tree.make(
+        "compare", "compare_" + "_vs_".join(res.names)[:80],
+        {"prior": res.kept, "summary": _summary_group(res), "ecdf": res.ecdf},
+        salt=f"{res.seed}{res.draws}",
+        files={"draws.nc": {"/prior": "/prior", "/summary": "/summary", "/ecdf": "/ecdf"}},
+        settings=dict(
+            method="forward Monte Carlo (iid), common random numbers: the same seed for "
+                   "every scenario, shared parameters keyed by name",
+            seed=res.seed, draws=res.draws, draws_kept=int(res.kept.sizes["draw"]),
+            output=res.output, chunk_size=sampling.CHUNK, seconds=round(res.seconds, 3),
+            events=[e.label for e in res.events],
+            scenarios={sc.name: {"title": sc.title, "files": runs.scenario_hashes(sc),
+                                 **({"overrides": dict(sc.overrides)} if sc.overrides
+                                    else {})} for sc in res.scenarios}))
+
+
+def outputs(t: xr.DataTree):
+    """summary.csv, pairs.csv and summary.json of a comparison, from its ``/summary``."""
+    from probmodel import tree
+
+    s = tree.summary(t)
+    return tree.Outputs(tables={"summary.csv": summary_table(s), "pairs.csv": pairs_table(s)},
+                        json={"summary.json": json_summary(s)})
+
+
+def _summary_group(res: CompareResult) -> xr.Dataset:
+    """The tree's ``/summary``: the result's, with the shared parameters in its attrs."""
+    s = res.summary.copy()
+    s.attrs["shared_uncertain_parameters"] = json.dumps(res.shared)
+    return s
+
+
+def _as_summary(res: CompareResult | xr.Dataset) -> xr.Dataset:
+    return _summary_group(res) if isinstance(res, CompareResult) else res
+
+
+def _names(s: xr.Dataset) -> list[str]:
+    return [str(n) for n in s["scenario"].values]
+
+
+def summary_table(res: CompareResult | xr.Dataset) -> pd.DataFrame:
+    """Tidy per-scenario table: scenario, variable, statistic, value, mcse, units.
+
+    ``res``: a comparison, or its tree's ``/summary``.
+    """
+    s = _as_summary(res)
+    out = str(s.attrs["output"])
+    keys = [out, f"{out}_mcse", "p_profitable", "p_profitable_mcse"]
+    if "p_event" in s:
         keys += ["p_event", "p_event_mcse"]
-    return results.summary_table(res.summary[keys])
+    return results.summary_table(s[keys])
 
 
-def pairs_table(res: CompareResult) -> pd.DataFrame:
+def pairs_table(res: CompareResult | xr.Dataset) -> pd.DataFrame:
     """One row per ordered pair: P(A > B) and the paired difference A - B, with MCSEs."""
-    s = res.summary
+    s = _as_summary(res)
     rows = []
-    for a, b in itertools.permutations(res.names, 2):
+    for a, b in itertools.permutations(_names(s), 2):
         row = {"scenario": a, "versus": b,
                "p_greater": float(s["p_greater"].sel(scenario=a, versus=b)),
                "p_greater_mcse": float(s["p_greater_mcse"].sel(scenario=a, versus=b))}
@@ -247,7 +302,8 @@ def pairs_table(res: CompareResult) -> pd.DataFrame:
                 row[key] = float(s[key].sel(scenario=a, versus=b))
         for j in range(s.sizes["event"] if "p_event_difference" in s else 0):
             # p_margin_gt_0.2_difference: the event's key, as solve and run name it
-            name = f"p_{s['event_output'].values[j]}_{s['event_statistic'].values[j][2:]}"
+            name = (f"p_{s['event_output'].values[j]}_"
+                    f"{str(s['event_statistic'].values[j])[2:]}")
             for key, suffix in (("p_event_difference", ""), ("p_event_difference_mcse",
                                                               "_mcse")):
                 row[f"{name}_difference{suffix}"] = float(
@@ -256,37 +312,17 @@ def pairs_table(res: CompareResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def json_summary(res: CompareResult) -> dict:
-    """The public JSON form of a comparison."""
-    s, out = res.summary, res.output
+def json_summary(res: CompareResult | xr.Dataset) -> dict:
+    """The public JSON form of a comparison (summary.json), from it or its ``/summary``."""
+    s = _as_summary(res)
+    out = str(s.attrs["output"])
     per = {}
-    for n in res.names:
+    for n in _names(s):
         p, se = results.p_profitable(s, scenario=n)
         per[n] = {out: results.stat_dict(s, out, scenario=n), "p_profitable": p,
                   "p_profitable_mcse": se}
         if "p_event" in s:
             per[n]["events"] = results.event_list(s, scenario=n)
-    return {"output": out, "draws": res.draws, "seed": res.seed, "scenarios": per,
-            "pairs": pairs_table(res).to_dict(orient="records"),
-            "shared_uncertain_parameters": res.shared}
-
-
-def run_record(res: CompareResult, figures) -> runs.Run:
-    """What a comparison's run folder holds (:func:`probmodel.runs.write` writes it)."""
-    return runs.Run(
-        "compare", "compare_" + "_vs_".join(res.names)[:80], f"{res.seed}{res.draws}",
-        res.scenarios, summary=res.summary,
-        tables={"summary.csv": summary_table(res), "pairs.csv": pairs_table(res)},
-        summary_json=json_summary(res),
-        netcdf={"draws.nc": xr.DataTree.from_dict(
-            {"/prior": res.kept, "/summary": res.summary, "/ecdf": res.ecdf})},
-        figures=figures,
-        manifest=dict(
-            method="forward Monte Carlo (iid), common random numbers: the same seed for "
-                   "every scenario, shared parameters keyed by name",
-            seed=res.seed, draws=res.draws, draws_kept=int(res.kept.sizes["draw"]),
-            output=res.output, chunk_size=sampling.CHUNK, seconds=round(res.seconds, 3),
-            events=[e.label for e in res.events],
-            scenarios={sc.name: {"title": sc.title, "files": runs.scenario_hashes(sc),
-                                 **({"overrides": dict(sc.overrides)} if sc.overrides
-                                    else {})} for sc in res.scenarios}))
+    return {"output": out, "draws": int(s.attrs["draws"]), "seed": int(s.attrs["seed"]),
+            "scenarios": per, "pairs": pairs_table(s).to_dict(orient="records"),
+            "shared_uncertain_parameters": json.loads(s.attrs["shared_uncertain_parameters"])}

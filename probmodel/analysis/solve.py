@@ -31,6 +31,7 @@ sd = s / |g'|).
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
 from collections.abc import Callable
@@ -42,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from probmodel import checks, results, runs, sampling
+from probmodel import checks, results, sampling
 from probmodel.analysis.targets import (
     Event,
     Target,
@@ -345,51 +346,88 @@ def _out_of_range(search: _Search, name: str, target: Target, lo: float, hi: flo
 
 
 def to_tree(res: SolveResult) -> xr.DataTree:
-    """/summary (the result contract at the answer), /tries and /curve."""
+    """A solve's result tree, all of it in solve.nc.
+
+    ``/answer`` holds the value, its Monte Carlo range ``value_interval`` (over
+    ``ci_bound``: lower, upper), ``achieved`` and ``achieved_mcse``; ``/summary`` the
+    result contract at the answer; ``/tries`` the values tried in order and ``/curve``
+    the estimate on an even grid (the figure's); the root's attrs the target, the search
+    and the draws. summary.csv and summary.json are derived from it (:func:`outputs`).
+    """
+    from probmodel import tree
+
+    units = unit_of(res.name)
+
     def ds(rows, what):
         a = np.asarray(rows, np.float64).reshape(-1, 3)
-        return xr.Dataset({res.name: ("try", a[:, 0], {"units": unit_of(res.name)}),
+        return xr.Dataset({res.name: ("try", a[:, 0], {"units": units}),
                            "estimate": ("try", a[:, 1], {"long_name": res.target.label}),
                            "estimate_mcse": ("try", a[:, 2])},
                           attrs={"what": what})
 
-    tree = xr.DataTree.from_dict({
-        "/summary": res.summary,
-        "/tries": ds(res.tries, "the values tried by the search, in order"),
-        "/curve": ds(res.curve, "the target's estimate on an even grid (for the figure)"),
-    })
-    tree.attrs.update({
-        "scenario": res.scenario.name, "vary": res.name, "target": res.target.text,
-        "statistic": res.target.label, "output": res.target.output,
-        "probability": int(res.target.is_probability), "threshold": res.target.threshold,
-        "value": res.value, "value_interval": list(res.value_interval),
-        "achieved": res.achieved, "achieved_mcse": res.achieved_mcse,
-        "direction": res.direction, "draws": res.draws, "seed": res.seed,
-        "common_random_numbers": "every try uses the same draws of every other input"})
-    return tree
-
-
-def json_summary(res: SolveResult) -> dict:
-    """The public JSON form: value, value_interval, achieved, achieved_mcse, tries, draws."""
-    return {
-        "scenario": res.scenario.name, "vary": res.name, "target": res.target.text,
-        "value": res.value, "value_interval": list(res.value_interval),
-        "achieved": res.achieved, "achieved_mcse": res.achieved_mcse,
-        "holds": f"{res.name} {'>=' if res.direction == 'above' else '<='} value",
-        "tries": len(res.tries), "draws": res.draws, "seed": res.seed,
-        "search_range": list(res.search_range), "conditioned": list(res.conditioned),
-        "events": res.events, "units": unit_of(res.name),
-    }
-
-
-def run_record(res: SolveResult, figures) -> runs.Run:
-    """What a solve's run folder holds (:func:`probmodel.runs.write` writes it)."""
-    return runs.Run(
-        "solve", f"{res.scenario.name}_solve", f"{res.seed}{res.draws}{res.target.text}",
-        [res.scenario], summary=res.summary, summary_json=json_summary(res),
-        netcdf={"solve.nc": to_tree(res)}, figures=figures,
-        manifest=dict(method="goal seek on common random numbers: bracket, then bisection",
+    answer = xr.Dataset(
+        {"value": ((), float(res.value), {"units": units, "long_name": f"solved {res.name}"}),
+         "value_interval": (tree.CI_DIM, [float(v) for v in res.value_interval],
+                            {"units": units, "long_name": "Monte Carlo range: where the "
+                             "estimate is within 2 MCSE of the threshold"}),
+         "achieved": ((), float(res.achieved), {"long_name": res.target.label}),
+         "achieved_mcse": ((), float(res.achieved_mcse))},
+        coords={tree.CI_DIM: list(tree.CI_BOUNDS)})
+    t = tree.make(
+        "solve", f"{res.scenario.name}_solve",
+        {"answer": answer, "summary": res.summary,
+         "tries": ds(res.tries, "the values tried by the search, in order"),
+         "curve": ds(res.curve, "the target's estimate on an even grid (for the figure)")},
+        salt=f"{res.seed}{res.draws}{res.target.text}",
+        files={"solve.nc": {"/": "/"}},
+        settings=dict(method="goal seek on common random numbers: bracket, then bisection",
                       seed=res.seed, draws=res.draws, vary=res.name, target=res.target.text,
                       search_range=list(res.search_range), tries=len(res.tries),
                       conditioned=list(res.conditioned), chunk_size=sampling.CHUNK,
-                      seconds=round(res.seconds, 3)))
+                      seconds=round(res.seconds, 3)),
+        attrs={
+            "scenario": res.scenario.name, "vary": res.name, "target": res.target.text,
+            "statistic": res.target.label, "output": res.target.output,
+            "probability": int(res.target.is_probability),
+            "threshold": float(res.target.threshold), "direction": res.direction,
+            "search_range": [float(v) for v in res.search_range],
+            "conditioned": json.dumps(list(res.conditioned)), "units": units,
+            "draws": int(res.draws), "seed": int(res.seed),
+            "common_random_numbers": "every try uses the same draws of every other input"})
+    return t
+
+
+def outputs(t: xr.DataTree):
+    """summary.csv and summary.json of a solve, from its tree; a choice's (choose.py)."""
+    from probmodel import tree
+
+    if "choose" in tree.settings(t):
+        from probmodel.analysis import choose
+
+        return choose.outputs(t)
+    return tree.Outputs(tables={"summary.csv": results.summary_table(tree.summary(t))},
+                        json={"summary.json": _json(t)})
+
+
+def _json(t: xr.DataTree) -> dict:
+    """summary.json of a solve: value, value_interval, achieved, achieved_mcse, tries..."""
+    from probmodel import tree
+
+    a, root = t.attrs, t["answer"].to_dataset()
+    name = str(a["vary"])
+    interval = root["value_interval"].sel({tree.CI_DIM: list(tree.CI_BOUNDS)}).values
+    return {
+        "scenario": str(a["scenario"]), "vary": name, "target": str(a["target"]),
+        "value": float(root["value"]), "value_interval": [float(v) for v in interval],
+        "achieved": float(root["achieved"]), "achieved_mcse": float(root["achieved_mcse"]),
+        "holds": f"{name} {'>=' if str(a['direction']) == 'above' else '<='} value",
+        "tries": int(t["tries"].sizes["try"]), "draws": int(a["draws"]),
+        "seed": int(a["seed"]), "search_range": [float(v) for v in a["search_range"]],
+        "conditioned": [str(v) for v in json.loads(str(a["conditioned"]))],
+        "events": results.event_list(tree.summary(t)), "units": str(a["units"]),
+    }
+
+
+def json_summary(res: SolveResult) -> dict:
+    """The public JSON form (summary.json): value, value_interval, achieved, tries, draws."""
+    return _json(to_tree(res))

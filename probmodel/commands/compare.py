@@ -41,7 +41,8 @@ def run_compare(scenarios, output: str = "margin", draws: int = 200_000, seed: i
 
     Returns
     -------
-    (CompareResult, Path)
+    (CompareResult, xarray.DataTree, Path)
+        The result, its tree (:func:`probmodel.analysis.compare.to_tree`) and the folder.
     """
     from probmodel import runs
     from probmodel.analysis import compare as cmp
@@ -52,7 +53,9 @@ def run_compare(scenarios, output: str = "margin", draws: int = 200_000, seed: i
     figures = lambda: {"forest": plots.plot_forest(res.summary, output),  # noqa: E731
                        "ecdf": plots.plot_ecdf(res.ecdf, output),
                        "p_greater": plots.plot_p_greater(res.summary, output)}
-    return res, runs.write(cmp.run_record(res, figures), out_dir, runs_dir)
+    t = cmp.to_tree(res)
+    return res, t, runs.write(t, figures, scenarios=res.scenarios, out=out_dir,
+                              runs_dir=runs_dir)
 
 
 @app.command()
@@ -86,11 +89,11 @@ def compare(files: FilesArg, output: OutputOpt = "margin", draws: DrawsOpt = 200
     t0 = time.perf_counter()
     with progress(draws * len(scenarios), "sampling", unit="draws",
                   quiet=quiet or json_) as update:
-        res, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, update,
-                                   events=events)
+        res, t, run_dir = run_compare(scenarios, output, draws, seed, keep, out_dir, update,
+                                      events=events)
     wall = time.perf_counter() - t0
     if json_:
-        print_json({**cmp.json_summary(res), "run_dir": str(run_dir)})
+        print_json({**cmp.outputs(t).summary_json, "run_dir": str(run_dir)})
         write_report(run_dir, report, json_=True)
         return
     _print(res)

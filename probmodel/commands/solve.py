@@ -84,11 +84,12 @@ def solve(scenario: ScenarioArg, vary: VaryOpt = None, target: TargetOpt = None,
     with runs.preloading_writers(), progress(draws, "sampling", unit="draws",
                                              quiet=quiet or json_) as update:
         res = so.solve(sc, name, tgt, draws, seed, rng, events, update)
-    run_dir = runs.write(so.run_record(res, lambda: {
-        f"solve_{name}": plot_solve(so.to_tree(res))}), out_dir)
+    t = so.to_tree(res)
+    run_dir = runs.write(t, lambda: {f"solve_{name}": plot_solve(t)}, scenarios=[res.scenario],
+                         out=out_dir)
     wall = time.perf_counter() - t0
     if json_:
-        out.print_json(json.dumps(runs.clean({**so.json_summary(res),
+        out.print_json(json.dumps(runs.clean({**so.outputs(t).summary_json,
                                               "run_dir": str(run_dir)})))
         return
     print_solve(res)
@@ -147,11 +148,12 @@ def _choose(sc, choose, minimise, maximise, subject_to, draws, seed, out_dir, js
                                              quiet=quiet or json_):
         res = ch.choose(sc, name, options, objective, minimise is not None, constraints,
                         draws, seed)
-    run_dir = runs.write(ch.run_record(res, lambda: {f"choose_{name}": plot_choose(
-        res.summary.assign_attrs(draws=draws))}), out_dir)
+    t = ch.to_tree(res)
+    run_dir = runs.write(t, lambda: {f"choose_{name}": plot_choose(
+        res.summary.assign_attrs(draws=draws))}, scenarios=[res.scenario], out=out_dir)
     wall = time.perf_counter() - t0
     if json_:
-        out.print_json(json.dumps(runs.clean({**ch.json_summary(res),
+        out.print_json(json.dumps(runs.clean({**ch.outputs(t).summary_json,
                                               "run_dir": str(run_dir)})))
         return
     print_choose(res)

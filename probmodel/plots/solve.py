@@ -16,8 +16,8 @@ def plot_solve(tree: xr.DataTree) -> Figure:
     Parameters
     ----------
     tree : xarray.DataTree
-        :func:`probmodel.analysis.solve.to_tree`: /curve and /tries, with the answer,
-        its Monte Carlo range and the threshold in the root's attrs.
+        :func:`probmodel.analysis.solve.to_tree`: /curve, /tries and /answer (the value
+        and its Monte Carlo range over ``ci_bound``), the target in the root's attrs.
     """
     a = tree.attrs
     name, out, prob = a["vary"], a["output"], bool(a["probability"])
@@ -35,14 +35,16 @@ def plot_solve(tree: xr.DataTree) -> Figure:
             color="k", ms=2.5, label=f"tries ({tries.sizes['try']})")
     ax.axhline(float(ys(a["threshold"])), color=style.LOSS, ls=":", lw=1.2,
                label=f"threshold: {a['target']}")
-    lo, hi = (style.scaled(name, v) for v in a["value_interval"])
+    ans = tree["answer"].to_dataset()
+    lo, hi = (style.scaled(name, float(ans["value_interval"].sel(ci_bound=b)))
+              for b in ("lower", "upper"))
     ax.axvspan(lo, hi, color=style.LOSS, alpha=0.15, label="Monte Carlo range (± 2 MCSE)")
-    v = style.scaled(name, a["value"])
+    v = style.scaled(name, float(ans["value"]))
     side = "and above" if a["direction"] == "above" else "and below"
     ax.axvline(v, color=style.LOSS, lw=1.5, label=f"{name} = {fmt.number(v, 4)} ({side})")
     ax.set_xlabel(style.axis_label(name))
     ax.set_ylabel(a["statistic"] if prob else f"{a['statistic']} ({fmt.scale_for(out)[1]})")
-    ax.set_title(f"{a['scenario']}: {a['statistic']} against {name}\n{a['draws']:,} draws, "
+    ax.set_title(f"{a['scenario']}: {a['statistic']} against {name}\n{int(a['draws']):,} draws, "
                  "the same draws at every value", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
