@@ -58,8 +58,8 @@ CI_BOUNDS = ("lower", "upper")
 DERIVERS: dict[str, str] = {
     "run": "probmodel.api:outputs",
     "compare": "probmodel.analysis.compare:outputs",
-    "sweep": "probmodel.analysis.sweep:outputs",
-    "sweep-point": "probmodel.analysis.sweep:point_outputs",
+    "sweep": "probmodel.analysis.sweep_output:outputs",
+    "sweep-point": "probmodel.analysis.sweep_output:point_outputs",
     "project": "probmodel.analysis.projection:outputs",
     "sensitivity": "probmodel.analysis.sensitivity_output:outputs",
     "stress": "probmodel.analysis.stress:outputs",

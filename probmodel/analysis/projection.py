@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from probmodel import checks, results, runs, sampling
+from probmodel import checks, results, sampling
 from probmodel import distributions as dists
 from probmodel.analysis.supply import apply_supply, supply_caps
 from probmodel.errors import ScenarioError
@@ -481,23 +481,50 @@ class ProjectionResult:
     seconds: float
 
 
-def run_record(scenario: Scenario, res: ProjectionResult, figures) -> runs.Run:
-    """What a projection's run folder holds (:func:`probmodel.runs.write` writes it)."""
+def to_tree(scenario: Scenario, res: ProjectionResult) -> xr.DataTree:
+    """A projection's result tree: ``/prior`` (the paths), ``/summary``, ``/point_path``.
+
+    All three go to draws.nc; summary.csv, summary.json and point_path.json are derived
+    from the tree alone (:func:`outputs`). ``/point_path`` holds every projected input
+    and output per year at the point values (float64).
+    """
+    from probmodel import tree
+
     ds, seed, draws = res.dataset, res.dataset.attrs["seed"], res.dataset.attrs["draws"]
-    return runs.Run(
-        "project", scenario.name, f"project{seed}{draws}", [scenario],
-        summary=res.summary, summary_by_variable=True,
-        summary_json={"scenario": scenario.name, "draws": draws, "seed": seed,
-                      **json_summary(res.summary)},
-        netcdf={"draws.nc": xr.DataTree.from_dict({"prior": ds})},
-        json={"point_path.json": {"years": list(ds["year"].values), **res.point}},
-        figures=figures,
-        manifest=dict(method="forward Monte Carlo over years (iid coherent paths)",
-                      seed=seed, draws=draws, years=list(map(int, ds["year"].values)),
+    years = np.asarray(ds["year"].values)
+    units = {k: ds[k].attrs.get("units") for k in res.point if k in ds}
+    point = xr.Dataset({k: ("year", np.asarray(v, np.float64),
+                            {"units": units[k]} if isinstance(units.get(k), str) else {})
+                        for k, v in res.point.items()}, coords={"year": years})
+    point.attrs["definition"] = ("base inputs, rates, targets and curves at their points, "
+                                 "no yearly shocks")
+    return tree.make(
+        "project", scenario.name, {"prior": ds, "summary": res.summary, "point_path": point},
+        salt=f"project{seed}{draws}",
+        files={"draws.nc": {"/prior": "/prior", "/summary": "/summary",
+                            "/point_path": "/point_path"}},
+        settings=dict(method="forward Monte Carlo over years (iid coherent paths)",
+                      seed=seed, draws=draws, years=list(map(int, years)),
                       chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
                       events=([str(x) for x in res.summary["event"].values]
                               if "p_event" in res.summary else []),
                       seconds=round(res.seconds, 3)))
+
+
+def outputs(t: xr.DataTree):
+    """A projection folder's summary.csv, summary.json and point_path.json, from its tree."""
+    from probmodel import tree
+
+    s = tree.summary(t)
+    st = tree.settings(t)
+    pt = t["point_path"].to_dataset()
+    return tree.Outputs(
+        tables={"summary.csv": summary_table(s)},
+        json={"summary.json": {"scenario": str(t["prior"].attrs["scenario"]),
+                               "draws": st["draws"], "seed": st["seed"], **json_summary(s)},
+              "point_path.json": {"years": [int(y) for y in pt["year"].values],
+                                  **{str(k): [float(x) for x in pt[k].values]
+                                     for k in pt.data_vars}}})
 
 
 def project(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,

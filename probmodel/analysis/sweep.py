@@ -18,6 +18,9 @@ Break-even pay rate: revenue is linear in ``pay_rate``, so per draw the pay rate
 the margin is exactly 0 is ``total_cost / revenue_before_pay_rate``. Its distribution is
 the uncertainty of the break-even point; the pay rate where the grid's P(profit > 0)
 crosses 50% estimates its median.
+
+A sweep's result tree and the run folder's files derived from it are in
+:mod:`probmodel.analysis.sweep_output`.
 """
 
 from __future__ import annotations
@@ -30,11 +33,10 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 import xarray as xr
 
-from probmodel import checks, results, runs, sampling
-from probmodel.analysis.crossings import (
+from probmodel import checks, results, sampling
+from probmodel.analysis.crossings import (  # noqa: F401  (probability_curves)
     check_levels,
     crossings,
     probability_curves,
@@ -50,6 +52,11 @@ from probmodel.analysis.grid import (  # noqa: F401
     parse_grid,
     parse_grid_item,
 )
+from probmodel.analysis.sweep_output import (  # noqa: F401  (re-exported)
+    BREAK_EVEN,
+    break_even_summary,
+    point_table,
+)
 from probmodel.errors import UsageError
 from probmodel.model import evaluate, unit_of
 from probmodel.spec import Scenario
@@ -61,7 +68,6 @@ CELL_BLOCK = 64
 MAX_KEPT_BYTES = 3 * 2**30
 #: Draws per cell written to the run folder's netCDF by default.
 KEEP_DRAWS = 10_000
-BREAK_EVEN = "break_even_pay_rate"
 
 
 def _fixed_scenario(scenario: Scenario, grid: Grid) -> Scenario:
@@ -425,109 +431,3 @@ def _kept_dataset(held: Mapping[str, np.ndarray], keep: int, grid: Grid, sc: Sce
                      "draws": draws, "draws_kept": keep,
                      "common_random_numbers": "every cell uses the same rng key"})
     return ds
-
-
-def crossings_table(res: SweepResult) -> pd.DataFrame:
-    """The crossings as crossings.csv's rows.
-
-    Event, level, parameter, the other swept values, value, mcse, the ± 2 MCSE interval
-    and the grid values it lies between.
-    """
-    at = [f"at_{n}" for n in res.grid.names] if len(res.grid.names) > 1 else []
-    cols = ["event", "level", "parameter", *at, "value", "mcse", "lower", "upper",
-            "between_lo", "between_hi", "direction"]
-    rows = [{"event": c["event"], "level": c["level"], "parameter": c["parameter"],
-             **{f"at_{k}": v for k, v in c["at"].items()}, "value": c["value"],
-             "mcse": c["mcse"], "lower": c["interval"][0], "upper": c["interval"][1],
-             "between_lo": c["between"][0], "between_hi": c["between"][1],
-             "direction": c["direction"]} for c in res.crossings]
-    return pd.DataFrame(rows, columns=cols)
-
-
-def break_even_summary(summary: xr.Dataset, grid: Grid) -> dict:
-    """The break-even pay rate's median and 90% interval (with MCSE) per cell.
-
-    It does not depend on pay_rate, so a swept pay_rate axis is dropped; what remains is
-    one entry per combination of the other swept parameters.
-    """
-    be, se = summary[BREAK_EVEN], summary[f"{BREAK_EVEN}_mcse"]
-    if "pay_rate" in be.dims:
-        be, se = be.isel(pay_rate=0, drop=True), se.isel(pay_rate=0, drop=True)
-    others = [d for d in be.dims if d != "stat"]
-    rows = []
-    flat_b = be.transpose(*others, "stat").values.reshape(-1, len(results.STATS))
-    flat_s = se.transpose(*others, "stat").values.reshape(-1, len(results.STATS))
-    combos = (np.stack(np.meshgrid(*(be[o].values for o in others), indexing="ij"), -1)
-              .reshape(-1, len(others)) if others else np.zeros((1, 0)))
-    for b, s, c in zip(flat_b, flat_s, combos, strict=True):
-        row = {"at": {o: float(v) for o, v in zip(others, c, strict=True)}}
-        for st, v, e in zip(results.STATS, b, s, strict=True):
-            row[st] = float(v)
-            row[f"mcse_{st}"] = float(e)
-        rows.append(row)
-    return {"definition": "per draw: total_cost / revenue_before_pay_rate (margin = 0)",
-            "cells": rows}
-
-
-# --------------------------------------------------------------------------- tables
-
-
-def run_record(res: SweepResult, figures) -> runs.Run:
-    """What a sweep's run folder holds (:func:`probmodel.runs.write` writes it)."""
-    grid = res.grid
-    return runs.Run(
-        "sweep", f"{res.scenario.name}_sweep", f"{res.seed}{res.draws}{grid}", [res.scenario],
-        summary=res.summary, summary_json=json_summary(res),
-        tables=({"crossings.csv": crossings_table(res)}
-                if probability_curves(res.summary) else {}),
-        netcdf={"sweep.nc": xr.DataTree.from_dict({"/draws": res.kept,
-                                                   "/summary": res.summary})},
-        figures=figures,
-        manifest=dict(method="forward Monte Carlo (iid), common random numbers in every cell",
-                      seed=res.seed, draws=res.draws, draws_kept=int(res.kept.sizes["draw"]),
-                      output=res.output,
-                      grid={n: [float(v) for v in vs]
-                            for n, vs in zip(grid.names, grid.values, strict=True)},
-                      cells=grid.n_cells, chunk_size=sampling.CHUNK,
-                      events=[e.label for e in res.events],
-                      crossing_levels=list(res.levels),
-                      seconds=round(res.seconds, 3)))
-
-
-def json_summary(res: SweepResult) -> dict:
-    """The public JSON form of a sweep: grid, per-cell summaries, crossings, break-even."""
-    s = res.summary
-    cells = []
-    flat = res.grid.cells()
-    for idx in range(res.grid.n_cells):
-        pos = np.unravel_index(idx, res.grid.shape)
-        sel = {n: s[n].values[i] for n, i in zip(res.grid.names, pos, strict=True)}
-        cell: dict = {n: float(flat[n][idx]) for n in res.grid.names}
-        for var in results.summarized(s):
-            cell[var] = results.stat_dict(s, var, **sel)
-        if "p_profitable" in s:
-            cell["p_profitable"], cell["p_profitable_mcse"] = results.p_profitable(s, **sel)
-        if "p_event" in s:
-            cell["events"] = results.event_list(s, **sel)
-        cells.append(cell)
-    return {
-        "scenario": res.scenario.name, "output": res.output, "draws": res.draws,
-        "seed": res.seed,
-        "grid": {n: [float(x) for x in v] for n, v in zip(res.grid.names, res.grid.values,
-                                                          strict=True)},
-        "cells": cells, "events": [e.label for e in res.events],
-        "crossing_levels": list(res.levels), "crossings": res.crossings,
-        # the 50% crossings of P(profit > 0) alone, as before events were swept
-        "crossings_p_profit_50": [c for c in res.crossings if c["event"] == "profit > 0"
-                                  and c["level"] == 0.5],
-        "break_even_pay_rate": res.break_even,
-    }
-
-
-def point_table(ds: xr.Dataset, grid: Grid) -> pd.DataFrame:
-    """Tidy point grid: swept values, then every output's value in each cell."""
-    flat = {k: ds[k].values.ravel() for k in ds.data_vars}
-    cells = grid.cells()
-    cols = {n: cells[n] for n in grid.names}
-    cols.update({k: v for k, v in flat.items() if k not in grid.names})
-    return pd.DataFrame(cols)

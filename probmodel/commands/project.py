@@ -52,14 +52,17 @@ def project(scenario: ScenarioArg, draws: DrawsOpt = 50_000, seed: SeedOpt = 0,
     t0 = time.perf_counter()
     with progress(draws, "projecting", unit="paths", quiet=quiet or json_) as update:
         res = pj.project(sc, draws, seed, progress=update, events=events)
-    res.run_dir = runs.write(pj.run_record(sc, res, lambda: figures(sc, res, pj, plots)),
-                             out_dir)
+    t = pj.to_tree(sc, res)
+    res.run_dir = runs.write(t, lambda: figures(sc, res, pj, plots), scenarios=[sc],
+                             out=out_dir)
     wall = time.perf_counter() - t0
     s = res.summary
     if json_:
-        print_json({
-            "scenario": sc.name, "draws": draws, "seed": seed, "run_dir": str(res.run_dir),
-            **pj.json_summary(s), "point_path": res.point})
+        files = pj.outputs(t).json  # summary.json, the run folder, the point path
+        summ = files["summary.json"]
+        print_json({**{k: summ[k] for k in ("scenario", "draws", "seed")},
+                    "run_dir": str(res.run_dir), **summ, "point_path": {
+                        k: v for k, v in files["point_path.json"].items() if k != "years"}})
         write_report(res.run_dir, report, json_=True)
         return
     names = [k for k in pj.fan_outputs(res.dataset) if k in s]

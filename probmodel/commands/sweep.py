@@ -56,18 +56,21 @@ def run_sweep(scenario, grid, output: str | None = None, draws: int = 50_000, se
 
     Returns
     -------
-    (SweepResult, Path)
-        The result and the run folder written.
+    (SweepResult, xarray.DataTree, Path)
+        The result, its result tree (:func:`probmodel.analysis.sweep_output.to_tree`)
+        and the run folder written from it.
     """
     from probmodel import runs
     from probmodel.analysis import sweep as sw
+    from probmodel.analysis import sweep_output as so
     from probmodel.plots import sweep as plots
 
     res = sw.sweep(scenario, grid, output, draws, seed,
                    sw.KEEP_DRAWS if keep is None else keep, progress, scheduler,
                    events=events, levels=levels)
-    return res, runs.write(sw.run_record(res, lambda: sweep_figures(res, plots)), out_dir,
-                           runs_dir)
+    t = so.to_tree(res)
+    return res, t, runs.write(t, lambda: sweep_figures(res, plots), scenarios=[scenario],
+                              out=out_dir, runs_dir=runs_dir)
 
 
 def sweep_figures(res, plots) -> dict:
@@ -100,33 +103,22 @@ def run_point(scenario, grid, output: str, out_dir: Path | None = None,
 
     Returns
     -------
-    (xarray.Dataset, Path)
+    (xarray.DataTree, Path)
+        The result tree (:func:`probmodel.analysis.sweep_output.point_tree`; its
+        ``/grid`` is every output per cell) and the run folder written from it.
     """
     from probmodel import runs
     from probmodel.analysis import sweep as sw
+    from probmodel.analysis import sweep_output as so
     from probmodel.plots import sweep as plots
 
     ds = sw.sweep_point(scenario, grid)
     figs = ({f"point_{output}": plots.plot_point_grid(ds, output)}
             if len(grid.names) <= 2 else {})
-    run = runs.Run(
-        "sweep-point", f"{scenario.name}_sweep-point", f"{grid}", [scenario],
-        netcdf={"grid.nc": ds}, tables={"point.csv": sw.point_table(ds, grid)},
-        summary_json=point_json(ds, grid, output, scenario.name), figures=figs,
-        manifest=dict(method="point values (float64)", output=output,
-                      grid={n: [float(v) for v in vs]
-                            for n, vs in zip(grid.names, grid.values, strict=True)},
-                      cells=grid.n_cells))
-    return ds, runs.write(run, out_dir, runs_dir)
+    t = so.point_tree(scenario, grid, output, ds)
+    return t, runs.write(t, figs, scenarios=[scenario], out=out_dir, runs_dir=runs_dir)
 
 
-def point_json(ds, grid, output: str, scenario: str) -> dict:
-    """The point grid of ``output`` as nested lists (first swept parameter outermost)."""
-    return {"scenario": scenario, "mode": "point", "output": output,
-            "units": ds[output].attrs.get("units", ""),
-            "grid": {n: [float(v) for v in vs]
-                     for n, vs in zip(grid.names, grid.values, strict=True)},
-            "values": ds[output].transpose(*grid.names).values.tolist()}
 SchedulerOpt = Annotated[str | None, typer.Option(
     "--scheduler", help="Address of a Dask distributed scheduler (e.g. tcp://host:8786): "
     "blocks of cells run on its workers; needs pip install -e '.[cluster]'.",
@@ -173,17 +165,18 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
         cluster.check(scheduler)  # before the engine's import: one line at once
     runs.check_out_dir(out_dir)
     from probmodel.analysis import sweep as sw
+    from probmodel.analysis import sweep_output as so
     from probmodel.progress import progress
 
     levels = sw.check_levels(levels)
     t0 = time.perf_counter()
     if point:
-        ds, run_dir = run_point(sc, g, output, out_dir)
+        t, run_dir = run_point(sc, g, output, out_dir)
         if json_:
-            print_json({**point_json(ds, g, output, sc.name), "run_dir": str(run_dir)})
+            print_json({**so.point_outputs(t).summary_json, "run_dir": str(run_dir)})
             write_report(run_dir, report, json_=True)
             return
-        _print_point(sc, ds, g, output, scale)
+        _print_point(sc, t["grid"].to_dataset(), g, output, scale)
         out.print(f"run folder: {run_dir}")
         write_report(run_dir, report)
         return
@@ -196,15 +189,15 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
         with progress(draws * g.n_cells, "sampling", unit="draws (all cells)",
                       quiet=quiet or json_) as update:
             # the sweep reports draws per cell; every cell advances together
-            res, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir,
-                                     lambda done: update(done * g.n_cells), scheduler=client,
-                                     events=events, levels=levels)
+            res, t, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir,
+                                        lambda done: update(done * g.n_cells),
+                                        scheduler=client, events=events, levels=levels)
     finally:
         if client is not None:
             client.close()
     wall = time.perf_counter() - t0
     if json_:
-        print_json({**sw.json_summary(res), "run_dir": str(run_dir)})
+        print_json({**so.outputs(t).summary_json, "run_dir": str(run_dir)})
         write_report(run_dir, report, json_=True)
         return
     _print_sweep(res, scale)
