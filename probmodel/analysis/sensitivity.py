@@ -154,6 +154,15 @@ class Tornado:
                          "point": float(self.point), "title": self.title})
         return ds
 
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset) -> Tornado:
+        """The Tornado :meth:`to_dataset` wrote (as a result tree holds it)."""
+        out = str(ds.attrs["output"])
+        return cls(out, float(ds.attrs["point"]), tuple(str(n) for n in ds["input"].values),
+                   ds["input_p05"].values, ds["input_p95"].values,
+                   ds[f"{out}_at_p05"].values, ds[f"{out}_at_p95"].values,
+                   tuple(str(u) for u in ds["units"].values), str(ds.attrs.get("title", "")))
+
 
 def tornado(scenario: Scenario, output: str | None = None,
             probs: tuple[float, float] = (0.05, 0.95)) -> Tornado:
@@ -518,6 +527,8 @@ class SensitivityResult:
     dataset: xr.Dataset | None = None  # the Monte Carlo draws behind the drivers
     #: Borgonovo delta and S1 from the joint draws (scenarios with correlations only)
     dependence: xr.Dataset | None = None
+    #: the tornado at the inner range, each input at its 10% and 90% quantiles
+    tornado_inner: Tornado | None = None
 
 
 def analyse(scenario: Scenario, output: str | None = None, draws: int = DEFAULT_DRAWS,
@@ -549,4 +560,4 @@ def analyse(scenario: Scenario, output: str | None = None, draws: int = DEFAULT_
     ds = results.to_dataset(arrays, scenario, {"seed": seed, "draws": draws})
     summary = results.summarize(ds, names=[output])
     return SensitivityResult(None, output, t, s, d, time.perf_counter() - t0, summary, ds,
-                             dep)
+                             dep, tornado(scenario, output, (0.10, 0.90)))

@@ -26,7 +26,7 @@ from probmodel.analysis.sensitivity import DEFAULT_SOBOL_N, SensitivityResult
 from probmodel.spec import Scenario
 
 #: The analyses' groups, in the order sensitivity.nc holds them.
-GROUPS = ("tornado", "sobol", "drivers", "summary", "dependence")
+GROUPS = ("tornado", "tornado_inner", "sobol", "drivers", "summary", "dependence")
 #: drivers.csv's columns (the ``/drivers`` group holds more: widths, ECDF quantiles).
 DRIVERS_COLUMNS = ("rank", "input", "units", "median_all", "median_event",
                    "median_event_mcse", "median_shift", "shift_of_90pct_width", "ks_distance",
@@ -53,6 +53,8 @@ def to_tree(scenario: Scenario, res: SensitivityResult,
     summary.attrs.update({"scenario": scenario.name, "seed": seed, "draws": draws})
     groups = {"tornado": t.to_dataset(), "sobol": s.to_dataset(), "drivers": d.to_dataset(),
               "summary": summary, "prior": ds}
+    if res.tornado_inner is not None:  # p10/p90: the report's two-range tornado
+        groups["tornado_inner"] = res.tornado_inner.to_dataset()
     extra = {}
     if dep is not None:
         groups["dependence"] = with_intervals(dep)

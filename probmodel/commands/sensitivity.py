@@ -132,7 +132,7 @@ def figures(sc, res, se, plots) -> dict:
     t = res.tornado
     figs = {"tornado": plots.plot_tornado(t),
             "tornado_ranges": plots.plot_tornado_ranges(
-                t, se.tornado(sc, t.output, (0.10, 0.90)))}
+                t, res.tornado_inner or se.tornado(sc, t.output, (0.10, 0.90)))}
     moving = [n for n, sw in zip(t.names, t.swing, strict=True) if sw > 0][:8]
     sp = spider_from_draws(res.dataset, t.output, moving)
     if sp.medians:

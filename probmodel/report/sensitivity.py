@@ -64,13 +64,22 @@ def spider_from_draws(draws, output: str, inputs: list[str], bins: int = DECILES
 
 
 def _tornados(run: RunFolder, output: str):
-    """(outer p05/p95, inner p10/p90) Tornado objects, or (None, reason)."""
+    """(outer p05/p95, inner p10/p90) Tornado objects, or (None, reason).
+
+    From the result tree when it holds both (a sensitivity run); a folder written before
+    has them recomputed from its copied scenario.
+    """
+    from probmodel.analysis import sensitivity as se
+
+    t = run.tree
+    if t is not None and {"tornado", "tornado_inner"} <= set(t.children):
+        return (se.Tornado.from_dataset(t["tornado"].to_dataset()),
+                se.Tornado.from_dataset(t["tornado_inner"].to_dataset())), ""
     tomls = run.scenario_tomls()
     if not tomls:
         return None, "no scenario file in the run folder"
     try:  # public API: read the copied scenario back, evaluate one input at a time
         from probmodel import api
-        from probmodel.analysis import sensitivity as se
 
         sc = api.load_scenario(run.path / "scenario" / tomls[0][0],
                                run.manifest.get("overrides") or None)

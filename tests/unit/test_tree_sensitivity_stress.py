@@ -2,9 +2,11 @@
 
 import json
 
+import numpy as np
 import pytest
 import xarray as xr
 
+import probmodel
 from probmodel import tree
 from probmodel.cli import main
 
@@ -23,8 +25,20 @@ def test_a_sensitivity_folder_is_a_function_of_its_tree(priors, tmp_path, capsys
     printed = json.loads(capsys.readouterr().out)
     assert tree.mismatches(out) == []
     names, dims, sens = _groups(out / "sensitivity.nc")
-    assert names == {"tornado", "sobol", "drivers", "summary"}
+    assert names == {"tornado", "tornado_inner", "sobol", "drivers", "summary"}
     assert dims["sobol"]["ci_bound"] == 2
+    # the report's two-range tornado comes from the tree, not from re-running the model
+    from probmodel.analysis.sensitivity import Tornado, tornado
+    from probmodel.report.folder import read_run
+    from probmodel.report.sensitivity import _tornados
+
+    inner = Tornado.from_dataset(sens["tornado_inner"].to_dataset())
+    fresh = tornado(probmodel.load_scenario(priors / ADJ), inner.output, (0.10, 0.90))
+    assert inner.names == fresh.names
+    np.testing.assert_array_equal(inner.at_low, fresh.at_low)
+    pair, why = _tornados(read_run(out), inner.output)
+    assert why == ""
+    assert pair[1].names == inner.names
     assert list(sens["sobol"]["ci_bound"].values) == ["lower", "upper"]
     assert "margin_mcse" in sens["summary"].dataset
     assert _groups(out / "draws.nc")[0] == {"prior", "summary"}
