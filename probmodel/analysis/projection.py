@@ -538,6 +538,9 @@ def project(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = 0,
     load_projection(scenario)
     t0 = time.perf_counter()
     ds = simulate(scenario, draws, seed, progress)
+    if progress is not None and hasattr(progress, "phase"):  # the summaries take a while
+        progress.phase(f"summarising {ds.sizes.get('year', 1)} years x "
+                       f"{len(ds.data_vars)} variables", None)
     summary = summarize(ds, events=events)
     pt = point_path(scenario)
     return ProjectionResult(None, summary, pt, ds, time.perf_counter() - t0)

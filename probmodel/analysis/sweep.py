@@ -227,9 +227,11 @@ def _eval_blocks(plan: BlockPlan, draws: int, seed: int, blocks, held, profitabl
 
         def drawn_chunks():
             yield from sampling.iter_chunks(base, base_args, draws, seed, host=False)
+    n_cells = sum(plan.cells_of(b)[1] - plan.cells_of(b)[0] for b in blocks)
     for c, drawn in drawn_chunks():
         offset, take = c.offset, c.take
         inputs = {k: drawn[k] for k, _ in model.uncertain}
+        done_cells = 0
         for b in blocks:
             sl = slice(b * plan.block, (b + 1) * plan.block)
             res = _eval_block(model, inputs, args, {k: v[sl] for k, v in plan.cell_arr.items()},
@@ -243,8 +245,9 @@ def _eval_blocks(plan: BlockPlan, draws: int, seed: int, blocks, held, profitabl
                 profitable[lo - first:hi - first] += np.asarray(res["<profitable>"])[:m]
             if plan.events:
                 hits[lo - first:hi - first] += np.asarray(res["<events>"])[:m]
-        if progress is not None:
-            progress(offset + take)
+            done_cells += m
+            if progress is not None:  # cell-draws: a bar that moves block by block
+                progress(offset * n_cells + take * done_cells)
 
 
 def sweep_block(plan: BlockPlan, draws: int, seed: int, b: int):
@@ -311,7 +314,8 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
         Draws per cell kept in :attr:`SweepResult.kept` (a random subsample: draws are
         iid, so the first ``keep`` will do).
     progress : callable, optional
-        Called with the number of draws done.
+        Called with the number of cell-draws done (draws x cells, block by block: the
+        whole grid's total is draws x grid.n_cells).
     scheduler : str, optional
         Address of a Dask distributed scheduler: blocks of cells run on its workers
         (:mod:`probmodel.cluster`), with results equal to the local run's bit for bit.
@@ -353,6 +357,7 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
 
         # the same blocks, each over every chunk, on the cluster's workers; every block
         # runs the same compiled function on the same draws as here (bit for bit)
+        done = 0
         for b, (h, prof, hit) in cluster.map_blocks(scheduler, sweep_block, plan, draws,
                                                      seed, range(plan.n_blocks)):
             lo, hi = plan.cells_of(b)
@@ -360,8 +365,11 @@ def sweep(scenario: Scenario, grid: Grid, output: str | None = None, draws: int 
                 held[k][lo:hi] = h[k]
             profitable[lo:hi] = prof
             hits[lo:hi] = hit
-        if progress is not None:
-            progress(draws)
+            done += (hi - lo) * draws
+            if progress is not None:  # cell-draws, as each block comes back
+                progress(done)
+    if progress is not None and hasattr(progress, "phase"):  # the summaries take a while
+        progress.phase(f"summarising {grid.n_cells:,} cells x {len(kept)} variables", None)
     sc, has_profit = plan.sc, plan.has_profit
     blocked = bool(plan_model_correlated(scenario, sc))
     summary = summarize(held, profitable if has_profit else None, draws, grid, sc,

@@ -188,9 +188,8 @@ def sweep(scenario: ScenarioArg, grid: GridOpt = None, output: OutputOpt = None,
     try:
         with progress(draws * g.n_cells, "sampling", unit="draws (all cells)",
                       quiet=quiet or json_) as update:
-            # the sweep reports draws per cell; every cell advances together
-            res, t, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir,
-                                        lambda done: update(done * g.n_cells),
+            # the sweep reports cell-draws block by block
+            res, t, run_dir = run_sweep(sc, g, output, draws, seed, keep, out_dir, update,
                                         scheduler=client, events=events, levels=levels)
     finally:
         if client is not None:

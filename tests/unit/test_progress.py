@@ -145,3 +145,32 @@ def test_stress_reports_its_summaries_after_sampling():
     lines = out.getvalue().splitlines()
     assert any(ln.startswith("sampling: 4,000/4,000 draws (100%)") for ln in lines), lines
     assert lines[-1].startswith("summarising the base and 1 stressed case: done in ")
+
+
+def test_sweep_counts_cell_draws_block_by_block_then_summarises():
+    from probmodel import api
+    from probmodel.analysis import sweep as sw
+    from probmodel.analysis.grid import parse_grid
+
+    sc = api.load_scenario(PRIORS / "deepseek-adjusted.toml")
+    g = parse_grid([f"pay_rate={','.join(str(0.1 + i / 400) for i in range(130))}"])
+    assert g.n_cells == 130  # 3 blocks of at most 64 cells
+    seen = []
+    sw.sweep(sc, g, "profit", 1000, 0, progress=seen.append)
+    assert seen == sorted(seen)
+    assert len(seen) == 3  # one count per block of cells, not one at the end
+    assert seen[-1] == 1000 * 130  # cell-draws: the whole grid's
+
+
+def test_project_reports_its_summaries_after_sampling():
+    from probmodel import api
+    from probmodel.analysis import projection as pj
+
+    sc = api.load_scenario(PRIORS / "agents-h20-2025-2030.toml")
+    out, update = _log()
+    with update:
+        update.phase("projecting", 2000)
+        pj.project(sc, 2000, 0, progress=update)
+    lines = out.getvalue().splitlines()
+    assert any(ln.startswith("projecting: 2,000/2,000") for ln in lines), lines
+    assert lines[-1].startswith("summarising "), lines
