@@ -1,21 +1,38 @@
-"""What a calibration produced, as tables, JSON, an ArviZ DataTree, figures and a run record.
+"""What a calibration produced, as one result tree, and the files derived from it.
 
 The numbers come from :func:`probmodel.calibration.calibrate`; this module arranges them
-(nothing here samples) and :func:`run_record` describes the run folder that
-:func:`probmodel.runs.write` writes.
+(nothing here samples). :func:`to_tree` is the calibration's result tree
+(:mod:`probmodel.tree`): the ArviZ groups of draws.nc (prior, prior_predictive,
+posterior, posterior_predictive, observed_data, sample_stats) and the analysis groups
+``/diagnostics``, ``/prior_posterior`` (quantiles before and after, with their MCSEs)
+and ``/predictive_check``, all kept in draws.nc. :func:`outputs` derives
+diagnostics.csv, prior_posterior.csv, posterior_predictive.csv and summary.json from the
+tree alone (a serving calibration's folder, :mod:`probmodel.serving.output`, too).
 """
 
 from __future__ import annotations
 
+import json
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from probmodel.calibration import INTERVAL, Calibration
-from probmodel.calibration import ess as _ess
 from probmodel.model import unit_of
 
-# --------------------------------------------------------------------------- tables
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from probmodel.calibration import Calibration
+
+#: The quantiles each summary gives (probmodel.calibration.INTERVAL) and their names.
+INTERVAL = (0.05, 0.5, 0.95)
+STATS = ("q05", "q50", "q95")
+#: Probabilities of the +-1 sd interval of a quantile's sampling distribution.
+_ONE_SD = (0.1586553, 0.8413447)
+
+# --------------------------------------------------------------------------- statistics
 
 
 def _interval(x: np.ndarray) -> tuple[float, float, float]:
@@ -23,34 +40,42 @@ def _interval(x: np.ndarray) -> tuple[float, float, float]:
     return float(q[0]), float(q[1]), float(q[2])
 
 
-def prior_posterior_table(cal: Calibration, names=None):
-    """Median and 90% interval of each parameter (and key output) before and after.
+def mcse_quantile(x: np.ndarray, prob: float) -> float:
+    """MCSE of the ``prob`` quantile of (chain, draw) draws, as arviz-stats computes it.
 
-    ``shrinkage`` = 1 - posterior variance / prior variance on the scale the sampler
-    works on (log for positive quantities): near 0 means the answer is still the prior's.
+    arviz-stats' ``mcse(method="quantile")``: the ESS of the indicator x <= quantile
+    (split chains), then half the distance between the order statistics at the +-1 sd
+    points of the Beta posterior of the quantile's rank. NaN with fewer than 4 draws or
+    a NaN draw. The same arithmetic without importing arviz-stats (its scipy.stats
+    import costs the command line most of a second; tests check agreement).
     """
-    import pandas as pd
+    from scipy.special import betaincinv
 
-    names = names or [*cm_names(cal)]
-    rows = []
-    for name in names:
-        if name not in cal.prior or name not in cal.posterior:
-            continue
-        pr, po = np.asarray(cal.prior[name], np.float64), cal.posterior[name].ravel()
-        a, b = _interval(pr), _interval(po)
-        positive = bool(np.all(pr > 0) and np.all(po > 0))
-        tp, tq = (np.log(pr), np.log(po)) if positive else (pr, po)
-        vp = float(np.var(tp))
-        shrink = 1.0 - float(np.var(tq)) / vp if vp > 0 else float("nan")
-        rows.append({
-            "variable": name, "role": "parameter" if name in cal.model.latent_names
-            else "output", "units": unit_of(name) or cal.scenario.parameters[name].unit,
-            "prior_q05": a[0], "prior_q50": a[1], "prior_q95": a[2],
-            "posterior_q05": b[0], "posterior_q50": b[1], "posterior_q95": b[2],
-            "shrinkage": shrink,
-            "observed": name in {o.name for o in cal.model.observations},
-        })
-    return pd.DataFrame(rows)
+    from probmodel.calibration import _ess_2d, _split, _valid
+
+    x = np.asarray(x, np.float64)
+    if x.ndim == 1:
+        x = x[None, :]
+    if not _valid(x, 1):
+        return float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ess = _ess_2d(_split((x <= np.quantile(x, prob)).astype(np.float64)))
+        ppf = betaincinv(ess * prob + 1, ess * (1 - prob) + 1, np.asarray(_ONE_SD))
+    s = np.sort(x.ravel())
+    at = ppf * s.size - 1
+    lo = s[int(np.floor(np.nanmax((at[0], 0))))]
+    hi = s[int(np.ceil(np.nanmin((at[1], s.size - 1))))]
+    return float((hi - lo) / 2)
+
+
+def _ess_of(x: np.ndarray) -> float:
+    from probmodel.calibration import ess
+
+    v = ess(x, "mean")
+    return v if math.isfinite(v) else float(x.size)
+
+
+# --------------------------------------------------------------------------- tree groups
 
 
 def cm_names(cal: Calibration) -> list[str]:
@@ -67,68 +92,241 @@ def cm_names(cal: Calibration) -> list[str]:
     return seen
 
 
-def diagnostics_table(cal: Calibration):
-    """Per parameter: r_hat, ess_bulk, ess_tail, divergences, ok."""
-    import pandas as pd
+def prior_posterior_dataset(cal: Calibration, names=None) -> xr.Dataset:
+    """``/prior_posterior``: each parameter's (and key output's) quantiles before and after.
 
-    return pd.DataFrame(cal.diagnostics.table,
-                        columns=["parameter", "r_hat", "ess_bulk", "ess_tail", "divergences",
-                                 "ok"])
+    Dims ``variable`` and ``stat`` (q05, q50, q95): ``prior``, ``posterior`` and their
+    MCSEs (:func:`mcse_quantile`: the prior's draws are iid, the posterior's NUTS
+    chains), ``shrinkage`` = 1 - posterior variance / prior variance on the scale the
+    sampler works on (log for positive quantities): near 0 means the answer is still
+    the prior's. Coordinates ``role``, ``units`` and ``observed`` (1 when an observation
+    bears on the name directly). P(profit > 0) before and after when profit is computed.
+    """
+    import xarray as xr
 
-
-def predictive_table(cal: Calibration):
-    """Each observation against its posterior predictive: value, kind, quantiles, p-value."""
-    import pandas as pd
-
+    names = names or [*cm_names(cal)]
+    obs = {o.name for o in cal.model.observations}
     rows = []
-    for o in cal.model.observations:
+    for name in names:
+        if name not in cal.prior or name not in cal.posterior:
+            continue
+        pr = np.asarray(cal.prior[name], np.float64)
+        post = np.asarray(cal.posterior[name], np.float64)
+        po = post.ravel()
+        positive = bool(np.all(pr > 0) and np.all(po > 0))
+        tp, tq = (np.log(pr), np.log(po)) if positive else (pr, po)
+        vp = float(np.var(tp))
+        rows.append((name, "parameter" if name in cal.model.latent_names else "output",
+                     unit_of(name) or cal.scenario.parameters[name].unit,
+                     _interval(pr), _interval(po),
+                     [mcse_quantile(pr, q) for q in INTERVAL],
+                     [mcse_quantile(post, q) for q in INTERVAL],
+                     1.0 - float(np.var(tq)) / vp if vp > 0 else float("nan"),
+                     int(name in obs)))
+
+    def col(i):
+        return np.asarray([r[i] for r in rows], np.float64).reshape(len(rows), len(STATS))
+
+    ds = xr.Dataset(
+        {"prior": (("variable", "stat"), col(3)),
+         "posterior": (("variable", "stat"), col(4)),
+         "prior_mcse": (("variable", "stat"), col(5)),
+         "posterior_mcse": (("variable", "stat"), col(6)),
+         "shrinkage": ("variable", np.asarray([r[7] for r in rows], np.float64),
+                       {"long_name": "1 - posterior / prior variance (log scale when "
+                                     "positive)"})},
+        coords={"variable": np.asarray([r[0] for r in rows], str), "stat": list(STATS),
+                "role": ("variable", np.asarray([r[1] for r in rows], str)),
+                "units": ("variable", np.asarray([r[2] for r in rows], str)),
+                "observed": ("variable", np.asarray([r[8] for r in rows], np.int8))})
+    if "profit" in cal.posterior:
+        post = cal.posterior["profit"]
+        p = post.ravel() > 0
+        ess = _ess_of(p.reshape(post.shape).astype(np.float64))
+        prob = float(p.mean())
+        ds["p_profitable_prior"] = ((), float(np.mean(cal.prior["profit"] > 0)))
+        ds["p_profitable"] = ((), prob, {"long_name": "posterior P(profit > 0)"})
+        ds["p_profitable_mcse"] = ((), math.sqrt(max(prob * (1 - prob), 0.0) / max(ess, 1.0)),
+                                   {"method": "sqrt(p (1 - p) / ESS)"})
+    return ds
+
+
+def diagnostics_dataset(cal: Calibration) -> xr.Dataset:
+    """``/diagnostics``: per calibrated parameter r-hat, bulk and tail ESS, divergences, ok.
+
+    Attributes: the scenario, the NUTS settings and timings (JSON), the divergent
+    transitions and the failures (JSON list of lines).
+    """
+    import xarray as xr
+
+    t = cal.diagnostics.table
+    return xr.Dataset(
+        {"r_hat": ("parameter", np.asarray([r["r_hat"] for r in t], np.float64)),
+         "ess_bulk": ("parameter", np.asarray([r["ess_bulk"] for r in t], np.float64)),
+         "ess_tail": ("parameter", np.asarray([r["ess_tail"] for r in t], np.float64)),
+         "divergences": ("parameter", np.asarray([r["divergences"] for r in t], np.int64)),
+         "ok": ("parameter", np.asarray([int(bool(r["ok"])) for r in t], np.int8))},
+        coords={"parameter": np.asarray([r["parameter"] for r in t], str)},
+        attrs={"scenario": cal.scenario.name, "nuts_settings": json.dumps(cal.settings),
+               "seconds": json.dumps(cal.seconds),
+               "divergences": int(cal.diagnostics.divergences),
+               "failures": json.dumps(list(cal.diagnostics.failures))})
+
+
+def predictive_dataset(cal: Calibration) -> xr.Dataset:
+    """``/predictive_check``: each observation against its posterior predictive.
+
+    The observed value, the replicated quantiles (``pp`` on ``stat``) and the posterior
+    predictive tail probability of the observed value (two-sided for measurements,
+    one-sided for bounds: small values flag a misfit); kind, noise and source as
+    coordinates.
+    """
+    import xarray as xr
+
+    obs = cal.model.observations
+    q, tail = [], []
+    for o in obs:
         rep = cal.posterior_predictive[o.name].ravel()
-        q = _interval(rep)
-        # Posterior predictive tail probability of the observed value (two-sided for
-        # measurements, one-sided for bounds): small values flag a misfit.
+        q.append(_interval(rep))
         below = float(np.mean(rep <= o.value))
-        p = {"lower_bound": 1 - below, "upper_bound": below}.get(o.kind, 2 * min(below,
-                                                                               1 - below))
-        rows.append({"observation": o.name, "kind": o.kind, "value": o.value,
-                     "noise": o.noise_text(), "pp_q05": q[0], "pp_q50": q[1], "pp_q95": q[2],
-                     "pp_tail_prob": p, "source": o.source})
-    return pd.DataFrame(rows)
+        tail.append({"lower_bound": 1 - below, "upper_bound": below}.get(
+            o.kind, 2 * min(below, 1 - below)))
+    return xr.Dataset(
+        {"value": ("observation", np.asarray([o.value for o in obs], np.float64)),
+         "pp": (("observation", "stat"),
+                np.asarray(q, np.float64).reshape(len(obs), len(STATS))),
+         "pp_tail_prob": ("observation", np.asarray(tail, np.float64))},
+        coords={"observation": np.asarray([o.name for o in obs], str), "stat": list(STATS),
+                "kind": ("observation", np.asarray([o.kind for o in obs], str)),
+                "noise": ("observation", np.asarray([o.noise_text() for o in obs], str)),
+                "source": ("observation", np.asarray([o.source for o in obs], str))})
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _strs(da) -> list[str]:
+    return [str(v) for v in np.asarray(da.values).ravel()]
+
+
+def prior_posterior_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """prior_posterior.csv from ``/prior_posterior``.
+
+    Columns: variable, role, units, prior_q05..q95, posterior_q05..q95, shrinkage,
+    observed, then the MCSE of each quantile (prior_q05_mcse ... posterior_q95_mcse).
+    """
+    import pandas as pd
+
+    cols = ["variable", "role", "units", *(f"prior_{s}" for s in STATS),
+            *(f"posterior_{s}" for s in STATS), "shrinkage", "observed",
+            *(f"{w}_{s}_mcse" for w in ("prior", "posterior") for s in STATS)]
+    stats = [str(s) for s in ds["stat"].values]
+    rows = []
+    for i, name in enumerate(_strs(ds["variable"])):
+        r: dict[str, Any] = {"variable": name, "role": str(ds["role"].values[i]),
+                             "units": str(ds["units"].values[i])}
+        for w in ("prior", "posterior"):
+            r.update({f"{w}_{s}": float(ds[w].values[i, j]) for j, s in enumerate(stats)})
+        r["shrinkage"] = float(ds["shrinkage"].values[i])
+        r["observed"] = bool(int(ds["observed"].values[i]))
+        for w in ("prior", "posterior"):
+            r.update({f"{w}_{s}_mcse": float(ds[f"{w}_mcse"].values[i, j])
+                      for j, s in enumerate(stats)})
+        rows.append(r)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def prior_posterior_table(cal: Calibration, names=None) -> pd.DataFrame:
+    """Median and 90% interval of each parameter (and key output) before and after.
+
+    With the MCSE of each quantile and the ``shrinkage`` (:func:`prior_posterior_dataset`).
+    """
+    return prior_posterior_frame(prior_posterior_dataset(cal, names))
+
+
+def diagnostics_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """diagnostics.csv from ``/diagnostics``.
+
+    Columns: parameter, r_hat, ess_bulk, ess_tail, divergences, ok.
+    """
+    import pandas as pd
+
+    rows = [{"parameter": name, "r_hat": float(ds["r_hat"].values[i]),
+             "ess_bulk": float(ds["ess_bulk"].values[i]),
+             "ess_tail": float(ds["ess_tail"].values[i]),
+             "divergences": int(ds["divergences"].values[i]),
+             "ok": bool(int(ds["ok"].values[i]))}
+            for i, name in enumerate(_strs(ds["parameter"]))]
+    return pd.DataFrame(rows, columns=["parameter", "r_hat", "ess_bulk", "ess_tail",
+                                       "divergences", "ok"])
+
+
+def diagnostics_table(cal: Calibration) -> pd.DataFrame:
+    """Per parameter: r_hat, ess_bulk, ess_tail, divergences, ok."""
+    return diagnostics_frame(diagnostics_dataset(cal))
+
+
+def predictive_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """posterior_predictive.csv from ``/predictive_check``."""
+    import pandas as pd
+
+    stats = [str(s) for s in ds["stat"].values]
+    rows = []
+    for i, name in enumerate(_strs(ds["observation"])):
+        rows.append({"observation": name, "kind": str(ds["kind"].values[i]),
+                     "value": float(ds["value"].values[i]),
+                     "noise": str(ds["noise"].values[i]),
+                     **{f"pp_{s}": float(ds["pp"].values[i, j]) for j, s in enumerate(stats)},
+                     "pp_tail_prob": float(ds["pp_tail_prob"].values[i]),
+                     "source": str(ds["source"].values[i])})
+    return pd.DataFrame(rows, columns=["observation", "kind", "value", "noise",
+                                       *(f"pp_{s}" for s in STATS), "pp_tail_prob", "source"])
+
+
+def predictive_table(cal: Calibration) -> pd.DataFrame:
+    """Each observation against its posterior predictive: value, kind, quantiles, p-value."""
+    return predictive_frame(predictive_dataset(cal))
+
+
+def summary_json(diag: xr.Dataset, pp: xr.Dataset, check: xr.Dataset) -> dict:
+    """summary.json from ``/diagnostics``, ``/prior_posterior`` and ``/predictive_check``.
+
+    Settings, diagnostics, prior vs posterior (with MCSEs), P(profit > 0).
+    """
+    a = diag.attrs
+    failures = [str(f) for f in json.loads(a["failures"])]
+    r_hat, bulk, tail = ([float(v) for v in diag[k].values]
+                         for k in ("r_hat", "ess_bulk", "ess_tail"))
+    table = prior_posterior_frame(pp)
+    keys = ("prior_q05", "prior_q50", "prior_q95", "posterior_q05", "posterior_q50",
+            "posterior_q95", "shrinkage",
+            *(f"{w}_{s}_mcse" for w in ("prior", "posterior") for s in STATS))
+    out = {
+        "scenario": str(a["scenario"]),
+        "settings": json.loads(a["nuts_settings"]),
+        "seconds": json.loads(a["seconds"]),
+        "diagnostics_ok": not failures,
+        "divergences": int(a["divergences"]),
+        "failures": failures,
+        "max_r_hat": max(r_hat),
+        "min_ess_bulk": min(bulk),
+        "min_ess_tail": min(tail),
+        "calibrated_parameters": _strs(diag["parameter"]),
+        "observations": _strs(check["observation"]),
+        "prior_posterior": {r["variable"]: {k: r[k] for k in keys}
+                            for r in table.to_dict("records")},
+    }
+    if "p_profitable" in pp:
+        out["p_profitable"] = {"prior": float(pp["p_profitable_prior"]),
+                               "posterior": float(pp["p_profitable"]),
+                               "posterior_mcse": float(pp["p_profitable_mcse"])}
+    return out
 
 
 def summary(cal: Calibration) -> dict:
     """JSON-ready summary: settings, diagnostics, prior vs posterior, P(profit > 0)."""
-    pp = prior_posterior_table(cal)
-    out = {
-        "scenario": cal.scenario.name,
-        "settings": cal.settings,
-        "seconds": cal.seconds,
-        "diagnostics_ok": cal.diagnostics.ok,
-        "divergences": cal.diagnostics.divergences,
-        "failures": cal.diagnostics.failures,
-        "max_r_hat": max(r["r_hat"] for r in cal.diagnostics.table),
-        "min_ess_bulk": min(r["ess_bulk"] for r in cal.diagnostics.table),
-        "min_ess_tail": min(r["ess_tail"] for r in cal.diagnostics.table),
-        "calibrated_parameters": list(cal.model.latent_names),
-        "observations": [o.name for o in cal.model.observations],
-        "prior_posterior": {r["variable"]: {k: r[k] for k in (
-            "prior_q05", "prior_q50", "prior_q95", "posterior_q05", "posterior_q50",
-            "posterior_q95", "shrinkage")} for r in pp.to_dict("records")},
-    }
-    if "profit" in cal.posterior:
-        p = cal.posterior["profit"].ravel() > 0
-        ess = _ess_of(p.reshape(cal.posterior["profit"].shape).astype(np.float64))
-        prob = float(p.mean())
-        out["p_profitable"] = {
-            "prior": float(np.mean(cal.prior["profit"] > 0)),
-            "posterior": prob,
-            "posterior_mcse": math.sqrt(max(prob * (1 - prob), 0.0) / max(ess, 1.0)),
-        }
-    return out
-
-
-def _ess_of(x: np.ndarray) -> float:
-    v = _ess(x, "mean")
-    return v if math.isfinite(v) else float(x.size)
+    return summary_json(diagnostics_dataset(cal), prior_posterior_dataset(cal),
+                        predictive_dataset(cal))
 
 
 # --------------------------------------------------------------------------- DataTree
@@ -203,27 +401,55 @@ def figures(cal: Calibration) -> dict:
     return figs
 
 
-def run_record(cal: Calibration):
-    """What a calibration run folder holds (:func:`probmodel.runs.write` writes it).
+#: The analysis groups of a calibration's tree (besides the ArviZ groups of draws).
+ANALYSIS_GROUPS = ("diagnostics", "prior_posterior", "predictive_check")
 
-    Files: draws.nc (DataTree), diagnostics.csv, prior_posterior.csv,
-    posterior_predictive.csv, summary.json, manifest.json, scenario/, figures/.
-    The folder is written even when the diagnostics fail: it is the evidence.
+
+def to_tree(cal: Calibration) -> xr.DataTree:
+    """A calibration's result tree (:func:`probmodel.tree.make`), all of it in draws.nc.
+
+    The ArviZ groups (:func:`to_datatree`) and ``/diagnostics``, ``/prior_posterior``
+    and ``/predictive_check``; :func:`outputs` derives diagnostics.csv,
+    prior_posterior.csv, posterior_predictive.csv and summary.json from it. The folder
+    is written even when the diagnostics fail: it is the evidence.
     """
-    from probmodel import runs
+    from probmodel import tree
 
+    arviz = to_datatree(cal)
+    groups: dict[str, Any] = {k: v.to_dataset() for k, v in arviz.children.items()}
+    groups.update({"diagnostics": diagnostics_dataset(cal),
+                   "prior_posterior": prior_posterior_dataset(cal),
+                   "predictive_check": predictive_dataset(cal)})
     s = cal.settings
-    return runs.Run(
-        "calibrate", cal.scenario.name, f"calibrate{s['seed']}{s['samples']}", [cal.scenario],
-        netcdf={"draws.nc": to_datatree(cal)},
-        tables={"diagnostics.csv": diagnostics_table(cal),
-                "prior_posterior.csv": prior_posterior_table(cal),
-                "posterior_predictive.csv": predictive_table(cal)},
-        summary_json=summary(cal), figures=lambda: figures(cal),
-        manifest=dict(
+    return tree.make(
+        "calibrate", cal.scenario.name, groups, salt=f"calibrate{s['seed']}{s['samples']}",
+        files={"draws.nc": {f"/{g}": f"/{g}" for g in groups}},
+        settings=dict(
             method="NUTS (numpyro)", **s, draws_kept=s["chains"] * s["samples"],
             diagnostics_ok=cal.diagnostics.ok, divergences=cal.diagnostics.divergences,
             failures=cal.diagnostics.failures,
             calibrated_parameters=list(cal.model.latent_names),
             observations=[o.name for o in cal.model.observations],
             dtype="float64 (NUTS), float32 (prior draws)", seconds=cal.seconds))
+
+
+def outputs(t: xr.DataTree):
+    """A calibration folder's tables and summary.json, from its tree alone.
+
+    A serving calibration (settings ``calibration`` = ``serving-calibration``) is
+    derived by :func:`probmodel.serving.output.calibration_outputs`.
+    """
+    from probmodel import tree
+
+    s = tree.settings(t)
+    if "calibration" in s:
+        from probmodel.serving import output as serving
+
+        if s["calibration"] == serving.KIND:
+            return serving.calibration_outputs(t)
+    diag, pp, check = (t[g].to_dataset() for g in ANALYSIS_GROUPS)
+    return tree.Outputs(
+        tables={"diagnostics.csv": diagnostics_frame(diag),
+                "prior_posterior.csv": prior_posterior_frame(pp),
+                "posterior_predictive.csv": predictive_frame(check)},
+        json={"summary.json": summary_json(diag, pp, check)})

@@ -28,6 +28,7 @@ make two chips' efficiencies move together perfectly, and P(A cheaper) near-cert
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 import time
@@ -370,52 +371,83 @@ def summary(res: FrontierResult):
 
 def band_table(res: FrontierResult):
     """The frontier bands as a tidy table: chip, interactivity, quantiles, P(reachable)."""
+    return bands_table(bands_dataset(res))
+
+
+def bands_table(bands):
+    """bands.csv from the tree's ``/bands`` (chip, interactivity, quantiles, P(reachable))."""
     import pandas as pd
 
+    tput = bands["tput_per_gpu"].transpose("chip", "quantile", "interactivity").values
+    reach = bands["p_reachable"].transpose("chip", "interactivity").values
+    xs = [float(x) for x in bands["interactivity"].values]
+    qs = [float(q) for q in bands["quantile"].values]
     rows = []
-    for c in res.chips:
-        for j, x in enumerate(XS):
-            rows.append({"chip": c.chip, "interactivity": x,
-                         **{f"tput_q{int(q * 100):02d}": c.band["tput"][i, j]
-                            for i, q in enumerate(BAND_Q)},
-                         "p_reachable": c.band["p_reach"][j]})
+    for i, chip in enumerate(bands["chip"].values):
+        for j, x in enumerate(xs):
+            rows.append({"chip": str(chip), "interactivity": x,
+                         **{f"tput_q{int(q * 100):02d}": float(tput[i, k, j])
+                            for k, q in enumerate(qs)},
+                         "p_reachable": float(reach[i, j])})
     return pd.DataFrame(rows)
+
+
+#: The columns of pairs.csv (and the keys of each pair in summary.json).
+PAIR_COLUMNS = ("a", "b", "p_a_cheaper", "mcse", "p_b_cheaper", "mcse_b", "p_neither")
 
 
 def pairs_table(res: FrontierResult):
     """P(A cheaper than B per 1M output tokens at the SLO) for every pair of chips."""
+    return pairs_frame(pairs_dataset(res))
+
+
+def pairs_frame(pairs):
+    """pairs.csv from the tree's ``/pairs``."""
     import pandas as pd
 
-    return pd.DataFrame(res.pairs, columns=["a", "b", "p_a_cheaper", "mcse", "p_b_cheaper",
-                                            "mcse_b", "p_neither"])
+    return pd.DataFrame(_pair_dicts(pairs), columns=list(PAIR_COLUMNS))
+
+
+def _pair_dicts(pairs) -> list[dict]:
+    n = pairs.sizes.get("pair", 0)
+    return [{k: (str(pairs[k].values[i]) if k in ("a", "b") else float(pairs[k].values[i]))
+             for k in PAIR_COLUMNS} for i in range(n)]
 
 
 def json_summary(res: FrontierResult, summ=None) -> dict:
     """The public JSON form: per chip the operating point at the SLO; the pairs."""
+    summ = summary(res) if summ is None else summ
+    return summary_json(_with_result_attrs(summ, res), pairs_dataset(res))
+
+
+def summary_json(summ, pairs) -> dict:
+    """summary.json from the tree's ``/summary`` (its attributes too) and ``/pairs``."""
     from probmodel import results
 
-    summ = summary(res) if summ is None else summ
+    a = summ.attrs
     chips = []
-    for c in res.labels:
+    for c in summ["chip"].values:
         s = summ.sel(chip=c)
-        chips.append({"chip": c, "p_slo_met": float(s["p_slo_met"]),
+        chips.append({"chip": str(c), "p_slo_met": float(s["p_slo_met"]),
                       "p_slo_met_mcse": float(s["p_slo_met_mcse"]),
                       **{k: results.stat_dict(s, k) for k in SLO_UNITS}})
-    return {"scenario": res.scenario.name, "slo": res.slo.text,
-            "slo_interactivity": res.slo.intvty_min,
-            "slo_ttft": res.slo.ttft_max if math.isfinite(res.slo.ttft_max) else None,
-            "chips": chips, "pairs": res.pairs, "draws": res.draws, "seed": res.seed,
-            "notes": res.notes}
+    return {"scenario": str(a["scenario"]), "slo": str(a["slo"]),
+            "slo_interactivity": float(a["slo_interactivity"]),
+            "slo_ttft": float(a["slo_ttft"]) if "slo_ttft" in a else None,
+            "chips": chips, "pairs": _pair_dicts(pairs), "draws": int(a["draws"]),
+            "seed": int(a["seed"]), "notes": [str(n) for n in json.loads(a["notes"])]}
 
 
-def to_tree(res: FrontierResult, summ=None):
-    """One DataTree: /summary (per chip at the SLO), /bands (frontier), /curves (medians)."""
+def _with_result_attrs(summ, res: FrontierResult):
+    """``summ`` with what summary.json needs besides the statistics (notes) in attrs."""
+    return summ.assign_attrs(notes=json.dumps(res.notes))
+
+
+def bands_dataset(res: FrontierResult):
+    """``/bands``: each chip's frontier band over interactivity, and P(reachable)."""
     import xarray as xr
 
-    from probmodel.serving import frontier as fr
-
-    summ = summary(res) if summ is None else summ
-    bands = xr.Dataset(
+    return xr.Dataset(
         {"tput_per_gpu": (("chip", "quantile", "interactivity"),
                           np.stack([c.band["tput"] for c in res.chips]),
                           {"units": "token/(GPU s)",
@@ -424,36 +456,65 @@ def to_tree(res: FrontierResult, summ=None):
                          np.stack([c.band["p_reach"] for c in res.chips]), {"units": "1"})},
         coords={"chip": res.labels, "quantile": list(BAND_Q),
                 "interactivity": ("interactivity", list(XS), {"units": "token/(user s)"})})
+
+
+def pairs_dataset(res: FrontierResult):
+    """``/pairs``: P(A cheaper than B) for every pair of chips, with the chips named."""
+    import xarray as xr
+
+    p = res.pairs
+    return xr.Dataset(
+        {k: ("pair", np.asarray([q[k] for q in p], np.float64))
+         for k in PAIR_COLUMNS if k not in ("a", "b")},
+        coords={"pair": np.asarray([f"{q['a']} vs {q['b']}" for q in p], str),
+                "a": ("pair", np.asarray([q["a"] for q in p], str)),
+                "b": ("pair", np.asarray([q["b"] for q in p], str))})
+
+
+def to_tree(res: FrontierResult, summ=None):
+    """The frontier's result tree (:func:`probmodel.tree.make`), all in frontier.nc.
+
+    ``/summary`` (per chip at the SLO: the result contract with P(SLO met); the SLO,
+    seed, draws and notes in its attributes), ``/bands`` (the frontier over
+    interactivity), ``/curves`` (each metric's quantiles over concurrency) and
+    ``/pairs`` (P(A cheaper than B)). :func:`outputs` derives summary.csv, bands.csv,
+    pairs.csv and summary.json from it.
+    """
+    import xarray as xr
+
+    from probmodel import tree
+    from probmodel.serving import frontier as fr
+
+    summ = summary(res) if summ is None else summ
     curves = xr.Dataset(
         {k: (("chip", "quantile", "concurrency"),
              np.stack([np.quantile(c.curves[k], BAND_Q, axis=0) for c in res.chips]))
          for k in fr.METRICS},
         coords={"chip": res.labels, "quantile": list(BAND_Q),
                 "concurrency": ("concurrency", list(fr.GRID), {"units": "request"})})
-    pairs = xr.Dataset({k: ("pair", [p[k] for p in res.pairs])
-                        for k in ("p_a_cheaper", "mcse", "p_b_cheaper", "mcse_b")},
-                       coords={"pair": [f"{p['a']} vs {p['b']}" for p in res.pairs]})
     attrs = {"slo": res.slo.text, "seed": res.seed, "draws": res.draws}
-    return xr.DataTree.from_dict({"/summary": summ.assign_attrs(attrs),
-                                  "/bands": bands.assign_attrs(attrs),
-                                  "/curves": curves.assign_attrs(attrs),
-                                  "/pairs": pairs.assign_attrs(attrs)})
-
-
-def run_record(res: FrontierResult, figures):
-    """What a frontier run folder holds (:func:`probmodel.runs.write` writes it)."""
-    from probmodel import runs
-
-    summ = summary(res)
-    tree = to_tree(res, summ)
-    return runs.Run(
-        "frontier", f"{res.scenario.name}_frontier",
-        f"{res.seed}{res.draws}{','.join(res.labels)}{res.slo.text}", [res.scenario],
-        summary=summ, summary_json=json_summary(res, summ),
-        netcdf={"frontier.nc": tree},
-        tables={"bands.csv": band_table(res), "pairs.csv": pairs_table(res)},
-        figures=figures,
-        manifest=dict(method="serving physics over a concurrency grid per draw; the "
+    groups = {"summary": _with_result_attrs(summ, res).assign_attrs(attrs),
+              "bands": bands_dataset(res).assign_attrs(attrs),
+              "curves": curves.assign_attrs(attrs),
+              "pairs": pairs_dataset(res).assign_attrs(attrs)}
+    return tree.make(
+        "frontier", f"{res.scenario.name}_frontier", groups,
+        salt=f"{res.seed}{res.draws}{','.join(res.labels)}{res.slo.text}",
+        files={"frontier.nc": {f"/{g}": f"/{g}" for g in groups}},
+        settings=dict(method="serving physics over a concurrency grid per draw; the "
                       "operating point where the SLO first fails, interpolated",
                       seed=res.seed, draws=res.draws, chips=res.labels, slo=res.slo.text,
                       seconds=round(res.seconds, 3)))
+
+
+def outputs(t):
+    """A frontier folder's summary.csv, bands.csv, pairs.csv and summary.json, from its tree."""
+    from probmodel import results, tree
+
+    summ = t["summary"].to_dataset()
+    pairs = t["pairs"].to_dataset()
+    return tree.Outputs(
+        tables={"summary.csv": results.summary_table(summ),
+                "bands.csv": bands_table(t["bands"].to_dataset()),
+                "pairs.csv": pairs_frame(pairs)},
+        json={"summary.json": summary_json(summ, pairs)})

@@ -111,7 +111,6 @@ def backtest(measurements: Annotated[Path, typer.Argument(
     from probmodel.serving import scores
     table = scores.table(measured, full, chips, M.METRICS, meas.ok)
     preds = output.predictions_table(meas, full, folds)
-    summary = _summary(meas, table, cv, fits, wall)
     title = ("Leave-one-accelerator-out predictions vs measurements (median and 90% interval)"
              if cv else "Posterior-predictive vs measurements (median and 90% interval)")
 
@@ -121,34 +120,19 @@ def backtest(measurements: Annotated[Path, typer.Argument(
             measured, full, chips, meas.ok, [k for k in M.METRICS if k in measured], title)}
 
     from probmodel.serving.output import KIND
-    run = runs.Run("backtest", Path(measurements).stem, f"backtest{seed}{cv}{draws}",
-                   tables={"predictions.csv": preds, "scores.csv": table},
-                   json={"cv_fits.json": fits} if fits else {},
-                   summary_json=summary, figures=figures,
-                   manifest={"calibration_run": str(calibration), "cv": cv, "seed": seed,
-                             "draws": draws, "measurements": Path(measurements).name,
-                             "measurements_sha256": runs.sha256(Path(measurements)),
-                             "length_scale": scale, "serving": KIND})
-    run_dir = runs.write(run, out_dir)
+    tree = output.backtest_tree(
+        Path(measurements).stem, preds, table, fits, wall,
+        {"calibration_run": str(calibration), "cv": cv, "seed": seed, "draws": draws,
+         "measurements": Path(measurements).name,
+         "measurements_sha256": runs.sha256(Path(measurements)), "length_scale": scale,
+         "serving": KIND})
+    run_dir = runs.write(tree, figures, out=out_dir)
+    summary = output.backtest_outputs(tree).summary_json
     if json_:
         out.print_json(json.dumps(runs.clean({**summary, "run_dir": str(run_dir)})))
     else:
-        _print(table, summary, run_dir, wall)
+        _print(table, {**summary, "fits": fits}, run_dir, wall)  # NaN kept for printing
     return 0
-
-
-def _summary(meas, table, cv, fits, wall) -> dict:
-    status = {}
-    for s in meas.status:
-        key = "predicted" if s == "predicted" else s.split(":")[0]
-        status[key] = status.get(key, 0) + 1
-    by = {}
-    for r in table.to_dict("records"):
-        by.setdefault(r["group"], {})[r["metric"]] = {k: r[k] for k in (
-            "rows", "median_abs_log_error", "within_25pct", "coverage_90",
-            "interval_score", "median_width")}
-    return {"rows": len(meas), "predicted": int(meas.ok.sum()), "status": status,
-            "cv": cv, "scores": by, "fits": fits, "seconds": round(wall, 1)}
 
 
 def _print(table, summary, run_dir, wall) -> None:
@@ -206,10 +190,6 @@ def calibrate_serving(sc, chains: int, warmup: int, samples: int, seed: int,
     table = scores.table(measured, full, meas.chip, M.METRICS, meas.ok)
     eff = output.efficiencies_table(post)
     d = post.diagnostics
-    summary = {"rows": len(meas), "rows_fitted": post.rows_used, **d,
-               "levels": post.names, "seconds": round(post.seconds, 1),
-               "in_sample": {r["group"] + "/" + r["metric"]: r["median_abs_log_error"]
-                             for r in table.to_dict("records")}}
 
     def figures():
         from probmodel.plots.serving import plot_predicted_vs_measured
@@ -217,19 +197,11 @@ def calibrate_serving(sc, chains: int, warmup: int, samples: int, seed: int,
             measured, full, meas.chip, meas.ok, [k for k in M.METRICS if k in measured],
             f"{sc.title}: posterior predictive vs measured (in sample, 90% intervals)")}
 
-    copy = runs.Run("calibrate", sc.name, f"serving{seed}{samples}{warmup}{chains}", [sc],
-                    netcdf={"draws.nc": output.posterior_tree(post, {
-                        "length_scale": spec.length_scale})},
-                    tables={"efficiencies.csv": eff, "scores.csv": table,
-                            "predictions.csv": output.predictions_table(meas, full)},
-                    summary_json=summary, figures=figures,
-                    manifest={"calibration": output.KIND, "method": "NUTS (numpyro)",
-                              **post.settings, "length_scale": spec.length_scale,
-                              "rows_used": post.rows_used, "diagnostics_ok": d["ok"],
-                              "divergences": d["divergences"],
-                              "measurements": spec.file, "seconds": post.seconds},
-                    copies={"measurements.csv": spec.path})
-    run_dir = runs.write(copy, out_dir)
+    tree = output.calibration_tree(sc, post, meas, output.predictions_table(meas, full),
+                                   table, eff)
+    run_dir = runs.write(tree, figures, scenarios=[sc],
+                         copies={"measurements.csv": spec.path}, out=out_dir)
+    summary = output.calibration_outputs(tree).summary_json
     wall = time.perf_counter() - t0
     if json_:
         out.print_json(json.dumps(runs.clean({**summary, "run_dir": str(run_dir)})))

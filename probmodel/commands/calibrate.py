@@ -113,13 +113,16 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt | 
             cal = calibration.calibrate(sc, chains=chains, warmup=warmup, samples=samples,
                                         seed=seed, chain_method=chain_method, progress=on,
                                         chain_progress=chain_progress)
-    run_dir = runs.write(calibration_output.run_record(cal), out_dir)
+    tree = calibration_output.to_tree(cal)
+    run_dir = runs.write(tree, lambda: calibration_output.figures(cal),
+                         scenarios=[cal.scenario], out=out_dir)
     wall = time.perf_counter() - t0
-    summ = calibration_output.summary(cal)
+    derived = calibration_output.outputs(tree)
+    summ = derived.summary_json
     if json_:
         print_json({**summ, "run_dir": str(run_dir)})
     else:
-        _print(cal, summ, run_dir, wall)
+        _print(cal, summ, derived.tables["prior_posterior.csv"], run_dir, wall)
     write_report(run_dir, report, json_=json_)  # before the diagnostics' exit status
     if not cal.diagnostics.ok:
         for line in cal.diagnostics.failures:
@@ -131,10 +134,9 @@ def calibrate(scenario: ScenarioArg, chains: ChainsOpt = 4, warmup: WarmupOpt | 
     return 0
 
 
-def _print(cal, summ, run_dir: Path, wall: float) -> None:
-    from probmodel import calibration_output, fmt
+def _print(cal, summ, pp, run_dir: Path, wall: float) -> None:
+    from probmodel import fmt
 
-    pp = calibration_output.prior_posterior_table(cal)
     t = Table(title=f"{cal.scenario.title}: prior -> posterior (median [90% interval])",
               title_justify="left")
     for col in ("quantity", "prior", "posterior", "shrinkage", "unit"):

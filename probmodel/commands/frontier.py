@@ -67,11 +67,12 @@ def frontier(scenario: ScenarioArg, slo: SloOpt = None, chips: ChipsOpt = None,
     with runs.preloading_writers(), progress(draws * len(names), "serving physics",
                                              unit="draws", quiet=quiet or json_) as update:
         res = fa.frontier(sc, names, target, draws, seed, update)
-    run_dir = runs.write(fa.run_record(res, lambda: {"frontier": plot_frontier(
-        fa.to_tree(res))}), out_dir)
+    tree = fa.to_tree(res)
+    run_dir = runs.write(tree, lambda: {"frontier": plot_frontier(tree)},
+                         scenarios=[res.scenario], out=out_dir)
     wall = time.perf_counter() - t0
     if json_:
-        print_json({**fa.json_summary(res), "run_dir": str(run_dir)})
+        print_json({**fa.outputs(tree).summary_json, "run_dir": str(run_dir)})
         write_report(run_dir, report, json_=True)
         return
     print_frontier(res)

@@ -1,10 +1,14 @@
 """Run folders of serving calibrations and backtests, and reading a calibration back.
 
-A serving calibration folder holds draws.nc (the posterior as an xarray DataTree, group
-``/posterior`` with ``chain`` and ``draw`` dims and the levels it saw in attributes),
-measurements.csv (a byte copy of the rows it was fitted to), efficiencies.csv (each
-chip's efficiencies and each serving engine's constants, median and 90% interval),
-predictions.csv and scores.csv (in-sample), summary.json, the scenario and figures.
+A serving calibration folder holds draws.nc (its result tree: group ``/posterior`` with
+``chain`` and ``draw`` dims and the levels it saw in attributes, and the groups its
+tables are derived from), measurements.csv (a byte copy of the rows it was fitted to),
+efficiencies.csv (each chip's efficiencies and each serving engine's constants, median
+and 90% interval), predictions.csv and scores.csv (in-sample), summary.json, the
+scenario and figures. A backtest folder holds backtest.nc (its result tree),
+predictions.csv, scores.csv, cv_fits.json (with --cv), summary.json and figures. Every
+table and JSON file is derived from the tree (:func:`calibration_outputs`,
+:func:`backtest_outputs`).
 """
 
 from __future__ import annotations
@@ -130,3 +134,170 @@ def full_rows(meas: Measurements, q_sub: dict, mask: np.ndarray) -> dict[str, np
         col[mask] = v
         out[k] = col
     return out
+
+
+# --------------------------------------------------------------------------- result trees
+
+
+def table_dataset(df, dim: str):
+    """A table as a Dataset along ``dim``: one variable per column, the order in attrs.
+
+    Text columns are stored as strings (a missing field as ""), booleans as 0/1 marked
+    ``bool``; :func:`table_frame` gives the same table back, byte for byte as CSV.
+    """
+    import pandas as pd
+    import xarray as xr
+
+    names, data = [], {}
+    for i, c in enumerate(df.columns):
+        col = df[c]
+        attrs = {}
+        if col.dtype == bool:
+            values = col.to_numpy().astype(np.int8)
+            attrs["dtype"] = "bool"
+        elif pd.api.types.is_numeric_dtype(col.dtype):
+            values = col.to_numpy()
+        else:  # text (object or str dtype)
+            values = np.asarray(["" if v is None or (isinstance(v, float) and v != v)
+                                 else str(v) for v in col], str)
+        name = str(c)
+        if not name or "/" in name or name == dim or name in data:
+            name = f"column_{i}"
+        names.append(name)
+        data[name] = (dim, values, attrs)
+    return xr.Dataset(data, attrs={"columns": json.dumps([str(c) for c in df.columns]),
+                                   "variables": json.dumps(names)})
+
+
+def table_frame(ds):
+    """The table :func:`table_dataset` stored (its columns, in order)."""
+    import pandas as pd
+
+    cols = json.loads(ds.attrs["columns"])
+    out = {}
+    for c, name in zip(cols, json.loads(ds.attrs["variables"]), strict=True):
+        v = ds[name]
+        values = np.asarray(v.values)
+        if v.attrs.get("dtype") == "bool":
+            values = values.astype(bool)
+        elif values.dtype.kind in "US":
+            values = np.asarray([str(x) for x in values], dtype=object)
+        out[c] = values
+    return pd.DataFrame(out, columns=cols)
+
+
+def calibration_tree(sc, post: Posterior, meas: Measurements, predictions, scores_table,
+                     efficiencies):
+    """A serving calibration's result tree (:mod:`probmodel.tree`), all in draws.nc.
+
+    ``/posterior`` (the draws, their levels and settings, and the fit's diagnostics,
+    rows used and seconds in attrs: :func:`load` reads it back), ``/efficiencies``,
+    ``/scores`` and ``/predictions`` (in sample); :func:`calibration_outputs` derives
+    efficiencies.csv, scores.csv, predictions.csv and summary.json from it.
+    """
+    from probmodel import runs, tree
+
+    spec = sc.measurements
+    d = post.diagnostics
+    s = post.settings
+    posterior = posterior_tree(post, {"length_scale": spec.length_scale})["posterior"]
+    posterior = posterior.to_dataset().assign_attrs(
+        diagnostics=json.dumps(runs.clean(d)), rows_used=int(post.rows_used),
+        seconds=float(post.seconds))
+    groups = {"posterior": posterior,
+              "efficiencies": table_dataset(efficiencies, "efficiency"),
+              "scores": table_dataset(scores_table, "score"),
+              "predictions": table_dataset(predictions, "row")}
+    return tree.make(
+        "calibrate", sc.name, groups,
+        salt=f"serving{s['seed']}{s['samples']}{s['warmup']}{s['chains']}",
+        files={"draws.nc": {f"/{g}": f"/{g}" for g in groups}},
+        settings={"calibration": KIND, "method": "NUTS (numpyro)", **s,
+                  "length_scale": spec.length_scale, "rows_used": post.rows_used,
+                  "diagnostics_ok": d["ok"], "divergences": d["divergences"],
+                  "measurements": spec.file, "seconds": post.seconds})
+
+
+def _in_sample(scores_table) -> dict:
+    return {r["group"] + "/" + r["metric"]: r["median_abs_log_error"]
+            for r in scores_table.to_dict("records")}
+
+
+def calibration_summary(t) -> dict:
+    """summary.json of a serving calibration, from its tree."""
+    post = t["posterior"].to_dataset()
+    a = post.attrs
+    table = table_frame(t["scores"].to_dataset())
+    return {"rows": int(t["predictions"].to_dataset().sizes.get("row", 0)),
+            "rows_fitted": int(a["rows_used"]), **json.loads(a["diagnostics"]),
+            "levels": json.loads(a["levels"]), "seconds": round(float(a["seconds"]), 1),
+            "in_sample": _in_sample(table)}
+
+
+def calibration_outputs(t):
+    """A serving calibration folder's tables and summary.json, from its tree.
+
+    efficiencies.csv, scores.csv and predictions.csv (in sample); measurements.csv is a
+    byte copy of the rows fitted, not derived.
+    """
+    from probmodel import tree
+
+    return tree.Outputs(
+        tables={"efficiencies.csv": table_frame(t["efficiencies"].to_dataset()),
+                "scores.csv": table_frame(t["scores"].to_dataset()),
+                "predictions.csv": table_frame(t["predictions"].to_dataset())},
+        json={"summary.json": calibration_summary(t)})
+
+
+def backtest_tree(label: str, predictions, scores_table, fits: list, seconds: float,
+                  settings: dict):
+    """A backtest's result tree (:mod:`probmodel.tree`), in backtest.nc.
+
+    ``/predictions`` (each row's quantiles, status and fold) and ``/scores`` (the
+    leave-one-out fits and the seconds in attrs); ``settings`` are the manifest's.
+    :func:`backtest_outputs` derives predictions.csv, scores.csv, cv_fits.json (with
+    --cv) and summary.json from it.
+    """
+    from probmodel import runs, tree
+
+    groups = {"predictions": table_dataset(predictions, "row"),
+              "scores": table_dataset(scores_table, "score").assign_attrs(
+                  fits=json.dumps(runs.clean(fits)), seconds=float(seconds))}
+    return tree.make(
+        "backtest", label, groups,
+        salt=f"backtest{settings['seed']}{settings['cv']}{settings['draws']}",
+        files={"backtest.nc": {f"/{g}": f"/{g}" for g in groups}}, settings=settings)
+
+
+def backtest_summary(t) -> dict:
+    """summary.json of a backtest, from its tree."""
+    from probmodel import tree
+
+    preds = table_frame(t["predictions"].to_dataset())
+    scores_ds = t["scores"].to_dataset()
+    table = table_frame(scores_ds)
+    status: dict[str, int] = {}
+    for s in preds["status"]:
+        key = "predicted" if s == "predicted" else str(s).split(":")[0]
+        status[key] = status.get(key, 0) + 1
+    by: dict[str, dict] = {}
+    for r in table.to_dict("records"):
+        by.setdefault(r["group"], {})[r["metric"]] = {k: r[k] for k in (
+            "rows", "median_abs_log_error", "within_25pct", "coverage_90",
+            "interval_score", "median_width")}
+    return {"rows": len(preds), "predicted": int((preds["status"] == "predicted").sum()),
+            "status": status, "cv": tree.settings(t).get("cv"), "scores": by,
+            "fits": json.loads(scores_ds.attrs["fits"]),
+            "seconds": round(float(scores_ds.attrs["seconds"]), 1)}
+
+
+def backtest_outputs(t):
+    """A backtest folder's predictions.csv, scores.csv, cv_fits.json and summary.json."""
+    from probmodel import tree
+
+    summary = backtest_summary(t)
+    return tree.Outputs(
+        tables={"predictions.csv": table_frame(t["predictions"].to_dataset()),
+                "scores.csv": table_frame(t["scores"].to_dataset())},
+        json={**({"cv_fits.json": summary["fits"]} if summary["fits"] else {}),
+              "summary.json": summary})
