@@ -1,13 +1,14 @@
 """Run folders: the one module that writes them.
 
-Every command that computes draws describes its output as a :class:`Run` (what to
-write) and hands it to :func:`write`, which gives it a run id, writes it under a hidden
-temporary name next to its final place and renames it when complete (an interrupted or
-failed run never leaves a folder that looks finished, and an existing folder is never
-overwritten). It copies the scenario files, writes the netCDF files, summary.csv and
-summary.json generated from the result contract (:mod:`probmodel.results`), any other
-tables, the figures, and the manifest. No other module of probmodel calls
-``to_netcdf`` or writes a manifest.
+Every analysis returns its result as one ``xarray.DataTree`` (:mod:`probmodel.tree`)
+and the command hands it to :func:`write` with its figures. :func:`write` gives the run
+an id, writes it under a hidden temporary name next to its final place and renames it
+when complete (an interrupted or failed run never leaves a folder that looks finished,
+and an existing folder is never overwritten). It copies the scenario files and derives
+everything else from the tree: the netCDF files (the tree's layout), every CSV and JSON
+file (the kind's deriver), the figures it is given, and the manifest (the tree's
+settings and provenance). No other module of probmodel calls ``to_netcdf`` or writes a
+manifest.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -458,11 +458,9 @@ def _atomic(name: str, out: str | Path | None, runs_dir: Path) -> Iterator[_Fold
     WRITTEN.append(final)
 
 
-def write(tree: xr.DataTree | Run,
-          figures: Mapping[str, Any] | Callable[[], dict] | None = None,
-          _runs_dir: Path | None = None, *, scenarios: Sequence[Scenario] = (),
-          copies: Mapping[str, Path] | None = None, out: str | Path | None = None,
-          runs_dir: Path | None = None) -> Path:
+def write(tree: xr.DataTree, figures: Mapping[str, Any] | Callable[[], dict] | None = None,
+          *, scenarios: Sequence[Scenario] = (), copies: Mapping[str, Path] | None = None,
+          out: str | Path | None = None, runs_dir: Path | None = None) -> Path:
     """Write an analysis's result tree as a new run folder (atomically); return its path.
 
     Everything in the folder is derived from ``tree`` (:mod:`probmodel.tree`): its
@@ -476,8 +474,6 @@ def write(tree: xr.DataTree | Run,
     """
     from probmodel import tree as tr
 
-    if isinstance(tree, Run):  # the record form, kept while commands move to trees
-        return _write_record(tree, figures if out is None else out, _runs_dir or runs_dir)
     kind = tr.kind(tree)
     outputs = tr.derive(tree)
     name = run_id(str(tree.attrs.get("label", kind)), str(tree.attrs.get("salt", "")))
@@ -507,97 +503,4 @@ def write(tree: xr.DataTree | Run,
             kind, single, **tr.settings(tree), files=[*f.files, "manifest.json"],
             file_sha256=hashes, tree=tr.manifest_entry(tree),
             **({"copied": sorted(copies)} if copies else {})))
-    return f.final
-
-
-@dataclass
-class Run:
-    """What one run folder holds.
-
-    Attributes
-    ----------
-    kind : str
-        The command (``run``, ``sweep``, ``compare`` ...): the manifest's ``kind``.
-    label : str
-        The middle part of the run id (usually the scenario name).
-    salt : str
-        Mixed into the run id's hash (seed, draws, settings).
-    scenarios : sequence of Scenario
-        Copied byte for byte into scenario/. With one scenario the manifest names it.
-    summary : xarray.Dataset, optional
-        A result-contract Dataset: written as summary.csv (tidy rows) unless
-        ``tables`` already holds one.
-    summary_by_variable : bool
-        Row order of that summary.csv (:func:`probmodel.results.summary_table`).
-    summary_json : dict, optional
-        The body of summary.json.
-    netcdf : dict
-        File name -> Dataset or DataTree.
-    tables, json : dict
-        File name -> DataFrame / JSON-able data.
-    figures : dict or callable
-        Figure name -> matplotlib Figure, or a callable returning that mapping (called
-        inside the folder's writing, so a failure leaves no folder; saved partly by the
-        figure process of :mod:`probmodel.plots.render` while the data files are
-        written).
-    manifest : dict
-        Command-specific manifest fields.
-    copies : dict
-        File name -> a file copied byte for byte (the measurements a calibration used).
-    """
-
-    kind: str
-    label: str
-    salt: str = ""
-    scenarios: Sequence[Scenario] = ()
-    summary: xr.Dataset | None = None
-    summary_by_variable: bool = False
-    summary_json: dict | None = None
-    netcdf: dict = field(default_factory=dict)
-    tables: dict = field(default_factory=dict)
-    json: dict = field(default_factory=dict)
-    figures: dict | Callable[[], dict] = field(default_factory=dict)
-    manifest: dict = field(default_factory=dict)
-    copies: dict = field(default_factory=dict)
-
-
-def _write_record(run: Run, out: str | Path | None = None,
-                  runs_dir: Path | None = None) -> Path:
-    """Write ``run`` as a new run folder (atomically); return its final path."""
-    from probmodel import results
-
-    name = run_id(run.label, run.salt)
-    with _atomic(name, out, runs_dir or RUNS_DIR) as f:
-        for sc in run.scenarios:
-            f.scenario(sc)
-        # figures first: a second process draws some of them while the data are written
-        figures = run.figures() if callable(run.figures) else run.figures
-        pending = f.figures(figures) if figures else None
-        for fname, tree in run.netcdf.items():
-            check_interrupted()
-            f.netcdf(fname, tree)
-        tables = dict(run.tables)
-        if run.summary is not None and "summary.csv" not in tables:
-            tables = {"summary.csv": results.summary_table(
-                run.summary, variables_first=run.summary_by_variable), **tables}
-        for fname, frame in tables.items():
-            check_interrupted()
-            f.csv(fname, frame)
-        if run.summary_json is not None:
-            f.json("summary.json", run.summary_json)
-        for fname, data in run.json.items():
-            f.json(fname, data)
-        for fname, source in run.copies.items():
-            f.copy(fname, Path(source))
-        check_interrupted()
-        if pending is not None:
-            f.files += [f"figures/{n}" for n in pending.wait()]
-        check_interrupted()
-        single = run.scenarios[0] if len(run.scenarios) == 1 else None
-        # the data files' hashes: a reader refuses a folder whose draws.nc was deleted or
-        # truncated later (the scenario copies have theirs in scenario_files)
-        hashes = {n: sha256(f.tmp / n) for n in f.files if not n.startswith("scenario/")}
-        f.json("manifest.json", base_manifest(run.kind, single, **run.manifest,
-                                              files=[*f.files, "manifest.json"],
-                                              file_sha256=hashes))
     return f.final

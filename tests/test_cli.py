@@ -103,14 +103,14 @@ def test_run_out_dir_and_table_output(priors, capsys, tmp_path, monkeypatch):
 
 
 def test_interrupted_run_leaves_no_folder(priors, capsys, tmp_path, monkeypatch):
-    import probmodel.results as results
+    from probmodel import runs
 
     monkeypatch.chdir(tmp_path)
 
-    def boom(*a, **k):
+    def boom(*a, **k):  # a Ctrl-C while the folder's tables are written
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(results, "summary_table", boom)
+    monkeypatch.setattr(runs._Folder, "csv", boom)
     code = main(["run", str(priors / ADJ), "--draws", "100"])
     assert code == 130
     assert "interrupted" in capsys.readouterr().err

@@ -161,14 +161,22 @@ def test_calibration_tables_say_passes_or_fails_never_ok_true(calibrate_dir):
 
 
 def test_calibration_headline_answers_the_business_question_first(calibrate_dir, tmp_path):
-    d = tmp_path / "cal"
-    shutil.copytree(calibrate_dir, d)
+    # the fixture's scenario has no prices: give its result tree a prior and posterior
+    # P(profit > 0), write the folder from that tree, and report on it
+    import xarray as xr
+
+    from probmodel import runs, tree
+
+    man = json.loads((calibrate_dir / "manifest.json").read_text())
+    t = tree.read(calibrate_dir, man)
+    pp = t["prior_posterior"].to_dataset()
+    pp["p_profitable_prior"] = ((), 0.49)
+    pp["p_profitable"] = ((), 0.62)
+    pp["p_profitable_mcse"] = ((), 0.012)
+    t["prior_posterior"] = xr.DataTree(pp)
+    d = runs.write(t, out=tmp_path / "cal")
     s = json.loads((d / "summary.json").read_text())
-    s["p_profitable"] = {"prior": 0.49, "posterior": 0.62, "posterior_mcse": 0.012}
-    (d / "summary.json").write_text(json.dumps(s))
-    man = json.loads((d / "manifest.json").read_text())
-    man.get("file_sha256", {}).pop("summary.json", None)  # the edited copy is not checked
-    (d / "manifest.json").write_text(json.dumps(man))
+    assert s["p_profitable"] == {"prior": 0.49, "posterior": 0.62, "posterior_mcse": 0.012}
     head = _answer(build_report([d]))
     assert head.index("P(profit > 0): prior 49.0% → posterior 62.0% ± 1.2%") < head.index(
         "diagnostics")

@@ -283,7 +283,9 @@ def test_stale_partials_of_dead_processes_are_removed_and_nothing_else(tmp_path)
         (tmp_path / n).mkdir()
         (tmp_path / n / "draws.nc").write_bytes(b"x" * 10)
     (tmp_path / "keep.txt").write_text("mine")
-    path = runs.write(runs.Run("test", "t", json={"a.json": {"a": 1}}), runs_dir=tmp_path)
+    from probmodel import tree
+
+    path = runs.write(tree.make("test", "t", {}), runs_dir=tmp_path)
     left = {p.name for p in tmp_path.iterdir()}
     assert names["dead"] not in left
     assert left == {*(v for k, v in names.items() if k != "dead"), "keep.txt", path.name}
