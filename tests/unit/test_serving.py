@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from probmodel.errors import UsageError
 from probmodel.serving import measurements as M
@@ -245,6 +246,20 @@ def test_calibrate_then_backtest_with_and_without_cv(tmp_path):
     assert set(cv["left_out"]) == {"H200", "MI300X"}
     sc = pd.read_csv(tmp_path / "cv" / "scores.csv")
     assert set(sc["group"]) == {"H200", "MI300X", "all"}
+    # each folder is a function of its result tree (probmodel.tree)
+    from probmodel import tree
+
+    for name in ("cal", "bt", "cv"):
+        assert tree.mismatches(tmp_path / name) == [], name
+    man = json.loads((cal / "manifest.json").read_text())
+    assert (man["kind"], man["calibration"]) == ("calibrate", "serving-calibration")
+    assert man["copied"] == ["measurements.csv"]
+    with xr.open_datatree(cal / "draws.nc", engine="h5netcdf") as t:
+        assert set(t.children) == {"posterior", "efficiencies", "scores", "predictions"}
+    with xr.open_datatree(tmp_path / "cv" / "backtest.nc", engine="h5netcdf") as t:
+        assert set(t.children) == {"predictions", "scores"}
+    assert (tmp_path / "cv" / "cv_fits.json").is_file()
+    assert not (tmp_path / "bt" / "cv_fits.json").exists()
     # errors: one line, exit 2
     res = _cli(["backtest", str(csv_path), "--calibration", "bt"], tmp_path)
     assert res.returncode == 2

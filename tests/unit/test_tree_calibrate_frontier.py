@@ -7,7 +7,6 @@ result tree, read back from the netCDF, derives (:func:`probmodel.tree.mismatche
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import json
 from pathlib import Path
@@ -107,68 +106,9 @@ def test_quantile_mcse_is_arviz_stats(fleet):
     assert np.isnan(mcse_quantile(np.ones((2, 3)), 0.5))  # fewer than 4 draws
 
 
-# --------------------------------------------------------------------------- serving
-
-
-@pytest.fixture(scope="module")
-def serving(tmp_path_factory) -> Path:
-    """A serving calibration of a few rows of two accelerators (few draws)."""
-    d = tmp_path_factory.mktemp("serving")
-    with DATA.open() as f:
-        rows = list(csv.DictReader(f))
-    keep = [r for hw in ("h200", "mi300x")
-            for r in [r for r in rows if r["disagg"] == "False" and r["hardware"] == hw
-                      and r["spec_method"] == "none" and r["isl"] == "1024"][::3][:8]]
-    for name, part in (("small.csv", keep), ("test.csv", [*keep, {**keep[1],
-                                                                  "hardware": "tpu"}])):
-        with (d / name).open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(part)
-    (d / "ev.toml").write_text(
-        'schema_version = 1\ntitle = "small"\nmodel = "deepseek-r1"\n[measurements]\n'
-        'file = "small.csv"\nlength_scale = 0.9\nsource = "a subset of InferenceX"\n')
-    code, printed = _run(["calibrate", str(d / "ev.toml"), "--chains", "2", "--warmup",
-                          "20", "--samples", "20", "--out", str(d / "cal"), "--json", "-q"])
-    assert code in (0, 3)  # so few draws may fail the diagnostics; the folder stays
-    _printed_is_summary(printed, d / "cal")
-    return d
-
-
-def test_a_serving_calibration_folder_is_a_function_of_its_tree(serving):
-    cal = serving / "cal"
-    assert tree.mismatches(cal) == []
-    man = json.loads((cal / "manifest.json").read_text())
-    assert (man["kind"], man["calibration"]) == ("calibrate", "serving-calibration")
-    assert man["copied"] == ["measurements.csv"]
-    assert (cal / "measurements.csv").read_bytes() == (serving / "small.csv").read_bytes()
-    assert _groups(cal / "draws.nc") == {"posterior", "efficiencies", "scores",
-                                         "predictions"}
-    from probmodel.serving import output
-
-    post, _ = output.load(cal)  # a backtest reads the posterior back as before
-    assert set(post.names["chip"]) == {"H200", "MI300X"}
-
-
-@pytest.mark.parametrize("cv", [None, "chip"])
-def test_a_backtest_folder_is_a_function_of_its_tree(serving, cv):
-    out = serving / f"bt-{cv}"
-    args = ["backtest", str(serving / ("small.csv" if cv else "test.csv")), "--calibration",
-            str(serving / "cal"), "--draws", "100", "--out", str(out), "--json", "-q"]
-    code, printed = _run([*args, *(["--cv", cv] if cv else [])])
-    assert code == 0
-    _printed_is_summary(printed, out)
-    assert tree.mismatches(out) == []
-    assert _groups(out / "backtest.nc") == {"predictions", "scores"}
-    files = {p.name for p in out.iterdir()}
-    assert {"predictions.csv", "scores.csv", "summary.json"} <= files
-    assert ("cv_fits.json" in files) == (cv is not None)
-    summ = json.loads((out / "summary.json").read_text())
-    assert summ["cv"] == cv
-    if cv:
-        assert [f["left_out"] for f in summ["fits"]] == ["H200", "MI300X"]
-    else:
-        assert summ["status"]["predicted"] == summ["predicted"] == summ["rows"] - 1
+# The serving calibration and the backtests are checked in
+# tests/unit/test_serving.py::test_calibrate_then_backtest_with_and_without_cv (one
+# calibration serves both).
 
 
 # --------------------------------------------------------------------------- frontier
