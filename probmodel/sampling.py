@@ -266,8 +266,13 @@ class ForwardModel:
         return tuple(n for n, _ in self.uncertain) + self.posterior + self.outputs
 
     def args(self, scenario: Scenario, posterior: Mapping[str, np.ndarray] | None = None) -> dict:
-        """The numbers of ``scenario`` (and a posterior table) as a pytree of float32 arrays."""
-        f32 = lambda v: jnp.asarray(v, DTYPE)  # noqa: E731
+        """The numbers of ``scenario`` (and a posterior table) as a pytree of float32 arrays.
+
+        NumPy arrays: a jitted call takes them as they are, where making each a JAX
+        array first costs a small compiled conversion per dtype and shape (8 of the 10
+        executables a run loaded).
+        """
+        f32 = lambda v: np.asarray(v, np.float32)  # noqa: E731
         return {
             "dist": {k: {pk: f32(pv) for pk, pv in scenario.parameters[k].params.items()}
                      for k, _ in self.uncertain},
@@ -275,7 +280,7 @@ class ForwardModel:
             "prices": f32(scenario.prices) if self.has_prices else None,
             "posterior": {k: f32(np.asarray(posterior[k]).ravel()) for k in self.posterior},
             "correlation": f32(correlation_target(scenario, self.correlated)[1]),
-            "labels": {k: jnp.asarray(name_id(label), jnp.uint32) for (k, _), label in zip(
+            "labels": {k: np.asarray(name_id(label), np.uint32) for (k, _), label in zip(
                 self.uncertain, self.labels or (k for k, _ in self.uncertain), strict=True)},
             "cond": conditioning(scenario, self.held, self.given),
         }
@@ -395,7 +400,7 @@ def conditioning(scenario: Scenario, held: Sequence[str], given: Sequence[str],
     held input's own law: z = Phi^-1(F(value)).
     """
     if not given:
-        return {"coef": jnp.zeros((0, 0)), "chol": jnp.zeros((0, 0)), "z": jnp.zeros(0)}
+        return {"coef": np.zeros((0, 0)), "chol": np.zeros((0, 0)), "z": np.zeros(0)}
     from probmodel.spec.correlations import pearson_for_spearman, spearman_matrix
 
     order = (*held, *given)
@@ -409,7 +414,7 @@ def conditioning(scenario: Scenario, held: Sequence[str], given: Sequence[str],
     cov = p[r, r] - coef @ p[f, r]
     chol = np.linalg.cholesky(cov)
     z = held_scores(scenario, held, values)
-    return {"coef": jnp.asarray(coef), "chol": jnp.asarray(chol), "z": jnp.asarray(z)}
+    return {"coef": np.asarray(coef), "chol": np.asarray(chol), "z": np.asarray(z)}
 
 
 def held_scores(scenario: Scenario, held: Sequence[str],
