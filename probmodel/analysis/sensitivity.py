@@ -314,6 +314,30 @@ def _batch_evaluator(scenario: Scenario, names: Sequence[str], output: str):
     return lambda x: np.asarray(f(jnp.asarray(x, jnp.float64)))
 
 
+#: A Sobol index this far outside [0, 1], or an interval this wide, means too few
+#: evaluations (Saltelli's estimators are unbiased but not bounded).
+SOBOL_SLACK = 0.1
+SOBOL_WIDE = 0.5
+
+
+def imprecise_indices(names, r: dict, conf_level: float) -> str:
+    """The indices a Sobol run cannot pin down, as text ('' when none).
+
+    An estimate more than :data:`SOBOL_SLACK` outside [0, 1], or an interval wider than
+    :data:`SOBOL_WIDE`: the worst three, with their intervals.
+    """
+    bad = []
+    for which in ("S1", "ST"):
+        v, c = np.asarray(r[which], float), np.asarray(r[f"{which}_conf"], float)
+        for i, n in enumerate(names):
+            out = max(-v[i], v[i] - 1.0)
+            if np.isfinite(v[i]) and (out > SOBOL_SLACK or 2 * c[i] > SOBOL_WIDE):
+                bad.append((max(out, 2 * c[i] - SOBOL_WIDE), f"{n} {which} = {v[i]:.2f} "
+                            f"[{v[i] - c[i]:.2f}, {v[i] + c[i]:.2f}] ({conf_level:.0%})"))
+    bad.sort(key=lambda b: -b[0])
+    return "; ".join(t for _, t in bad[:3])
+
+
 def sobol(scenario: Scenario, output: str | None = None, n_base: int = DEFAULT_SOBOL_N,
           seed: int = 0, num_resamples: int = 200, conf_level: float = 0.95) -> Sobol:
     """Sobol indices of ``output`` with respect to every uncertain input of ``scenario``.
@@ -341,6 +365,10 @@ def sobol(scenario: Scenario, output: str | None = None, n_base: int = DEFAULT_S
     if output == "margin":
         notes.append("margin = 1 - cost/revenue has a long lower tail (revenue near 0 at "
                      "small pay rates); variance-based indices weigh that tail heavily")
+    if (imprecise := imprecise_indices(names, r, conf_level)):
+        notes.append(f"imprecise at --sobol-n {n_base:,}: {imprecise}; indices are shares of "
+                     f"the output's variance (0 to 1): use a larger --sobol-n (default "
+                     f"{DEFAULT_SOBOL_N:,})")
     return Sobol(output, tuple(names[i] for i in order), r["S1"][order], r["S1_conf"][order],
                  r["ST"][order], r["ST_conf"][order], n_base, r["n_evals"], conf_level,
                  num_resamples, scenario.title, tuple(notes))

@@ -257,3 +257,15 @@ def test_sensitivity_bad_input_exits_2_with_one_line(priors, capsys, tmp_path, m
     assert len(err) == 1
     assert message in err[0]
     assert not (tmp_path / "runs").exists()
+
+
+def test_imprecise_sobol_indices_are_named_in_a_note(adjusted):
+    r = {"S1": np.array([0.5, 1.3, -0.02]), "S1_conf": np.array([0.05, 0.1, 0.01]),
+         "ST": np.array([0.6, 0.9, 0.02]), "ST_conf": np.array([0.45, 0.05, 0.01])}
+    text = se.imprecise_indices(["a", "b", "c"], r, 0.95)
+    assert text.split("; ")[0].startswith("a ST = 0.60 [0.15, 1.05]")  # worst first
+    assert "b S1 = 1.30 [1.20, 1.40] (95%)" in text  # above 1 by more than the slack
+    assert "c " not in text  # -0.02 is within the slack of 0
+    assert se.imprecise_indices(["a"], {k: v[2:] for k, v in r.items()}, 0.95) == ""
+    s = se.sobol(adjusted, "margin", 64, seed=0)
+    assert any(n.startswith("imprecise at --sobol-n 64: pay_rate S1 = 1.80") for n in s.notes)
