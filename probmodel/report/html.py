@@ -46,6 +46,7 @@ h3 { font-size: 1.1em; margin: 22px 0 6px; border-bottom: 1px solid var(--rule);
 .good { color: var(--ok); font-weight: 600; }
 .bad { color: var(--loss); font-weight: 600; }
 .note { color: var(--muted); font-size: 0.9em; }
+.note.warn { color: #8a4500; }
 table { border-collapse: collapse; margin: 8px 0 14px; font-size: 0.86em; }
 table + table { margin-top: 2px; }
 caption { caption-side: top; text-align: left; color: var(--muted); font-size: 0.92em; }

@@ -174,7 +174,10 @@ def section(r: RunFolder) -> str:
                      f"{esc(output)} due to each input</h3><p class=\"note\">S1: the input "
                      "alone; ST: the input with all its interactions. Estimates from "
                      "few draws can fall outside [0, 1]; the bootstrap interval says how "
-                     "far.</p>" + tb.sobol(sob))
+                     "far.</p>" + "".join(
+                         f'<p class="note warn">{esc(str(n))}</p>' for n in
+                         ((r.summary.get("sobol") or {}).get("notes") or ())
+                         if str(n).startswith("imprecise")) + tb.sobol(sob))
     if (dv := r.tables.get("drivers")) is not None and "input" in dv:
         parts.append(f"<h3>Drivers of {esc(ev)}: the inputs whose distribution moves "
                      "most among the draws with it (ranked by KS distance)</h3>"

@@ -222,3 +222,12 @@ def test_project_paths_in_readable_tables_with_their_units(project_dir):
     assert "utilization 86% is 86% of the chip's peak FLOP/s" in _text(html)
     laws = _rows(html, "The laws of the paths")
     assert any(r[:2] == ["users", "exponential"] for r in laws)
+
+
+def test_sensitivity_report_flags_imprecise_sobol_indices(sensitivity_dir):
+    # the fixture's --sobol-n 64 is too few evaluations: the report says which and why
+    html = build_report([sensitivity_dir])
+    notes = re.findall(r'<p class="note warn">(.*?)</p>', html, re.S)
+    assert len(notes) == 1
+    assert htmllib.unescape(notes[0]).startswith("imprecise at --sobol-n 64: ")
+    assert "use a larger --sobol-n" in notes[0]
