@@ -315,13 +315,17 @@ def _print_sweep(res, scale) -> None:
                 row.append(f"{float(pe.isel(pos)):.3f} ± {float(pse.isel(pos)):.3f}")
             t.add_row(*row)
         out.print(t)
+    from probmodel.report import numbers as nb
+
     for c in res.crossings:
         at = ", ".join(f"{k} = {_show(k, v, None)} {_unit(k, None)}"
                        for k, v in c["at"].items())
         x = c["parameter"]
+        # the value rounded to its MCSE's precision, as the report and crossings.csv
+        u = _unit(x, None)
         out.print(f"P({c['event']}) = {100 * c['level']:g}% at {x} = "
-                  f"{_show(x, c['value'], None, 4)} ± "
-                  f"{_show(x, c['mcse'], None, 1)} {_unit(x, None)} ({c['direction']}; "
+                  f"{nb.with_mcse(x, None, c['value'], c['mcse'])}"
+                  f"{'%' if u == '%' else ' ' + u} ({c['direction']}; "
                   f"interpolated between {_show(x, c['between'][0], None)} and "
                   f"{_show(x, c['between'][1], None)}){' at ' + at if at else ''}")
     if res.break_even:

@@ -77,6 +77,14 @@ def test_sweep_command_events_and_crossings(priors, tmp_path, capsys):
         'class="headline"'))]
     assert "P(margin &gt; 20%) = 90% at pay_rate = 59." in head, head
     assert "P(margin &gt; 20%) ± MCSE in each cell" in html
+    # the terminal rounds a crossing as the report does: the value to its MCSE's digits
+    import re
+
+    shown = [m[3] for line in cap.out.splitlines() if (m := re.match(
+        r"P\((.*)\) = (\d+)% at pay_rate = ([\d.]+ ± [\d.]+%) ", line))]
+    assert len(shown) == 2  # P(profit > 0) and P(margin > 20%) at 90%
+    for text in shown:
+        assert text in html, text
 
 
 @pytest.mark.parametrize(("args", "message"), [
