@@ -27,8 +27,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from probmodel import _xarray
 from probmodel.model import unit_of
 from probmodel.spec import Scenario
+
+_xarray.install()  # no dask import where no dask object can exist (see probmodel._xarray)
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Tail probability of the expected shortfalls es05 (lower) and es95 (upper).
