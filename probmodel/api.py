@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from probmodel import checks, io, results, runs, sampling
+from probmodel import checks, fmt, io, results, runs, sampling
 from probmodel.spec import Scenario
 
 DEFAULT_DRAWS = 200_000
@@ -102,6 +103,11 @@ class RunResult:
 #: Upper limit of draws for a precision-controlled run.
 MAX_PRECISION_DRAWS = 10**9
 
+#: draws.nc of a run keeps at most this many draws (2^18), evenly thinned by a power of
+#: two, unless --keep-draws: the summaries, figures and P(event)s use every draw, and a
+#: 10^6-draw run's folder is 30 MB instead of 120 MB (writing it took 0.5 s of 3.6).
+WRITE_CAP = 1 << 18
+
 
 def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
         out: str | Path | None = None, progress: Callable[[int], None] | None = None,
@@ -112,10 +118,11 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
     """Monte Carlo run written to a new run folder (write-once).
 
     Summaries are computed while streaming over chunks (bounded memory at any number of
-    draws; :mod:`probmodel.streaming`). draws.nc keeps every draw up to about 1e6
-    (``streaming.KEEP_CAP``), or always with ``keep_draws``; beyond that an evenly
-    thinned subset (draw coordinate = the original draw index), inputs and outputs of
-    the same draws, which the manifest records.
+    draws; :mod:`probmodel.streaming`), over every draw. draws.nc keeps every draw up to
+    :data:`WRITE_CAP` (2^18), or always with ``keep_draws``; beyond that an evenly
+    thinned subset (every k-th draw, k a power of two; draw coordinate = the original
+    draw index), inputs and outputs of the same draws, which the manifest records
+    (``kept_stride``, ``draws_nc``). ``RunResult.dataset`` is what draws.nc holds.
 
     ``precision``: keep drawing (from ``draws`` on, at most ``max_draws``) until the
     MCSE of P(profit > 0) and the relative MCSE of every reported quantile of the key
@@ -139,20 +146,27 @@ def run(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
                                     keep_draws, max_draws, posterior_ess, events)
     draws = st.draws
     seconds = time.perf_counter() - t0
+    every = ds  # the figures use every kept draw
+    stride = st.stride
+    if not keep_draws and ds.sizes["draw"] > WRITE_CAP:
+        factor = 1 << math.ceil(math.log2(ds.sizes["draw"] / WRITE_CAP))
+        ds = ds.isel(draw=slice(None, None, factor))
+        stride *= factor
+        ds.attrs["thinned"] = f"every {fmt.ordinal(stride)} of {draws} draws"
     if not distributed.is_leader():  # a jax.distributed run: process 0 writes
-        return RunResult(None, summary, ds, seconds, st.stride, st.precision)
+        return RunResult(None, summary, ds, seconds, stride, st.precision)
     run_dir = runs.write(
         run_tree(scenario, ds, summary, st, seed, seconds, posterior, posterior_source,
-                 posterior_ess),
-        lambda: run_figures(ds, summary, scenario.title), scenarios=[scenario], out=out,
+                 posterior_ess, stride),
+        lambda: run_figures(every, summary, scenario.title), scenarios=[scenario], out=out,
         runs_dir=runs_dir)
-    return RunResult(run_dir, summary, ds, seconds, st.stride, st.precision)
+    return RunResult(run_dir, summary, ds, seconds, stride, st.precision)
 
 
 def run_tree(scenario: Scenario, ds: xr.Dataset, summary: xr.Dataset, st, seed: int,
              seconds: float, posterior: Mapping | None = None,
              posterior_source: str | None = None,
-             posterior_ess: float | None = None) -> xr.DataTree:
+             posterior_ess: float | None = None, stride: int | None = None) -> xr.DataTree:
     """A run's result tree: ``/prior`` (kept draws) and ``/summary`` (every draw's).
 
     Both go to draws.nc; summary.csv and summary.json are derived from ``/summary``
@@ -161,16 +175,17 @@ def run_tree(scenario: Scenario, ds: xr.Dataset, summary: xr.Dataset, st, seed: 
     from probmodel import tree
 
     draws = st.draws
+    stride = st.stride if stride is None else stride
     return tree.make(
         "run", scenario.name, {"prior": ds, "summary": summary}, salt=f"{seed}{draws}",
         files={"draws.nc": {"/prior": "/prior", "/summary": "/summary"}},
         settings=dict(
             method="forward Monte Carlo (iid)", seed=seed, draws=draws,
             chunk_size=sampling.CHUNK, dtype="float32 draws, float64 summaries",
-            draws_kept=int(ds.sizes["draw"]), kept_stride=st.stride,
-            draws_nc=("every draw" if st.stride == 1 else
-                      f"evenly thinned: every {st.stride}th draw (inputs and outputs of the "
-                      f"same draws); summaries use all {draws} draws"),
+            draws_kept=int(ds.sizes["draw"]), kept_stride=stride,
+            draws_nc=("every draw" if stride == 1 else
+                      f"evenly thinned: every {fmt.ordinal(stride)} draw (inputs and outputs "
+                      f"of the same draws); summaries use all {draws} draws"),
             quantile_method=st.quantile_method, precision=st.precision,
             seconds=round(seconds, 3),
             **({"posterior_source": posterior_source, "posterior_ess": posterior_ess,
@@ -214,7 +229,7 @@ def summarise(scenario: Scenario, draws: int = DEFAULT_DRAWS, seed: int = DEFAUL
     ds = results.to_dataset(st.kept, scenario, {"seed": seed, "draws": st.draws})
     if st.stride > 1:
         ds = ds.assign_coords(draw=np.arange(ds.sizes["draw"]) * st.stride)
-        ds.attrs["thinned"] = f"every {st.stride}th of {st.draws} draws"
+        ds.attrs["thinned"] = f"every {fmt.ordinal(st.stride)} of {st.draws} draws"
     summary = st.summary
     check_finite(summary)
     summary.attrs.update({"scenario": scenario.name, "seed": seed})

@@ -56,3 +56,10 @@ def label(name: str) -> str:
     """Axis or column label: ``name (display unit)``."""
     _, unit = scale_for(name)
     return f"{name} ({unit})" if unit and unit != "1" else name
+
+
+def ordinal(n: int) -> str:
+    """``2nd``, ``4th``, ``32nd``, ``11th``: an English ordinal (a thinning stride)."""
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from probmodel import checks, results
+from probmodel import checks, fmt, results
 from probmodel.errors import UsageError
 
 #: The statistics of each case and the outputs summarised are the result contract's
@@ -448,7 +448,7 @@ def to_tree(scenario, res: xr.Dataset, ds: xr.Dataset, draws: int, seed: int,
     stride = -(-draws // keep)  # draws.nc keeps at most ~keep draws, as run does
     if stride > 1:
         ds = ds.isel(draw=slice(None, None, stride))
-        ds.attrs["thinned"] = f"every {stride}th of {draws} draws"
+        ds.attrs["thinned"] = f"every {fmt.ordinal(stride)} of {draws} draws"
     res = res.copy()
     res.attrs.update({"scenario": scenario.name, "seed": seed, "draws": draws})
     return tree.make(

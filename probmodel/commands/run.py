@@ -124,7 +124,9 @@ def run(scenario: ScenarioArg, draws: DrawsOpt = 200_000, seed: SeedOpt = 0,
                   f"{p.get('worst_quantile')} relative MCSE "
                   f"{p.get('worst_relative_quantile_mcse', float('nan')):.2g})")
     if res.kept_stride > 1:
-        out.print(f"draws.nc keeps every {res.kept_stride}th draw "
+        from probmodel.fmt import ordinal
+
+        out.print(f"draws.nc keeps every {ordinal(res.kept_stride)} draw "
                   f"({res.dataset.sizes['draw']:,}); summaries use all {draws:,} "
                   "(--keep-draws keeps every draw)")
     out.print(f"run folder: {res.run_dir}   ({draws:,} draws in {wall:.2f} s)")

@@ -29,8 +29,8 @@ BandOpt = Annotated[list[str], typer.Option(
     "HI-th percentile (e.g. pay_rate=0:10, its bottom decile). Repeatable.",
     show_default=False)]
 DrawsOpt = Annotated[int, typer.Option("--draws", "-n", help="Monte Carlo draws of the base.")]
-#: draws.nc keeps every draw up to this many, an evenly thinned subset beyond.
-KEEP_DRAWS = 1 << 20
+#: draws.nc keeps every draw up to this many, an evenly thinned subset beyond (as run).
+KEEP_DRAWS = 1 << 18
 
 
 @app.command()

@@ -145,15 +145,26 @@ def test_hist_quantiles_on_known_counts():
 
 def test_run_writes_thinned_draws_and_says_so(tmp_path, adjusted, monkeypatch):
     sc, _, _ = adjusted
+    # the engine keeps every 2nd draw in memory, and draws.nc every 2nd of those
     monkeypatch.setattr(streaming, "KEEP_CAP", N // 2)
+    monkeypatch.setattr(probmodel.api, "WRITE_CAP", N // 4)
     # (a precision run: its device-side plan is the one the other tests compiled)
     res = probmodel.api.run(sc, draws=N, seed=5, out=tmp_path / "r", precision=0.5,
                             max_draws=N)
     import json
 
+    import xarray as xr
+
     man = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert man["draws"] == N
-    assert man["kept_stride"] == res.kept_stride == 2
-    assert man["draws_kept"] == N // 2 == res.dataset.sizes["draw"]
-    assert "thinned" in man["draws_nc"]
-    assert res.dataset["draw"].values[1] == 2
+    assert man["kept_stride"] == res.kept_stride == 4
+    assert man["draws_kept"] == N // 4 == res.dataset.sizes["draw"]
+    assert man["draws_nc"].startswith("evenly thinned: every 4th draw")
+    assert res.dataset["draw"].values[1] == 4
+    with xr.open_datatree(tmp_path / "r" / "draws.nc", engine="h5netcdf") as t:
+        assert t["prior"].sizes["draw"] == N // 4
+        assert int(t["prior"]["draw"].values[-1]) == N - 4
+    # --keep-draws writes every draw the engine kept (here all of them)
+    res = probmodel.api.run(sc, draws=N, seed=5, out=tmp_path / "k", keep_draws=True)
+    assert res.kept_stride == 1
+    assert res.dataset.sizes["draw"] == N

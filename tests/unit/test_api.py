@@ -42,3 +42,11 @@ def test_check_finite_refuses_a_summary_with_non_finite_draws(adj):
     with pytest.raises(NonFiniteError):
         api.check_finite(bad)
     api.check_finite(summary)
+
+
+def test_ordinals_of_thinning_strides():
+    from probmodel.fmt import ordinal
+
+    assert [ordinal(n) for n in (1, 2, 3, 4, 8, 11, 12, 13, 21, 32, 64, 101, 112, 128)] == [
+        "1st", "2nd", "3rd", "4th", "8th", "11th", "12th", "13th", "21st", "32nd", "64th",
+        "101st", "112th", "128th"]
