@@ -141,11 +141,13 @@ def _from_tree(p: Path, manifest: dict[str, Any]):
 
     try:
         t = tr.read(p, manifest)
-    except (OSError, ValueError, KeyError) as e:
-        raise RunError(f"{p}: its result tree is unreadable ({e})") from None
-    if t is None:
-        return None, None, None
-    out = tr.derive(t)
+        if t is None:
+            return None, None, None
+        out = tr.derive(t)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+        # an edited manifest, a netCDF of another layout: one line, nothing half-read
+        raise RunError(f"{p}: its result tree is unreadable ({type(e).__name__}: "
+                       f"{str(e)[:200]})") from None
     summary = json.loads(json.dumps(clean(out.summary_json)))
     tables = {Path(n).stem: pd.read_csv(io.StringIO(f.to_csv(index=False)))
               for n, f in out.tables.items()}

@@ -66,3 +66,19 @@ def test_a_run_folder_is_a_function_of_its_tree(priors, tmp_path, args):
     with xr.open_datatree(out / "draws.nc", engine="h5netcdf") as t:
         assert {"prior", "summary"} <= set(t.children)  # the summary kept in netCDF
         assert "p_profitable_mcse" in t["summary"].dataset
+
+
+@pytest.mark.parametrize("bad", [
+    {"files": "draws.nc"},                       # not a mapping
+    {"files": {"draws.nc": {"/nope": "/prior"}}},  # a group the file does not hold
+    {"files": {"gone.nc": {"/": "/"}}},          # a file that is not there
+])
+def test_a_folder_whose_tree_entry_was_edited_is_one_line(tmp_path, bad):
+    from probmodel.errors import RunError
+
+    path = runs.write(_toy(), out=tmp_path / "f")
+    man = json.loads((path / "manifest.json").read_text())
+    man["tree"].update(bad)
+    (path / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(RunError, match="its result tree is unreadable"):
+        read_run(path)
