@@ -149,14 +149,13 @@ def netcdf_files(tree: xr.DataTree) -> dict[str, xr.DataTree]:
                 whole.attrs.pop(k, None)
             out[fname] = whole
             continue
-        sub = xr.DataTree()
+        # the file's root first (a tree group written at its root), then its groups;
+        # copies are shallow and detached from the tree
+        root = next((t for f, t in groups.items() if f.strip("/") == ""), None)
+        sub = tree[root].copy() if root is not None else xr.DataTree()
         for in_file, in_tree in groups.items():
-            node = tree[in_tree]
-            if in_file.strip("/") == "":
-                sub = node.copy()
-                sub.orphan() if sub.parent is not None else None
-            else:
-                sub[in_file.strip("/")] = node.copy()
+            if in_file.strip("/"):
+                sub[in_file.strip("/")] = tree[in_tree].copy()
         out[fname] = sub
     return out
 

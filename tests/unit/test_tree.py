@@ -29,6 +29,11 @@ def test_settings_and_layout_round_trip_through_the_attributes():
     assert set(files) == {"draws.nc", "extra.nc"}
     assert set(files["draws.nc"].children) == {"prior"}
     assert "x_mcse" in files["extra.nc"].dataset  # the summary at the file's root
+    # a root listed after a group: both are in the file
+    t.attrs["files"] = json.dumps({"x.nc": {"/draws": "/prior", "/": "/summary"}})
+    x = tree.netcdf_files(t)["x.nc"]
+    assert set(x.children) == {"draws"}
+    assert "x_mcse" in x.dataset
 
 
 def test_a_folder_is_written_from_its_tree_and_read_back_as_it(tmp_path):
