@@ -49,7 +49,6 @@ from numpyro.infer import MCMC, NUTS  # noqa: E402
 RHAT_MAX = 1.01
 ESS_MIN = 400
 DEFAULTS = {"chains": 4, "warmup": 500, "samples": 1000, "seed": 0}
-INTERVAL = (0.05, 0.5, 0.95)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from probmodel.calibration import Calibration
 
-#: The quantiles each summary gives (probmodel.calibration.INTERVAL) and their names.
+#: The quantiles each calibration summary gives, and their names.
 INTERVAL = (0.05, 0.5, 0.95)
 STATS = ("q05", "q50", "q95")
 #: Probabilities of the +-1 sd interval of a quantile's sampling distribution.
