@@ -71,9 +71,13 @@ def test_a_calibration_folder_is_a_function_of_its_tree(fleet):
         assert list(pp["stat"].values) == ["q05", "q50", "q95"]
         assert (pp["posterior_mcse"].values > 0).all()
         assert (pp["prior_mcse"].values > 0).all()
+    # one test per calibration: test workers split a module's tests, and each worker
+    # would run its own NUTS fit for the fixture
+    _quantiles_carry_their_mcse(fleet)
+    _quantile_mcse_is_arviz_stats(fleet)
 
 
-def test_calibration_quantiles_carry_their_mcse(fleet):
+def _quantiles_carry_their_mcse(fleet):
     import pandas as pd
 
     pp = pd.read_csv(fleet / "prior_posterior.csv")
@@ -91,7 +95,7 @@ def test_calibration_quantiles_carry_their_mcse(fleet):
     assert {"diagnostics_ok", "max_r_hat", "settings", "prior_posterior"} <= set(summ)
 
 
-def test_quantile_mcse_is_arviz_stats(fleet):
+def _quantile_mcse_is_arviz_stats(fleet):
     from arviz_stats.base import array_stats
 
     from probmodel.calibration_output import mcse_quantile
