@@ -261,11 +261,6 @@ def diagnostics_frame(ds: xr.Dataset) -> pd.DataFrame:
                                        "divergences", "ok"])
 
 
-def diagnostics_table(cal: Calibration) -> pd.DataFrame:
-    """Per parameter: r_hat, ess_bulk, ess_tail, divergences, ok."""
-    return diagnostics_frame(diagnostics_dataset(cal))
-
-
 def predictive_frame(ds: xr.Dataset) -> pd.DataFrame:
     """posterior_predictive.csv from ``/predictive_check``."""
     import pandas as pd
@@ -281,11 +276,6 @@ def predictive_frame(ds: xr.Dataset) -> pd.DataFrame:
                      "source": str(ds["source"].values[i])})
     return pd.DataFrame(rows, columns=["observation", "kind", "value", "noise",
                                        *(f"pp_{s}" for s in STATS), "pp_tail_prob", "source"])
-
-
-def predictive_table(cal: Calibration) -> pd.DataFrame:
-    """Each observation against its posterior predictive: value, kind, quantiles, p-value."""
-    return predictive_frame(predictive_dataset(cal))
 
 
 def summary_json(diag: xr.Dataset, pp: xr.Dataset, check: xr.Dataset) -> dict:

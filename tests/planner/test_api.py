@@ -27,6 +27,19 @@ def call(url: str, path: str, body=None, raw: bytes | None = None):
         return e.code, json.loads(e.read())
 
 
+def wait_job(url: str, job, seconds: float = 120, seen: list | None = None) -> dict:
+    """Poll /api/jobs/JOB until it stops running (its count appended to ``seen``)."""
+    t0 = time.time()
+    while True:
+        st, j = call(url, f"/api/jobs/{job}")
+        assert st == 200, j
+        if seen is not None:
+            seen.append(j["done"])
+        if j["state"] != "running" or time.time() - t0 > seconds:
+            return j
+        time.sleep(0.05)
+
+
 def test_answer_is_the_cli_run_bit_for_bit(planner_url, tmp_path):
     sets = ["pay_rate.p95=0.7", "gpu_price_per_hour=2.1"]
     st, got = call(planner_url, "/api/run", {"scenario": ADJ, "sets": sets, "seed": 3,
@@ -194,13 +207,8 @@ def test_save_writes_a_new_file_that_check_accepts(planner_url, tmp_path):
 def test_refine_reports_progress_then_the_answer(planner_url):
     st, d = call(planner_url, "/api/refine", {"scenario": ADJ, "draws": 262144})
     assert st == 200
-    seen, t0 = [], time.time()
-    while time.time() - t0 < 120:
-        st, j = call(planner_url, f"/api/jobs/{d['job']}")
-        seen.append(j["done"])
-        if j["state"] != "running":
-            break
-        time.sleep(0.05)
+    seen = []
+    j = wait_job(planner_url, d["job"], seen=seen)
     assert j["state"] == "done", j
     assert j["total"] == 262144
     assert j["done"] == 262144
@@ -213,11 +221,7 @@ def test_report_writes_a_run_folder_and_its_page(planner_url):
     st, d = call(planner_url, "/api/report", {"scenario": ADJ, "draws": 4096,
                                               "sets": ["pay_rate.p95=0.7"]})
     assert st == 200
-    for _ in range(600):
-        st, j = call(planner_url, f"/api/jobs/{d['job']}")
-        if j["state"] != "running":
-            break
-        time.sleep(0.1)
+    j = wait_job(planner_url, d["job"])
     assert j["state"] == "done", j
     with urllib.request.urlopen(planner_url.rstrip("/") + j["result"]["report"]) as r:
         page = r.read().decode()
@@ -262,11 +266,7 @@ def test_a_report_job_with_a_bad_event_ends_with_the_cli_s_line(planner_url):
     st, d = call(planner_url, "/api/report", {"scenario": ADJ, "draws": 4096,
                                               "events": ["margin >> 2"]})
     assert st == 200
-    for _ in range(300):
-        st, j = call(planner_url, f"/api/jobs/{d['job']}")
-        if j["state"] != "running":
-            break
-        time.sleep(0.05)
+    j = wait_job(planner_url, d["job"])
     assert j["state"] == "error"
     assert not j["error"].startswith("internal error")
     assert "--event" in j["error"]
