@@ -38,6 +38,7 @@ from probmodel import _jax
 from probmodel import distributions as dists
 from probmodel.checks import CHUNK, check_draws_seed
 from probmodel.correlation import condition, rank_correlate
+from probmodel.distributions import threefry
 from probmodel.errors import UsageError
 from probmodel.model import evaluate, plan
 from probmodel.spec import Scenario
@@ -79,12 +80,10 @@ _LN4 = float(np.log(4.0))
 
 def _uniform_bits(keys, i, shape):
     """Open-interval uniforms (0, 1), 24-bit, one (2, *shape) block per row key."""
-    def one(k):
-        bits = jax.random.bits(jax.random.fold_in(k, i), (2, *shape), jnp.uint32)
-        return ((bits >> 8).astype(DTYPE) + 0.5) * DTYPE(2.0**-24)
-
     with jax.threefry_partitionable(False):
-        return jax.vmap(one)(keys)
+        folded = jax.vmap(lambda k: jax.random.fold_in(k, i))(keys)
+    bits = threefry.bits(folded, (2, *shape))  # jax.random.bits' numbers, fused
+    return ((bits >> 8).astype(DTYPE) + 0.5) * DTYPE(2.0**-24)
 
 
 def _row_cumsum(mask):
@@ -313,7 +312,7 @@ class ForwardModel:
                 out.update({k: x[i] for i, k in enumerate(betas)})
         with jax.threefry_partitionable(False):
             if normals:
-                z = jax.vmap(lambda k: jax.random.normal(k, (n,), DTYPE))(
+                z = jax.vmap(lambda k: threefry.normal(k, (n,), DTYPE))(
                     jnp.stack([pkey[k] for k in normals]))
                 for i, k in enumerate(normals):
                     p = args["dist"][k]

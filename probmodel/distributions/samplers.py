@@ -16,6 +16,7 @@ import numpy as np
 from jax import lax
 from jax.scipy import special as jsp
 
+from probmodel.distributions import threefry
 from probmodel.distributions.registry import native_values, pert_shapes
 
 #
@@ -83,7 +84,7 @@ def _marsaglia_tsang(key, a, shape, dtype):
         # One uniform draw gives both the normal (as jax.random.normal makes it,
         # sqrt(2) erfinv(2v - 1)) and the acceptance uniform: one threefry call per
         # round instead of two roughly halves the compile time of the loop.
-        v = jax.random.uniform(jax.random.fold_in(key, i), (2, *shape), dtype)
+        v = threefry.uniform(jax.random.fold_in(key, i), (2, *shape), dtype)
         x = math.sqrt(2.0) * lax.erf_inv(jnp.maximum(2.0 * v[0] - 1.0, lowest))
         u = v[1]
         w = c * x
@@ -106,7 +107,7 @@ def _log_boost(key, a, shape, dtype):
     ``a`` may carry a leading axis of 2 (both shapes of a Beta, one draw).
     """
     tiny = jnp.finfo(dtype).tiny  # log(0) would make G = 0 and Beta 0/0
-    u = jax.random.uniform(key, jnp.broadcast_shapes(jnp.shape(a), shape), dtype, tiny, 1.0)
+    u = threefry.uniform(key, jnp.broadcast_shapes(jnp.shape(a), shape), dtype, tiny, 1.0)
     return jnp.where(a < 1.0, jnp.log(u) / a, 0.0)
 
 
@@ -273,19 +274,19 @@ def _draw(rng_key, name: str, raw: list, shape: tuple[int, ...], dtype) -> jax.A
     p = [jnp.asarray(x, dtype) for x in raw]
     match name:
         case "Normal":
-            out = p[0] + p[1] * jax.random.normal(rng_key, shape, dtype)
+            out = p[0] + p[1] * threefry.normal(rng_key, shape, dtype)
         case "LogNormal":
-            out = jnp.exp(p[0] + p[1] * jax.random.normal(rng_key, shape, dtype))
+            out = jnp.exp(p[0] + p[1] * threefry.normal(rng_key, shape, dtype))
         case "Beta":
             out = _beta(rng_key, p[0], p[1], shape, dtype)
         case "Gamma":
             out = _gamma_mt(rng_key, p[0], shape, dtype) / p[1]
         case "Uniform":
-            out = p[0] + (p[1] - p[0]) * jax.random.uniform(rng_key, shape, dtype)
+            out = p[0] + (p[1] - p[0]) * threefry.uniform(rng_key, shape, dtype)
         case "TruncatedNormal":
-            out = truncnormal_icdf(jax.random.uniform(rng_key, shape, dtype), *p)
+            out = truncnormal_icdf(threefry.uniform(rng_key, shape, dtype), *p)
         case "Triangular":
-            out = triangular_icdf(jax.random.uniform(rng_key, shape, dtype), *p)
+            out = triangular_icdf(threefry.uniform(rng_key, shape, dtype), *p)
         case _:  # PERT; both shapes are >= 1 whenever low <= mode <= high
             low, mode, high = p
             a, b = pert_shapes(low, mode, high)
