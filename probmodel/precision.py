@@ -60,14 +60,16 @@ def precision_status(acc, ranges, key_outputs, precision, varying,
                       posterior_ess=None) -> dict:
     """Current MCSEs against the requested precision."""
     cat = acc.totals()
-    n, mean, sd = moments(cat)
+    n, mean, sd = moments(cat)  # of the histogrammed variables, in hist_vars' order
     vmin, vmax = cat["min"].min(axis=0), cat["max"].max(axis=0)
     hv = acc.plan.hist_vars  # the key outputs among them: histogrammed
     hi = [varying.index(k) for k in hv]
-    values, _ = histograms.summary(hv, acc.hist, *ranges[:3], n, mean[hi], sd[hi], vmin[hi],
-                                   vmax[hi], ranges[3:], cat["tails"].sum(axis=0))
+    values, _ = histograms.summary(hv, acc.hist, *ranges[:3], n, mean, sd, vmin,
+                                   vmax, ranges[3:], cat["tails"].sum(axis=0))
     p_now = (float(cat["profitable"].sum()) / max(n, 1)) if "profitable" in cat else None
-    factors = block_factors(cat, sd, p_now, ())
+    sd_all = np.full(len(varying), np.nan)  # block_factors' order; only hi's are used
+    sd_all[hi] = sd
+    factors = block_factors(cat, sd_all, p_now, ())
     if factors is not None:  # correlated inputs: batch-means MCSEs
         for j, k in zip(hi, hv, strict=True):
             values[k] = (values[k][0], np.asarray(values[k][1]) * factors["variables"][j])
