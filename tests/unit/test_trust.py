@@ -320,3 +320,43 @@ def test_ctrl_c_during_start_up_prints_one_line(priors, tmp_path, delay, how):
         assert [ln for ln in err.splitlines() if ln.strip()] == [
             "error: interrupted; no run folder was written"]
         assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+
+
+def test_full_chunks_count_non_finite_draws_as_the_masked_path_does(overflowing):
+    """Full chunks take the unmasked moments; a non-finite draw sends them to the masked
+    path, which counts it (two full chunks and a partial one, histogram path)."""
+    from probmodel.io import read_scenario
+
+    sc = read_scenario(overflowing)
+    model = sampling.ForwardModel.from_scenario(sc)
+    args = model.args(sc)
+    n = 2 * sampling.CHUNK + 100
+    exact = streaming.run_stream(model, args, n, 0)
+    hist = streaming.run_stream(model, args, n, 0, keep_cap=1000, exact_when_kept=False)
+    n_bad = int((~np.isfinite(exact.kept["profit"])).sum())
+    assert n // 4 < n_bad < 3 * n // 4
+    for k in ("profit", "total_cost"):
+        assert hist.summary[k].attrs["non_finite"] == n_bad
+
+
+def test_unmasked_moments_equal_masked_and_catch_a_bad_row_not_histogrammed():
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(3.0, 2.0, (5, sampling.CHUNK)).astype(np.float32)
+    hidx = np.asarray([1, 3], np.int32)
+    c = jnp.float64(sampling.CHUNK)
+    valid = jnp.ones(sampling.CHUNK, bool)
+    f = jax.jit(lambda x, full: streaming._moments(x, hidx, valid, c, full))
+    fast, masked = f(x, True), f(x, False)
+    for k in ("mean", "m2", "min", "max", "nonfinite"):
+        np.testing.assert_array_equal(np.asarray(fast[k]), np.asarray(masked[k]))
+    np.testing.assert_allclose(np.asarray(fast["mean"]), x[hidx].astype(np.float64).mean(1),
+                               rtol=1e-12)
+    bad = x.copy()
+    bad[4, [7, 900]] = [np.nan, np.inf]  # a row that is not histogrammed
+    bad[1, 5] = -np.inf
+    got = f(bad, True)
+    assert np.asarray(got["nonfinite"]).tolist() == [0, 1, 0, 0, 2]
+    assert float(got["min"][0]) == float(np.min(np.delete(bad[1], 5)))
