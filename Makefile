@@ -8,7 +8,7 @@ PYTHON ?= $(shell for c in python3.12 python3.13 python3.14 python3 $$(ls -d $$H
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then command -v $$c; break; fi; done)
 DRAWS ?= 1000000
 
-.PHONY: run test lint bench docs clean-venv
+.PHONY: run test test-long test-all lint bench docs clean-venv
 
 $(BIN)/probmodel: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then echo "make: error: probmodel needs Python >= 3.12 (none found on PATH; pass PYTHON=/path/to/python3.12)" >&2; exit 2; fi
@@ -26,7 +26,16 @@ $(VENV)/.cluster: $(BIN)/probmodel requirements-cluster.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-cluster.lock
 	@touch $@
 
+# `make test` is what CI runs: every test but the long-run checks of the error bars (marked
+# `long`: spreads over dozens of seeds or fits, minutes of CPU), which `make test-long` runs;
+# `make test-all` runs both. Each prints its 20 slowest tests.
 test: $(BIN)/probmodel $(VENV)/.cluster
+	$(BIN)/python -m pytest -n 2 -m "not long" --durations=20
+
+test-long: $(BIN)/probmodel $(VENV)/.cluster
+	$(BIN)/python -m pytest -n 2 -m long --durations=20
+
+test-all: $(BIN)/probmodel $(VENV)/.cluster
 	$(BIN)/python -m pytest -n 2 --durations=20
 
 lint: $(BIN)/probmodel

@@ -31,7 +31,7 @@ def test_batch_ratio_is_one_for_iid_draws_and_the_block_variance_otherwise():
     assert np.isnan(mcse.batch_ratio(np.array([3.0, 0.0]), np.array([4, 0]), 1.0))
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_reported_mcse_matches_the_spread_over_seeds():
     """Spread of estimates over 100 seeds / mean reported MCSE within 3 SE of 1.
 
@@ -60,7 +60,7 @@ def test_uncorrelated_runs_keep_iid_mcses():
     assert "mcse_factor" not in s["profit"].attrs
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_posterior_runs_carry_the_tables_error_in_every_statistic():
     """Spread over 80 posterior tables (40 iid rows each) / reported MCSE within 3 SE of 1.
 

@@ -51,6 +51,7 @@ def _run(sc, model, table, seed, ess):
     return streaming.run_stream(model, args, DRAWS, seed, posterior_ess=ess).summary
 
 
+@pytest.mark.long
 def test_posterior_mcse_covers_the_long_run_value(setup):
     sc, model = setup
     rng = np.random.default_rng(20261130)

@@ -28,7 +28,7 @@ from probmodel import api, calibration
 from probmodel import distributions as dists
 from probmodel import observations as obsmod
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.long
 
 R_SIM = 170  # simulated data sets; ~70% survive the censoring (>= 100 kept)
 THIN = 6
