@@ -15,6 +15,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("PROBMODEL_JAX_CACHE", str(ROOT / ".pytest_jax_cache"))
 
 
+def _cost(item) -> float:
+    """Seconds a test is expected to take: ``slow(seconds=...)``, 10 if marked without."""
+    mark = item.get_closest_marker("slow") or item.get_closest_marker("long")
+    return 0.0 if mark is None else float(mark.kwargs.get("seconds", 10))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` (or ``long``) first, the costliest first; the rest after.
+
+    The two test workers then start on the tests that take tens of seconds and share out
+    the short ones after, instead of one worker meeting a 90-second test near the end
+    while the other sits idle. The order is the same in every worker, as xdist requires
+    (a stable sort of the collection order).
+    """
+    items.sort(key=lambda it: -_cost(it))
+
+
 @pytest.fixture(scope="session")
 def priors() -> Path:
     return PRIORS

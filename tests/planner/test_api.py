@@ -249,6 +249,7 @@ def test_frontier_of_a_serving_scenario(planner_url):
     assert d["param"] == "slo"
 
 
+@pytest.mark.slow
 def test_picking_another_chip_reuses_the_compiled_program(planner_url):
     view = {"scenario": "chatbot-h20-roofline", "draws": 4096}
     st, first = call(planner_url, "/api/run", view)

@@ -1,6 +1,7 @@
 """The roofline calibration recovers known efficiencies from data simulated by the model."""
 
 import numpy as np
+import pytest
 
 from probmodel import api, calibration
 
@@ -76,6 +77,7 @@ OBSERVED = ("prefill_tokens_per_chip_second", "decode_tokens_per_chip_second",
             "decode_tokens_per_sequence_second")
 
 
+@pytest.mark.slow
 def test_calibration_recovers_simulated_efficiencies(tmp_path):
     # Simulate: the model's outputs at the true efficiencies, observed with 0.5% noise.
     truth_file = tmp_path / "truth.toml"

@@ -188,6 +188,7 @@ def test_read_posterior_refuses_what_is_not_a_calibration(fleet_run, priors, tmp
                  "--posterior", "mc"]) == 2
 
 
+@pytest.mark.slow
 def test_non_identified_model_fails_loudly(fixtures, capsys, tmp_path, monkeypatch):
     # Two flat priors and one tight observation of their sum: a curved ridge that NUTS
     # cannot explore. The run folder is still written (it is the evidence), exit 3.

@@ -51,6 +51,7 @@ def recorder(monkeypatch):
     jax.clear_caches()  # no compiled function keeps the stand-in
 
 
+@pytest.mark.slow
 def test_hook_gets_the_chunk_key_names_and_matrix_and_every_path_sees_it(priors, recorder):
     base = probmodel.load_scenario(priors / ADJ)
     sc = correlated(base, -0.4)

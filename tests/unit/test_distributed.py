@@ -41,6 +41,7 @@ def _cmd(out: Path, *extra: str) -> list[str]:
             "--seed", "7", "--json", "--out", str(out), *extra]
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_single_process_summary_bit_for_bit(tmp_path):
     env = _env()
     coord = f"127.0.0.1:{_free_port()}"

@@ -80,6 +80,7 @@ def test_past_the_knee_more_requests_only_wait():
     assert at["median_ttft"][0] == pytest.approx(0.2)
 
 
+@pytest.mark.slow
 def test_metrics_are_monotone_along_the_grid_on_the_shipped_scenarios():
     """Up to the knee, interactivity falls, TTFT and throughput rise, in every draw.
 
@@ -243,6 +244,7 @@ def test_frontier_refuses_a_scenario_without_a_deployment(capsys):
     assert "not a serving deployment" in one_line(cap)
 
 
+@pytest.mark.slow
 def test_a_chips_own_numbers_are_independent_between_chips_shared_ones_paired():
     """Common random numbers for what chips share, independent draws for their own."""
     from probmodel import sampling

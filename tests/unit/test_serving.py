@@ -195,6 +195,7 @@ def _cli(args, cwd):
                           capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.slow(seconds=90)  # three NUTS fits in CLI processes, each compiled
 def test_calibrate_then_backtest_with_and_without_cv(tmp_path):
     """A small calibration on two accelerators, then both backtests, as a user runs them."""
     rows = _rows()

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
@@ -33,6 +35,7 @@ print(json.dumps({"same_summary": one.summary.identical(two.summary), "same_kept
 """
 
 
+@pytest.mark.slow
 def test_two_devices_give_the_single_device_result_bit_for_bit():
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
                JAX_PLATFORMS="cpu")

@@ -331,9 +331,10 @@ def test_full_chunks_count_non_finite_draws_as_the_masked_path_does(overflowing)
     model = sampling.ForwardModel.from_scenario(sc)
     args = model.args(sc)
     n = 2 * sampling.CHUNK + 100
-    exact = streaming.run_stream(model, args, n, 0)
-    hist = streaming.run_stream(model, args, n, 0, keep_cap=1000, exact_when_kept=False)
-    n_bad = int((~np.isfinite(exact.kept["profit"])).sum())
+    hist = streaming.run_stream(model, args, n, 0, keep_all=True, exact_when_kept=False)
+    assert hist.stride == 1
+    assert hist.quantile_method.startswith("histogram")
+    n_bad = int((~np.isfinite(hist.kept["profit"])).sum())
     assert n // 4 < n_bad < 3 * n // 4
     for k in ("profit", "total_cost"):
         assert hist.summary[k].attrs["non_finite"] == n_bad
