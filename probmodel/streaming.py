@@ -114,7 +114,11 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
 
     def body(hist, i):
         out = model.chunk(chunk_key(root, i), args, CHUNK, broadcast=False)
-        x = jnp.stack([out[k] for k in plan.varying]) if nv else jnp.zeros((0, CHUNK), DTYPE)
+        cols = [out[k] for k in plan.varying]
+        # (V, CHUNK), for the paths that need every variable at once (kept draws at
+        # stride 1, posterior rows, correlated blocks); XLA drops it where none does.
+        # The histogram path stacks only what it uses.
+        x = jnp.stack(cols) if nv else jnp.zeros((0, CHUNK), DTYPE)
         index = i.astype(jnp.int64) * CHUNK + jnp.arange(CHUNK, dtype=jnp.int64)
         valid = index < total
         cnt = jnp.sum(valid, dtype=jnp.int64)
@@ -129,7 +133,7 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
             # Without histograms every draw is kept and summarised exactly on the host,
             # so the block computes no moments (a smaller program: it loads faster
             # from the compilation cache).
-            stats.update(_moments(x, hidx, valid, c,
+            stats.update(_moments(cols, hidx, valid, c,
                                   (i.astype(jnp.int64) + 1) * CHUNK <= total))
         if plan.constant:
             stats["const"] = jnp.stack([out[k] for k in plan.constant])
@@ -173,9 +177,11 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
                               .astype(jnp.int32))
                     for j, (k, op) in enumerate(plan.events)])
         if plan.stride:
-            stats["kept"] = x[:, ::plan.stride]
+            stats["kept"] = (x if plan.stride == 1 else
+                             jnp.stack([v[::plan.stride] for v in cols]))
         if plan.hist:
-            xh = x if nh == nv else x[hidx]  # (H, CHUNK): the histogrammed variables
+            xh = (x if nh == nv else jnp.stack([cols[j] for j in hidx]) if nh
+                  else jnp.zeros((0, CHUNK), DTYPE))  # (H, CHUNK)
             t = jnp.where(logv, jnp.log(jnp.where(xh > 0, xh, jnp.inf)), xh)
             t = jnp.where(logv & (xh <= 0), -jnp.inf, t)
             pos = jnp.floor((t - lo[:, None]) * inv_w[:, None])
@@ -196,10 +202,10 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
     return hist[None], stats
 
 
-def _moments(x, hidx, valid, c, full):
-    """Mean, M2, min and max of the rows ``hidx`` of ``x``; every row's non-finite count.
+def _moments(cols, hidx, valid, c, full):
+    """Mean, M2, min and max of the variables ``hidx``; every variable's non-finite count.
 
-    ``x`` is (V, CHUNK).
+    ``cols`` holds each variable's (CHUNK,) draws.
 
     A chunk whose draws are all valid and finite (every chunk but a run's last, unless
     a variable is NaN or infinite) takes the unmasked path: XLA's CPU backend writes
@@ -211,9 +217,13 @@ def _moments(x, hidx, valid, c, full):
     infinite draw makes a sum non-finite; a float32 sum that merely overflows sends the
     chunk to the masked path, which counts exactly).
     """
-    xh = x if len(hidx) == x.shape[0] else x[hidx]
-    others = np.setdiff1d(np.arange(x.shape[0]), hidx)
+    nv = len(cols)
+    xh = jnp.stack([cols[j] for j in hidx]) if len(hidx) else jnp.zeros((0, CHUNK), DTYPE)
+    others = [cols[j] for j in np.setdiff1d(np.arange(nv), hidx)]
     x0 = xh[:, :1].astype(jnp.float64)
+
+    def nonfinite():
+        return jnp.stack([jnp.sum(valid & ~jnp.isfinite(v), dtype=jnp.int64) for v in cols])
 
     def masked():
         d = jnp.where(valid, xh.astype(jnp.float64) - x0, 0.0)
@@ -222,17 +232,17 @@ def _moments(x, hidx, valid, c, full):
         return dict(mean=x0[:, 0] + s1 / c, m2=jnp.maximum(s2 - s1 * s1 / c, 0.0),
                     min=jnp.min(jnp.where(ok, xh, jnp.inf), axis=1),
                     max=jnp.max(jnp.where(ok, xh, -jnp.inf), axis=1),
-                    nonfinite=jnp.sum(valid & ~jnp.isfinite(x), axis=1, dtype=jnp.int64))
+                    nonfinite=nonfinite())
 
     def unmasked():
         d = xh.astype(jnp.float64) - x0
         s1, s2 = jnp.sum(d, axis=1), jnp.sum(d * d, axis=1)
         r = dict(mean=x0[:, 0] + s1 / c, m2=jnp.maximum(s2 - s1 * s1 / c, 0.0),
                  min=jnp.min(xh, axis=1), max=jnp.max(xh, axis=1),
-                 nonfinite=jnp.zeros(x.shape[0], jnp.int64))
+                 nonfinite=jnp.zeros(nv, jnp.int64))
         finite = jnp.all(jnp.isfinite(s1) & jnp.isfinite(s2))
-        if len(others):
-            finite &= jnp.all(jnp.isfinite(jnp.sum(x[others], axis=1)))
+        if others:
+            finite &= jnp.all(jnp.isfinite(jnp.stack([jnp.sum(v) for v in others])))
         return lax.cond(finite, lambda: r, masked)
 
     return lax.cond(full, unmasked, masked)
