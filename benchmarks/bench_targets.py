@@ -13,12 +13,14 @@ Targets (medians; the machine's load is printed, since wall times depend on it):
 
 - start-up: ``--help``, ``--version``, errors about a file or a flag, ``check`` and
   ``point`` under 0.5 s;
-- ``run --draws 1000000``: under 2 s warm, under 6 s cold; ``--draws 100000000`` within
-  1 GB peak RSS;
-- ``calibrate priors/deepseek-evidence.toml``: under 10 s warm, under 20 s cold, with
-  max r-hat <= 1.01, min ESS >= 400 and no divergences;
-- throughput: ``probmodel.run`` at >= 2x the plain NumPy draws/s, and >= 1x per
-  CPU-second.
+- ``run --draws 1000000``: under 2 s warm, under 6 s cold; ``--draws 100000000`` under
+  20 s within 1 GB peak RSS;
+- ``calibrate priors/deepseek-evidence.toml``: under 10 s warm (the slowest of the
+  repeats, for the 95th percentile), under 20 s cold, with max r-hat <= 1.01, min ESS
+  >= 400 and no divergences;
+- throughput at 2^24 draws in one process: ``probmodel.run`` at >= 1.5x the plain NumPy
+  draws/s and ``probmodel.simulate`` (every draw of every variable, no summaries) at
+  >= 2x, and ``probmodel.run`` at >= 1x per CPU-second.
 
 Never a test (timings depend on the machine). Usage::
 
@@ -108,8 +110,8 @@ def run_1e6(repeat: int, tmp: Path) -> None:
 def run_1e8(tmp: Path) -> None:
     wall, rss, rc = cli(["run", ADJUSTED, "--draws", "100000000", "--quiet", "--out",
                          str(tmp / "run-1e8")])
-    row("run 1e8 draws, peak RSS", f"{rss:.0f} MB in {wall:.1f} s (exit {rc})", "<= 1024 MB",
-        rss <= 1024 and rc == 0)
+    row("run 1e8 draws", f"{wall:.1f} s, peak {rss:.0f} MB (exit {rc})",
+        "< 20 s, <= 1024 MB", wall < 20 and rss <= 1024 and rc == 0)
 
 
 def calibrate(repeat: int, tmp: Path, cold: bool) -> None:
@@ -135,8 +137,8 @@ def calibrate(repeat: int, tmp: Path, cold: bool) -> None:
         wall, rss, _ = cli([*args, "--out", str(out)])
         walls.append(wall)
     text, ok = diag(out)
-    row("calibrate, warm cache", f"{spread(walls)}, peak {rss:.0f} MB, {text}", "< 10 s",
-        statistics.median(walls) < 10 and ok)
+    row("calibrate, warm cache", f"{spread(walls)}, peak {rss:.0f} MB, {text}",
+        "< 10 s (slowest)", max(walls) < 10 and ok)
 
 
 def throughput(tmp: Path, n: int = 1 << 24) -> None:
@@ -153,18 +155,24 @@ def throughput(tmp: Path, n: int = 1 << 24) -> None:
         f()
         return time.perf_counter() - w0, time.process_time() - c0
 
-    best = {"numpy": (1e9, 1e9), "probmodel": (1e9, 1e9)}
+    probmodel.simulate(sc, draws=n, seed=99)
+    best = {"numpy": (1e9, 1e9), "probmodel": (1e9, 1e9), "simulate": (1e9, 1e9)}
     for rep in range(2):  # alternating, best of two
         w, c = timed(lambda rep=rep: numpy_plain.run(spec, n, seed=rep))
         best["numpy"] = min(best["numpy"], (w, c))
         w, c = timed(lambda rep=rep: probmodel.run(sc, draws=n, seed=rep,
                                                    out=tmp / f"thr{rep}"))
         best["probmodel"] = min(best["probmodel"], (w, c))
-    (wn, cn), (wp, cp) = best["numpy"], best["probmodel"]
-    row("throughput vs plain NumPy, wall",
+        w, c = timed(lambda rep=rep: probmodel.simulate(sc, draws=n, seed=rep))
+        best["simulate"] = min(best["simulate"], (w, c))
+    (wn, cn), (wp, cp), (ws, _) = best["numpy"], best["probmodel"], best["simulate"]
+    row("throughput vs plain NumPy, wall: run",
         f"{wn / wp:.2f}x ({n / wp / 1e6:.2f} M/s vs {n / wn / 1e6:.2f} M/s, {n:,} draws)",
-        ">= 2x", wn / wp >= 2)
-    row("throughput vs plain NumPy, per CPU-second",
+        ">= 1.5x", wn / wp >= 1.5)
+    row("throughput vs plain NumPy, wall: simulate",
+        f"{wn / ws:.2f}x ({n / ws / 1e6:.2f} M/s vs {n / wn / 1e6:.2f} M/s)",
+        ">= 2x", wn / ws >= 2)
+    row("throughput vs plain NumPy, per CPU-second: run",
         f"{cn / cp:.2f}x ({n / cp / 1e6:.2f} M vs {n / cn / 1e6:.2f} M draws per CPU-s)",
         ">= 1x", cn / cp >= 1)
 
