@@ -103,3 +103,14 @@ def precision_status(acc, ranges, key_outputs, precision, varying,
             "worst_relative_quantile_mcse": worst_q, "worst_quantile": worst_name,
             "posterior_mcse": math.sqrt(extra) if posterior_ess else None,
             "posterior_ess": posterior_ess, "posterior_limited": bool(limited)}
+
+
+def status_note(status: Mapping) -> str:
+    """``MCSE of P(profit > 0) 0.0031, worst quantile 0.0042 (margin q05); target 0.002``."""
+    parts = []
+    if status.get("p_profitable_mcse") is not None:
+        parts.append(f"MCSE of P(profit > 0) {status['p_profitable_mcse']:.2g}")
+    if status.get("worst_quantile"):
+        parts.append(f"worst relative quantile MCSE {status['worst_relative_quantile_mcse']:.2g}"
+                     f" ({status['worst_quantile']})")
+    return f"{', '.join(parts)}; target {status['target']:g}"

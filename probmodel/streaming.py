@@ -24,8 +24,7 @@ statistics of the kept draws instead (:func:`probmodel.results.stats_kernel`).
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -47,7 +46,7 @@ from probmodel.mcse import (
     posterior_part,
     posterior_parts,
 )
-from probmodel.precision import check_reachable, moments, precision_status
+from probmodel.precision import check_reachable, moments, precision_status, status_note
 from probmodel.sampling import (
     CHUNK,
     DTYPE,
@@ -464,7 +463,7 @@ def run_stream(
             if first_check:  # the pilot's MCSE says whether any draw count can reach it
                 check_reachable(status, precision)
             if progress is not None and hasattr(progress, "note"):  # shown, not used
-                progress.note(_precision_note(status))
+                progress.note(status_note(status))
             for k in ("met", "posterior_limited"):  # process 0 decides for every process
                 status[k] = bool(distributed.agree(np.int32(status[k])))
             if status["met"] or status["posterior_limited"]:
@@ -476,45 +475,6 @@ def run_stream(
         # non-finite draws are counted and refused by the caller, not warned about
         return _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
                        posterior_ess, events)
-
-
-def _precision_note(status: Mapping) -> str:
-    """``MCSE of P(profit > 0) 0.0031, worst quantile 0.0042 (margin q05); target 0.002``."""
-    parts = []
-    if status.get("p_profitable_mcse") is not None:
-        parts.append(f"MCSE of P(profit > 0) {status['p_profitable_mcse']:.2g}")
-    if status.get("worst_quantile"):
-        parts.append(f"worst relative quantile MCSE {status['worst_relative_quantile_mcse']:.2g}"
-                     f" ({status['worst_quantile']})")
-    return f"{', '.join(parts)}; target {status['target']:g}"
-
-
-def _stats_quiet(x: np.ndarray):
-    """:func:`probmodel.results.stats_kernel` without NumPy's floating-point warnings.
-
-    Non-finite draws are counted and refused by the caller. ``np.errstate`` holds for
-    one thread only, so the worker threads of :func:`_finish` set it themselves.
-    """
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        return results.stats_kernel(x)
-
-
-def _from_kept(names, kept) -> dict:
-    """(values, mcse) of the variables not histogrammed, from the kept draws.
-
-    Every statistic comes from the kept draws (all of them, or an evenly thinned sample
-    of up to ``keep_cap``), with MCSEs for their count.
-
-    Summarising every variable at full resolution cost as much as drawing them (their
-    float64 moments alone were a quarter of a chunk's time); the key outputs, profit and
-    the events' outputs keep their histograms and moments of every draw.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as ex:
-        got = list(ex.map(_stats_quiet, [kept[k] for k in names]))
-    return {k: (np.array(val, np.float64), np.array(se, np.float64))
-            for k, (val, se) in zip(names, got, strict=True)}
 
 
 def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
@@ -551,20 +511,17 @@ def _finish(model, plan, acc, ranges, varying, constant, want_hist, status,
         values, outside = histograms.summary(hv, acc.hist, *ranges[:3], n, mean, sd,
                                              vmin, vmax, ranges[3:],
                                              cat["tails"].sum(axis=0))
-        rest = [k for k in varying if k not in values]
-        values.update(_from_kept(rest, kept))
+        # the other variables from the kept draws (all of them, or an evenly thinned
+        # sample of up to keep_cap), with MCSEs for their count: summarising every
+        # variable at full resolution cost as much as drawing them (their float64
+        # moments alone were a quarter of a chunk's time)
+        values.update(results.stats_many({k: kept[k] for k in varying if k not in values}))
         method = (f"histogram ({BINS} bins per variable, linear within a bin) of "
                   f"{', '.join(hv) or 'no variable'}, with their means and sds from "
                   f"every draw; the other variables' statistics from the {n_kept:,} kept "
                   "draws (their MCSEs from that count)")
     else:
-        # one variable per task: NumPy's sort (most of the time) releases the GIL, so
-        # threads share the cores (21 variables x 1e6 draws: 0.33 s -> 0.22 s on 2)
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as ex:
-            values = dict(zip(varying, ex.map(_stats_quiet, [kept[k] for k in varying]),
-                              strict=True))
+        values = results.stats_many({k: kept[k] for k in varying})
         outside = {}
         method = "exact (sample quantiles of every draw)"
     ev_p = []
