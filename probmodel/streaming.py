@@ -124,7 +124,9 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
         c = jnp.maximum(cnt, 1).astype(jnp.float64)
 
         stats = {"count": cnt}
-        if plan.hist:
+        if plan.hist:  # (H, CHUNK): the histogrammed variables, stacked once
+            xh = (x if nh == nv else jnp.stack([cols[j] for j in hidx]) if nh
+                  else jnp.zeros((0, CHUNK), DTYPE))
             # Moments of the histogrammed variables (float64 sums of the draws shifted
             # by the chunk's first draw, so the centred sum of squares does not cancel),
             # and every variable's count of non-finite draws. The other variables'
@@ -132,7 +134,7 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
             # Without histograms every draw is kept and summarised exactly on the host,
             # so the block computes no moments (a smaller program: it loads faster
             # from the compilation cache).
-            stats.update(_moments(cols, hidx, valid, c,
+            stats.update(_moments(xh, hidx, cols, valid, c,
                                   (i.astype(jnp.int64) + 1) * CHUNK <= total))
         if plan.constant:
             stats["const"] = jnp.stack([out[k] for k in plan.constant])
@@ -179,8 +181,6 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
             stats["kept"] = (x if plan.stride == 1 else
                              jnp.stack([v[::plan.stride] for v in cols]))
         if plan.hist:
-            xh = (x if nh == nv else jnp.stack([cols[j] for j in hidx]) if nh
-                  else jnp.zeros((0, CHUNK), DTYPE))  # (H, CHUNK)
             t = jnp.where(logv, jnp.log(jnp.where(xh > 0, xh, jnp.inf)), xh)
             t = jnp.where(logv & (xh <= 0), -jnp.inf, t)
             pos = jnp.floor((t - lo[:, None]) * inv_w[:, None])
@@ -201,10 +201,11 @@ def _block(plan: Plan, args, root, chunk_ids, total, lo, inv_w, logv, k_lo, k_hi
     return hist[None], stats
 
 
-def _moments(cols, hidx, valid, c, full):
-    """Mean, M2, min and max of the variables ``hidx``; every variable's non-finite count.
+def _moments(xh, hidx, cols, valid, c, full):
+    """Mean, M2, min and max of each row of ``xh``; every variable's non-finite count.
 
-    ``cols`` holds each variable's (CHUNK,) draws.
+    ``xh`` (H, CHUNK) holds the draws of the variables ``hidx`` of ``cols`` (each
+    variable's (CHUNK,) draws).
 
     A chunk whose draws are all valid and finite (every chunk but a run's last, unless
     a variable is NaN or infinite) takes the unmasked path: XLA's CPU backend writes
@@ -217,7 +218,6 @@ def _moments(cols, hidx, valid, c, full):
     chunk to the masked path, which counts exactly).
     """
     nv = len(cols)
-    xh = jnp.stack([cols[j] for j in hidx]) if len(hidx) else jnp.zeros((0, CHUNK), DTYPE)
     others = [cols[j] for j in np.setdiff1d(np.arange(nv), hidx)]
     x0 = xh[:, :1].astype(jnp.float64)
 

@@ -62,12 +62,12 @@ def test_uniform_and_normal_equal_jax_random(keys, shape, bounds):
 def test_under_vmap_and_for_other_dtypes_and_key_kinds(keys):
     with jax.threefry_partitionable(False):
         want = jax.vmap(lambda k: jax.random.normal(k, (33,), jnp.float32))(keys)
-        w64 = jax.random.uniform(keys[0], (9,), jnp.float16)
+        w16 = jax.random.uniform(keys[0], (9,), jnp.float16)
         typed = jax.random.key(3)
         wt = jax.random.bits(typed, (6,), jnp.uint32)
     got = jax.vmap(lambda k: threefry.normal(k, (33,), jnp.float32))(keys)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
     # another dtype, or a typed key, is jax.random's own path
     np.testing.assert_array_equal(np.asarray(threefry.uniform(keys[0], (9,), jnp.float16)),
-                                  np.asarray(w64))
+                                  np.asarray(w16))
     np.testing.assert_array_equal(np.asarray(threefry.bits(typed, (6,))), np.asarray(wt))
